@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// OpenMPI, OpenBLAS and HDF5 are found with pkg-config; each system-library
+/// target names the Debian package that provides it, so a missing library
+/// tells the user what to install.
+let package = Package(
+    name: "LearnedLoss",
+    products: [
+        .executable(name: "launcher", targets: ["launcher"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "HDF5", targets: ["HDF5"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+
+        .target(name: "Distributed", dependencies: ["CMPI"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Models", dependencies: ["CBLAS"]),
+        .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
+        .executableTarget(name: "launcher", dependencies: [
+            "Diagnostics", "Distributed", "Models",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Run by the multi-process tests under mpirun: one line of results per rank.
+        .executableTarget(name: "mpi-probe", dependencies: ["Distributed"]),
+
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "TestSupport"]),
+    ]
+)
