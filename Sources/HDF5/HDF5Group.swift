@@ -1,0 +1,105 @@
+import CHDF5
+
+/// A group: a folder of groups and datasets inside an HDF5 file.
+public final class HDF5Group: HDF5Object {
+    /// Whether `name` (a child, or a relative path like "a/b") exists below this group.
+    public func contains(_ name: String) -> Bool {
+        var prefix = ""
+        for component in name.split(separator: "/") {
+            prefix += prefix.isEmpty ? String(component) : "/\(component)"
+            if H5Lexists(handle.id, prefix, H5P_DEFAULT) <= 0 { return false }
+        }
+        return !prefix.isEmpty
+    }
+
+    /// Creates a child group.
+    public func createGroup(_ name: String) throws(HDF5Error) -> HDF5Group {
+        let id = try checked(H5Gcreate2(handle.id, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "create group", object: childPath(name))
+        return HDF5Group(handle: Handle(id, close: H5Gclose), filePath: filePath, path: childPath(name))
+    }
+
+    /// Opens an existing child group.
+    public func group(_ name: String) throws(HDF5Error) -> HDF5Group {
+        guard contains(name) else { throw error("open group", object: childPath(name), message: "no such group") }
+        let id = try checked(H5Gopen2(handle.id, name, H5P_DEFAULT), "open group", object: childPath(name))
+        return HDF5Group(handle: Handle(id, close: H5Gclose), filePath: filePath, path: childPath(name))
+    }
+
+    /// The names of this group's direct children, in HDF5's name order.
+    public func childNames() throws(HDF5Error) -> [String] {
+        final class Names { var items: [String] = [] }
+        let names = Names()
+        let status = withExtendedLifetime(names) {
+            H5Literate(handle.id, H5_INDEX_NAME, H5_ITER_INC, nil, { _, name, _, context in
+                Unmanaged<Names>.fromOpaque(context!).takeUnretainedValue().items.append(String(cString: name!))
+                return 0
+            }, Unmanaged.passUnretained(names).toOpaque())
+        }
+        try checked(status, "list group")
+        return names.items
+    }
+
+    /// Writes a dataset of `array.shape`, replacing nothing: the name must be new.
+    @discardableResult
+    public func write<T: HDF5Scalar>(_ array: HDF5Array<T>, to name: String) throws(HDF5Error) -> HDF5Dataset {
+        let object = childPath(name)
+        let dims = array.shape.map { hsize_t($0) }
+        let spaceID = array.shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)
+        let space = Handle(try checked(spaceID, "create dataspace", object: object), close: H5Sclose)
+        let id = try checked(H5Dcreate2(handle.id, name, T.nativeType, space.id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                             "create dataset", object: object)
+        let dataset = HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: filePath, path: object)
+        let status = array.values.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) -> herr_t in H5Dwrite(id, T.nativeType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.baseAddress) }
+        try checked(status, "write dataset", object: object)
+        return dataset
+    }
+
+    /// Writes `values` with `shape` (row-major); see `write(_:to:)`.
+    @discardableResult
+    public func write<T: HDF5Scalar>(_ values: [T], shape: [Int], to name: String) throws(HDF5Error) -> HDF5Dataset {
+        guard shape.reduce(1, *) == values.count else {
+            throw HDF5Error(file: filePath, object: childPath(name), operation: "write dataset",
+                            message: "shape \(shape) does not hold \(values.count) values")
+        }
+        return try write(HDF5Array(shape: shape, values: values), to: name)
+    }
+
+    /// Opens a dataset for its attributes.
+    public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
+        let object = childPath(name)
+        guard contains(name) else { throw error("open dataset", object: object, message: "no such dataset") }
+        let id = try checked(H5Dopen2(handle.id, name, H5P_DEFAULT), "open dataset", object: object)
+        return HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: filePath, path: object)
+    }
+
+    /// Reads a whole numeric dataset, converted to `T` by HDF5.
+    public func read<T: HDF5Scalar>(_ name: String, as: T.Type = T.self) throws(HDF5Error) -> HDF5Array<T> {
+        let dataset = try dataset(name)
+        let object = dataset.path
+        let type = Handle(try checked(H5Dget_type(dataset.handle.id), "read dataset type", object: object), close: H5Tclose)
+        let typeClass = H5Tget_class(type.id)
+        guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT else {
+            throw error("read dataset", object: object, message: "expected a numeric dataset")
+        }
+        let extent = try shape(of: dataset)
+        var values = [T](repeating: 0, count: extent.reduce(1, *))
+        let status = values.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> herr_t in
+            H5Dread(dataset.handle.id, T.nativeType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.baseAddress)
+        }
+        try checked(status, "read dataset", object: object)
+        return HDF5Array(shape: extent, values: values)
+    }
+
+    /// A dataset's shape, without reading its values.
+    public func shape(of name: String) throws(HDF5Error) -> [Int] {
+        try shape(of: try dataset(name))
+    }
+
+    private func shape(of dataset: HDF5Dataset) throws(HDF5Error) -> [Int] {
+        let space = Handle(try checked(H5Dget_space(dataset.handle.id), "read dataspace", object: dataset.path), close: H5Sclose)
+        let rank = Int(try checked(H5Sget_simple_extent_ndims(space.id), "read dataspace", object: dataset.path))
+        var dims = [hsize_t](repeating: 0, count: rank)
+        try checked(H5Sget_simple_extent_dims(space.id, &dims, nil), "read dataspace", object: dataset.path)
+        return dims.map { Int($0) }
+    }
+}
