@@ -1,0 +1,39 @@
+import CBLAS
+import Foundation
+
+/// The one Swift file that calls OpenBLAS: matrix products and the library's threading.
+public enum BLAS {
+    /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices.
+    ///
+    /// - Parameters:
+    ///   - a: `[m, k]` (or `[k, m]` when `transposeA`), leading dimension `lda`.
+    ///   - b: `[k, n]` (or `[n, k]` when `transposeB`), leading dimension `ldb`.
+    ///   - c: `[m, n]`, leading dimension `ldc`; read only when `beta != 0`.
+    @inlinable
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// OpenBLAS's worker threads for this process.
+    public static var threads: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// The default threads per rank: the node's cores shared evenly by the ranks on it, at least one,
+    /// so ranks times threads never oversubscribes a node.
+    public static func defaultThreads(ranksOnNode: Int) -> Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, ranksOnNode))
+    }
+
+    /// OpenBLAS's build description, for example "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+    public static var configuration: String { String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces) }
+
+    /// The CPU kernel family OpenBLAS chose (or was told by `OPENBLAS_CORETYPE`), for example "Haswell".
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+}

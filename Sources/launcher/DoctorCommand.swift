@@ -1,0 +1,39 @@
+import ArgumentParser
+import Diagnostics
+import Distributed
+import Foundation
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check that MPI, OpenBLAS and HDF5 work on every rank.",
+        discussion: """
+            Prints, once from rank 0, the MPI library, the world size and the ranks on each host,
+            OpenBLAS's version, core type and threads per rank, and HDF5's version. Then every rank
+            runs an all-reduce, broadcast and all-gather check, a GEMM against a naive loop, and an
+            HDF5 write and read-back, and the report names any rank that failed.
+            Exits 0 only if every check passes on every rank.
+
+              launcher doctor
+              mpirun -np 4 launcher doctor --output-dir /shared/scratch
+            """
+    )
+
+    @Option(name: .customLong("output-dir"), help: ArgumentHelp("Directory each rank writes its small HDF5 test file to.", valueName: "dir"))
+    var outputDirectory: String = FileManager.default.temporaryDirectory.path
+
+    @Option(help: "OpenBLAS threads per rank (default: the node's cores divided by its ranks, at least 1).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let world = try MPIRuntime.world()
+        let passed = world.endingJobOnError {
+            try Doctor(world: world, outputDirectory: outputDirectory, threads: threads).run()
+        }
+        if !passed { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Distributed
+import Foundation
+
+@main
+struct Launcher: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launcher",
+        abstract: "LearnedLoss: distributed GAN training on CPU clusters over MPI.",
+        discussion: """
+            Run a subcommand directly for one process, or under mpirun for many:
+              mpirun -np 4 launcher doctor
+            Start with `launcher doctor` on a new machine or cluster.
+            """,
+        subcommands: [DoctorCommand.self]
+    )
+
+    /// Under mpirun every rank parses the same command line; only the first prints a usage
+    /// error, so the user reads it once instead of interleaved N times.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if MPIRuntime.launchRank ?? 0 == 0 { exit(withError: error) }
+            Foundation.exit(exitCode(for: error).rawValue)
+        }
+    }
+}
