@@ -1,0 +1,112 @@
+import Foundation
+import HDF5
+import TestSupport
+import XCTest
+
+final class HDF5Tests: XCTestCase {
+    var scratch: ScratchDirectory!
+
+    override func setUpWithError() throws { scratch = try ScratchDirectory() }
+    override func tearDown() { scratch.remove() }
+
+    func testDatasetsAndAttributesRoundTrip() throws {
+        let path = scratch.file("round-trip.h5")
+        do {
+            let file = try HDF5File.create(path)
+            let generator = try file.root.createGroup("generator")
+            try generator.write((0..<24).map { Float($0) / 7 }, shape: [2, 3, 4], to: "0.weight")
+            try generator.write([Int64(123)], shape: [], to: "1.num_batches_tracked")
+            let grid = try file.root.createGroup("samples").write([UInt8](0...255), shape: [16, 16], to: "grid")
+            try grid.setAttribute("CLASS", "IMAGE")
+            try file.root.setAttribute("format_version", Int64(1))
+            try file.root.setAttribute("learning_rate", 2e-4)
+            try file.root.setAttribute("config", "{\"preset\": \"dcgan28\", \"note\": \"ünïcode\"}")
+        }
+        let file = try HDF5File.open(path)
+        let generator = try file.root.group("generator")
+        XCTAssertEqual(try generator.childNames(), ["0.weight", "1.num_batches_tracked"])
+        XCTAssertEqual(try generator.read("0.weight", as: Float.self), HDF5Array(shape: [2, 3, 4], values: (0..<24).map { Float($0) / 7 }))
+        XCTAssertEqual(try generator.read("1.num_batches_tracked", as: Int64.self), HDF5Array(shape: [], values: [123]))
+        XCTAssertEqual(try generator.shape(of: "0.weight"), [2, 3, 4])
+        XCTAssertEqual(try file.root.read("samples/grid", as: UInt8.self).values, [UInt8](0...255))
+        XCTAssertEqual(try file.root.group("samples").dataset("grid").stringAttribute("CLASS"), "IMAGE")
+        XCTAssertEqual(try file.root.attribute("format_version", as: Int64.self), 1)
+        XCTAssertEqual(try file.root.attribute("learning_rate", as: Double.self), 2e-4)
+        XCTAssertEqual(try file.root.stringAttribute("config"), "{\"preset\": \"dcgan28\", \"note\": \"ünïcode\"}")
+        XCTAssertTrue(file.root.contains("samples/grid"))
+        XCTAssertFalse(file.root.contains("samples/latent"))
+        XCTAssertFalse(file.root.contains("discriminator/0.weight"))
+    }
+
+    func testMissingFileIsNamed() {
+        let path = scratch.file("absent.h5")
+        XCTAssertThrowsError(try HDF5File.open(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot open file: no such file")
+        }
+    }
+
+    func testFileThatIsNotHDF5IsNamed() throws {
+        let path = scratch.file("notes.h5")
+        try "a grey bird may be red or blue".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try HDF5File.open(path)) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot open file: not an HDF5 file, or truncated")
+        }
+    }
+
+    func testMissingObjectsAndWrongTypesAreNamed() throws {
+        let path = scratch.file("small.h5")
+        do {
+            let file = try HDF5File.create(path)
+            try file.root.write([Float(1)], shape: [1], to: "x")
+            try file.root.setAttribute("name", "dcgan28")
+        }
+        let root = try HDF5File.open(path).root
+        XCTAssertThrowsError(try root.read("y", as: Float.self)) { error in
+            XCTAssertEqual("\(error)", "\(path):/y: cannot open dataset: no such dataset")
+        }
+        XCTAssertThrowsError(try root.group("generator")) { error in
+            XCTAssertEqual("\(error)", "\(path):/generator: cannot open group: no such group")
+        }
+        XCTAssertThrowsError(try root.attribute("name", as: Int64.self)) { error in
+            XCTAssertTrue("\(error)".contains("expected a numeric attribute"), "\(error)")
+        }
+        XCTAssertThrowsError(try root.stringAttribute("step")) { error in
+            XCTAssertTrue("\(error)".contains("/@step: cannot read attribute: no such attribute"), "\(error)")
+        }
+        XCTAssertThrowsError(try root.write([Float](repeating: 0, count: 5), shape: [2, 2], to: "z")) { error in
+            XCTAssertTrue("\(error)".contains("shape [2, 2] does not hold 5 values"), "\(error)")
+        }
+    }
+
+    func testReadOnlyFileRefusesWrites() throws {
+        let path = scratch.file("read-only.h5")
+        _ = try HDF5File.create(path)
+        let root = try HDF5File.open(path).root
+        XCTAssertThrowsError(try root.createGroup("g")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(path):/g: cannot create group"), "\(error)")
+        }
+    }
+
+    func testAtomicWriteLeavesTheGoodFileWhenTheWriterFails() throws {
+        struct Interrupted: Error {}
+        let path = scratch.file("checkpoint.h5")
+        try HDF5File.writeAtomically(path) { try $0.root.write([Float(1), 2], shape: [2], to: "good") }
+        XCTAssertThrowsError(try HDF5File.writeAtomically(path) { file in
+            try file.root.write([Float(9)], shape: [1], to: "half")
+            throw Interrupted()
+        })
+        XCTAssertEqual(try HDF5File.open(path).root.read("good", as: Float.self).values, [1, 2])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.path), ["checkpoint.h5"], "no partial file is left")
+    }
+
+    func testAtomicWriteIntoMissingDirectoryIsNamed() {
+        let path = scratch.file("absent/checkpoint.h5")
+        XCTAssertThrowsError(try HDF5File.writeAtomically(path) { _ in }) { error in
+            XCTAssertEqual("\(error)", "\(path): cannot create file: directory \(scratch.file("absent")): no such directory")
+        }
+    }
+
+    func testLibraryVersionIsReported() {
+        XCTAssertTrue(HDF5File.libraryVersion.split(separator: ".").count == 3, HDF5File.libraryVersion)
+    }
+}
