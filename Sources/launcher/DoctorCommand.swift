@@ -8,10 +8,10 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Check that MPI, OpenBLAS and HDF5 work on every rank.",
         discussion: """
-            Prints, once from rank 0, the MPI library, the world size and the ranks on each host,
-            OpenBLAS's version, core type and threads per rank, and HDF5's version. Then every rank
-            runs an all-reduce, broadcast and all-gather check, a GEMM against a naive loop, and an
-            HDF5 write and read-back, and the report names any rank that failed.
+            Prints, once from rank 0, the MPI library, the world size and the ranks on each host, \
+            OpenBLAS's version, core type and threads per rank, and HDF5's version. Then every rank \
+            runs an all-reduce, broadcast and all-gather check, a GEMM against a naive loop, and an \
+            HDF5 write and read-back, and the report names any rank that failed. \
             Exits 0 only if every check passes on every rank.
 
               launcher doctor
