@@ -1,0 +1,122 @@
+import Foundation
+
+/// Differentiable operations on variables that are not layers: the glue of losses and of
+/// networks with several inputs or outputs.
+extension Variable {
+    /// Elementwise sum of two variables of the same shape (losses added together, residuals).
+    public static func + (lhs: Variable, rhs: Variable) -> Variable {
+        Variable.result(lhs.value + rhs.value, of: [lhs, rhs]) { gradient in
+            lhs.accumulate(gradient)
+            rhs.accumulate(gradient)
+        }
+    }
+
+    public static func - (lhs: Variable, rhs: Variable) -> Variable {
+        Variable.result(lhs.value - rhs.value, of: [lhs, rhs]) { gradient in
+            lhs.accumulate(gradient)
+            rhs.accumulate(gradient * -1)
+        }
+    }
+
+    /// The variable scaled by a constant.
+    public static func * (lhs: Variable, rhs: Float) -> Variable {
+        Variable.result(lhs.value * rhs, of: [lhs]) { gradient in lhs.accumulate(gradient * rhs) }
+    }
+
+    public static func * (lhs: Float, rhs: Variable) -> Variable { rhs * lhs }
+
+    /// The mean of all elements, a scalar.
+    public func mean() -> Variable {
+        let count = Float(value.count)
+        return Variable.result(Tensor(scalar: value.mean()), of: [self]) { [shape = value.shape] gradient in
+            self.accumulate(Tensor(shape: shape, repeating: gradient.scalar / count))
+        }
+    }
+
+    /// Σ self * weights: a scalar whose gradient with respect to `self` is `weights`.
+    public func weightedSum(_ weights: Tensor) -> Variable {
+        Variable.result(Tensor(scalar: (value * weights).sum()), of: [self]) { gradient in
+            self.accumulate(weights * gradient.scalar)
+        }
+    }
+
+    /// Elementwise square.
+    public func squared() -> Variable {
+        Variable.result(value.map { $0 * $0 }, of: [self]) { gradient in
+            self.accumulate(self.value.zip(gradient) { 2 * $0 * $1 })
+        }
+    }
+
+    /// Elementwise log(1 + exp(x)), computed without overflow.
+    public func softplus() -> Variable {
+        Variable.result(value.map(softplusValue), of: [self]) { gradient in
+            self.accumulate(self.value.zip(gradient) { sigmoidValue($0) * $1 })
+        }
+    }
+
+    /// Elementwise max(x, 0).
+    public func relu() -> Variable {
+        Variable.result(value.map { max($0, 0) }, of: [self]) { gradient in
+            self.accumulate(self.value.zip(gradient) { $0 > 0 ? $1 : 0 })
+        }
+    }
+
+    /// A view with another shape and the same elements.
+    public func reshaped(_ shape: [Int]) -> Variable {
+        Variable.result(value.reshaped(shape), of: [self]) { [inputShape = value.shape] gradient in
+            self.accumulate(gradient.reshaped(inputShape))
+        }
+    }
+
+    /// Variables concatenated along `axis` (features: 1; channels of NCHW images: 1).
+    public static func concatenate(_ parts: [Variable], axis: Int) -> Variable {
+        let sizes = parts.map { $0.value.shape[axis] }
+        return Variable.result(Tensor.concatenate(parts.map(\.value), axis: axis), of: parts) { gradient in
+            var start = 0
+            for (part, size) in zip(parts, sizes) {
+                if part.requiresGradient { part.accumulate(gradient.slice(start..<start + size, axis: axis)) }
+                start += size
+            }
+        }
+    }
+
+    /// The elements with index `range` along `axis`.
+    public func slice(_ range: Range<Int>, axis: Int) -> Variable {
+        Variable.result(value.slice(range, axis: axis), of: [self]) { [shape = value.shape] gradient in
+            let before = Tensor(shape: shape.replacing(axis, with: range.lowerBound))
+            let after = Tensor(shape: shape.replacing(axis, with: shape[axis] - range.upperBound))
+            self.accumulate(Tensor.concatenate([before, gradient, after], axis: axis))
+        }
+    }
+}
+
+extension Array where Element == Int {
+    func replacing(_ index: Int, with value: Int) -> [Int] {
+        var copy = self
+        copy[index] = value
+        return copy
+    }
+}
+
+@inline(__always)
+func sigmoidValue(_ x: Float) -> Float {
+    x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+}
+
+/// log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for large |x|.
+@inline(__always)
+func softplusValue(_ x: Float) -> Float {
+    max(x, 0) + log1p(exp(-abs(x)))
+}
+
+extension Variable {
+    /// `constant − x`, elementwise.
+    public static func - (lhs: Float, rhs: Variable) -> Variable {
+        Variable.result(rhs.value.map { lhs - $0 }, of: [rhs]) { gradient in rhs.accumulate(gradient * -1) }
+    }
+
+    /// `constant + x`, elementwise.
+    public static func + (lhs: Float, rhs: Variable) -> Variable {
+        Variable.result(rhs.value.map { lhs + $0 }, of: [rhs]) { gradient in rhs.accumulate(gradient) }
+    }
+}

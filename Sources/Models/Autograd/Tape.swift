@@ -1,0 +1,90 @@
+/// Records the operations of a forward pass so `backward(from:)` can replay them in reverse.
+///
+/// Each layer application records one entry holding the values its backward needs; a
+/// network applied twice records two independent entries, so every use gets its own gradient.
+public final class Tape {
+    struct Entry {
+        let output: Variable
+        let backward: (Tensor) -> Void
+    }
+    private var entries: [Entry] = []
+
+    public init() {}
+
+    /// A tensor entering the computation; its gradient is kept when `requiresGradient`.
+    ///
+    /// Every input of a computation to differentiate comes through here, constants (noise, real
+    /// images) included: a layer records on its input's tape, so a network applied to a
+    /// tape-less `Variable` runs as inference and its parameters get no gradient from that use.
+    public func variable(_ value: Tensor, requiresGradient: Bool = false) -> Variable {
+        Variable(value, tape: self, requiresGradient: requiresGradient)
+    }
+
+    func record(_ output: Variable, backward: @escaping (Tensor) -> Void) {
+        entries.append(Entry(output: output, backward: backward))
+    }
+
+    /// Propagates d(loss)/d(loss) = 1 back through every recorded operation, accumulating
+    /// into the gradients of parameters and of variables that require them. Clears the tape.
+    public func backward(from loss: Variable) {
+        precondition(loss.value.count == 1, "backward needs a scalar loss, got shape \(loss.value.shape)")
+        guard loss.requiresGradient else { entries.removeAll(); return }
+        loss.gradient = Tensor(shape: loss.value.shape, repeating: 1)
+        for entry in entries.reversed() {
+            guard let gradient = entry.output.gradient else { continue }
+            entry.backward(gradient)
+            // Intermediate gradients are not needed after their entry ran; free them early.
+            if entry.output !== loss { entry.output.gradient = nil }
+        }
+        entries.removeAll()
+    }
+
+    /// How many operations are waiting for a backward pass.
+    public var count: Int { entries.count }
+}
+
+/// A tensor in a computation: its value, and once `Tape.backward` ran, its gradient.
+public final class Variable {
+    public let value: Tensor
+    /// d(loss)/d(value), present after a backward pass for variables that require it.
+    public internal(set) var gradient: Tensor?
+    /// Whether any gradient flows back through this value (an input that asked for one,
+    /// or a result of a trainable parameter or of such an input).
+    public let requiresGradient: Bool
+    // Weak: the tape holds its entries, which hold variables; a strong link back would leak a tape never replayed.
+    weak var tape: Tape?
+
+    /// A value outside any tape: layers applied to it record nothing (inference).
+    public convenience init(_ value: Tensor) {
+        self.init(value, tape: nil, requiresGradient: false)
+    }
+
+    init(_ value: Tensor, tape: Tape?, requiresGradient: Bool) {
+        self.value = value
+        self.tape = tape
+        self.requiresGradient = requiresGradient && tape != nil
+    }
+
+    /// The result of an operation on `inputs` using `parameters`; records `backward` on the
+    /// tape only when a gradient can flow to an input or a parameter.
+    static func result(_ value: Tensor, of inputs: [Variable], parameters: [Parameter] = [],
+                       backward: @escaping (Tensor) -> Void) -> Variable {
+        let tape = inputs.lazy.compactMap(\.tape).first
+        let needed = inputs.contains { $0.requiresGradient } || parameters.contains { $0.requiresGradient }
+        let output = Variable(value, tape: tape, requiresGradient: needed)
+        if needed, let tape { tape.record(output, backward: backward) }
+        return output
+    }
+
+    /// Whether a forward pass should keep what its backward needs.
+    static func recording(_ inputs: [Variable], parameters: [Parameter] = []) -> Bool {
+        inputs.contains { $0.tape != nil } &&
+            (inputs.contains { $0.requiresGradient } || parameters.contains { $0.requiresGradient })
+    }
+
+    /// Adds `delta` to this variable's gradient if it requires one.
+    func accumulate(_ delta: Tensor) {
+        guard requiresGradient else { return }
+        if gradient == nil { gradient = delta } else { gradient!.add(delta) }
+    }
+}

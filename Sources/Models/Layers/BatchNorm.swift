@@ -1,0 +1,171 @@
+/// Batch normalisation over features (`[N, C]`) or over the channels of images (`[N, C, H, W]`),
+/// PyTorch's `BatchNorm1d`/`BatchNorm2d`:
+///
+///     y = (x − mean) / √(var + eps) · weight + bias
+///
+/// In training the statistics are the batch's (biased variance), and the running ones move by
+/// `momentum` towards them (unbiased variance), as PyTorch does; in evaluation the running ones are used.
+/// - `weight`, `bias`, `running_mean`, `running_var` `[C]`; `num_batches_tracked` a counter.
+public final class BatchNorm: Layer {
+    public let features: Int
+    public let momentum: Float
+    public let epsilon: Float
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Buffer
+    public let runningVariance: Buffer
+    public let batchesTracked = Counter()
+    public private(set) var training = true
+
+    /// Sums per-channel statistics over every replica of the batch, in place, so data-parallel
+    /// ranks normalise with the global batch's statistics. Nil: this process holds the whole batch.
+    /// The array is `[Σx (C values), Σx² (C values), count]` in forward and `[Σdy·γ, Σdy·γ·x̂]` in backward.
+    public var crossReplicaSum: ((inout [Double]) -> Void)?
+
+    public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        (self.features, self.momentum, self.epsilon) = (features, momentum, epsilon)
+        weight = Parameter(Tensor(shape: [features], repeating: 1))
+        bias = Parameter(Tensor(shape: [features]))
+        runningMean = Buffer(Tensor(shape: [features]))
+        runningVariance = Buffer(Tensor(shape: [features], repeating: 1))
+    }
+
+    public var state: [(name: String, entry: StateEntry)] {
+        [("weight", .parameter(weight)), ("bias", .parameter(bias)), ("running_mean", .buffer(runningMean)),
+         ("running_var", .buffer(runningVariance)), ("num_batches_tracked", .counter(batchesTracked))]
+    }
+
+    public func setTraining(_ training: Bool) { self.training = training }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        let x = input.value
+        precondition((x.rank == 2 || x.rank == 4) && x.shape[1] == features, "BatchNorm(\(features)) got input \(x.shape)")
+        let batch = x.shape[0], positions = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+        let (mean, inverseStd) = training ? batchStatistics(x, batch: batch, positions: positions) : runningStatistics()
+
+        // normalized (x̂) [N, C, P]; y = x̂·γ + β
+        var normalized = x
+        var y = x
+        normalized.scalars.withUnsafeMutableBufferPointer { xhat in
+            y.scalars.withUnsafeMutableBufferPointer { out in
+                for n in 0..<batch {
+                    for c in 0..<features {
+                        let base = (n * features + c) * positions
+                        let (m, s, g, b) = (mean[c], inverseStd[c], weight.value.scalars[c], bias.value.scalars[c])
+                        for p in base..<base + positions {
+                            let value = (xhat[p] - m) * s
+                            xhat[p] = value
+                            out[p] = value * g + b
+                        }
+                    }
+                }
+            }
+        }
+        let usedBatchStatistics = training
+        return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
+            self.backward(dy, input: input, normalized: normalized, inverseStd: inverseStd,
+                          batchStatistics: usedBatchStatistics, positions: positions)
+        }
+    }
+
+    private func runningStatistics() -> ([Float], [Float]) {
+        (runningMean.value.scalars, runningVariance.value.scalars.map { 1 / ($0 + epsilon).squareRoot() })
+    }
+
+    /// The (global) batch's mean and 1/√(var + eps) per channel; updates the running statistics.
+    private func batchStatistics(_ x: Tensor, batch: Int, positions: Int) -> ([Float], [Float]) {
+        var sums = [Double](repeating: 0, count: 2 * features + 1)
+        x.scalars.withUnsafeBufferPointer { values in
+            for n in 0..<batch {
+                for c in 0..<features {
+                    let base = (n * features + c) * positions
+                    var sum: Double = 0, sumOfSquares: Double = 0
+                    for p in base..<base + positions {
+                        let value = Double(values[p])
+                        sum += value
+                        sumOfSquares += value * value
+                    }
+                    sums[c] += sum
+                    sums[features + c] += sumOfSquares
+                }
+            }
+        }
+        sums[2 * features] = Double(batch * positions)
+        crossReplicaSum?(&sums)
+        let count = sums[2 * features]
+        var mean = [Float](repeating: 0, count: features), inverseStd = mean
+        for c in 0..<features {
+            let m = sums[c] / count
+            let variance = max(sums[features + c] / count - m * m, 0)
+            mean[c] = Float(m)
+            inverseStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+            let unbiased = count > 1 ? variance * count / (count - 1) : variance
+            runningMean.value.scalars[c] = (1 - momentum) * runningMean.value.scalars[c] + momentum * Float(m)
+            runningVariance.value.scalars[c] = (1 - momentum) * runningVariance.value.scalars[c] + momentum * Float(unbiased)
+        }
+        batchesTracked.value += 1
+        return (mean, inverseStd)
+    }
+
+    /// dγ = Σ dy·x̂;  dβ = Σ dy;  with batch statistics
+    /// dx = (1/M)·inverseStd·(M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)) where dx̂ = dy·γ and M the global count.
+    private func backward(_ dy: Tensor, input: Variable, normalized: Tensor, inverseStd: [Float],
+                          batchStatistics: Bool, positions: Int) {
+        let batch = dy.shape[0]
+        // Per channel: Σdy, Σdy·x̂.
+        var sums = [Double](repeating: 0, count: 2 * features)
+        dy.scalars.withUnsafeBufferPointer { g in
+            normalized.scalars.withUnsafeBufferPointer { xhat in
+                for n in 0..<batch {
+                    for c in 0..<features {
+                        let base = (n * features + c) * positions
+                        var sum: Double = 0, dot: Double = 0
+                        for p in base..<base + positions {
+                            sum += Double(g[p])
+                            dot += Double(g[p]) * Double(xhat[p])
+                        }
+                        sums[c] += sum
+                        sums[features + c] += dot
+                    }
+                }
+            }
+        }
+        if weight.requiresGradient { for c in 0..<features { weight.gradient.scalars[c] += Float(sums[features + c]) } }
+        if bias.requiresGradient { for c in 0..<features { bias.gradient.scalars[c] += Float(sums[c]) } }
+        guard input.requiresGradient else { return }
+
+        var global = sums
+        let count: Double
+        if batchStatistics {
+            var withCount = sums + [Double(batch * positions)]
+            crossReplicaSum?(&withCount)
+            global = Array(withCount.prefix(2 * features))
+            count = withCount[2 * features]
+        } else {
+            count = 1
+        }
+        var dx = Tensor(shape: input.value.shape)
+        dx.scalars.withUnsafeMutableBufferPointer { out in
+            dy.scalars.withUnsafeBufferPointer { g in
+                normalized.scalars.withUnsafeBufferPointer { xhat in
+                    for n in 0..<batch {
+                        for c in 0..<features {
+                            let base = (n * features + c) * positions
+                            let scale = weight.value.scalars[c] * inverseStd[c]
+                            if batchStatistics {
+                                let meanGradient = Float(global[c] / count)
+                                let meanProjection = Float(global[features + c] / count)
+                                for p in base..<base + positions {
+                                    out[p] = scale * (g[p] - meanGradient - xhat[p] * meanProjection)
+                                }
+                            } else {
+                                for p in base..<base + positions { out[p] = scale * g[p] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        input.accumulate(dx)
+    }
+}

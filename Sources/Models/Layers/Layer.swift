@@ -1,0 +1,35 @@
+/// One entry of a network's state, as PyTorch's `state_dict` holds it.
+public enum StateEntry {
+    /// A trained tensor (`weight`, `bias`).
+    case parameter(Parameter)
+    /// A tracked tensor (`running_mean`, `running_var`).
+    case buffer(Buffer)
+    /// A tracked integer (`num_batches_tracked`, stored as int64).
+    case counter(Counter)
+}
+
+/// An integer a layer tracks, such as BatchNorm's `num_batches_tracked`.
+public final class Counter {
+    public var value: Int64
+    public init(_ value: Int64 = 0) { self.value = value }
+}
+
+/// A network layer: called like a function on a `Variable`, recording its backward on the
+/// input's tape when a gradient can flow.
+public protocol Layer: AnyObject {
+    func callAsFunction(_ input: Variable) -> Variable
+    /// The layer's state under PyTorch's local names ("weight", "running_mean", ...), in PyTorch's order.
+    var state: [(name: String, entry: StateEntry)] { get }
+    /// Switches between training behaviour (batch statistics, dropout) and evaluation.
+    func setTraining(_ training: Bool)
+}
+
+extension Layer {
+    public var state: [(name: String, entry: StateEntry)] { [] }
+    public func setTraining(_ training: Bool) {}
+
+    /// The layer's trainable parameters.
+    public var parameters: [Parameter] {
+        state.compactMap { if case .parameter(let parameter) = $0.entry { parameter } else { nil } }
+    }
+}

@@ -1,0 +1,39 @@
+/// Maxout (Goodfellow et al. 2013): `units` outputs, each the maximum of `pieces` affine maps.
+///
+/// - input `[N, inFeatures]`, output `[N, units]`
+/// - `weight` `[units·pieces, inFeatures]`, `bias` `[units·pieces]`; row `u·pieces + k` is piece k of unit u,
+///   so the PyTorch equivalent is `linear(x).view(N, units, pieces).max(-1)`.
+public final class Maxout: Layer {
+    public let units: Int
+    public let pieces: Int
+    private let affine: Linear
+
+    public init(_ inFeatures: Int, units: Int, pieces: Int, random: inout RandomStream) {
+        (self.units, self.pieces) = (units, pieces)
+        affine = Linear(inFeatures, units * pieces, random: &random)
+    }
+
+    public var state: [(name: String, entry: StateEntry)] { affine.state }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        let (units, pieces) = (self.units, self.pieces)
+        let candidates = affine(input)
+        let batch = candidates.value.shape[0]
+        var y = Tensor(shape: [batch, units])
+        var winners = [Int32](repeating: 0, count: batch * units)
+        candidates.value.scalars.withUnsafeBufferPointer { values in
+            for row in 0..<batch * units {
+                let base = row * pieces
+                var best = 0
+                for piece in 1..<pieces where values[base + piece] > values[base + best] { best = piece }
+                winners[row] = Int32(best)
+                y.scalars[row] = values[base + best]
+            }
+        }
+        return Variable.result(y, of: [candidates]) { dy in
+            var gradient = Tensor(shape: candidates.value.shape)
+            for row in 0..<dy.count { gradient.scalars[row * pieces + Int(winners[row])] = dy.scalars[row] }
+            candidates.accumulate(gradient)
+        }
+    }
+}

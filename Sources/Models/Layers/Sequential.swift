@@ -1,0 +1,29 @@
+/// Layers applied in order; state names are prefixed with the layer's index, as in PyTorch
+/// (`"0.weight"`, `"1.running_mean"`), so a checkpoint maps one-to-one onto a PyTorch `state_dict`.
+public final class Sequential: Layer {
+    public let layers: [Layer]
+
+    public init(_ layers: [Layer]) { self.layers = layers }
+
+    public func callAsFunction(_ input: Variable) -> Variable {
+        layers.reduce(input) { $1($0) }
+    }
+
+    public var state: [(name: String, entry: StateEntry)] {
+        layers.enumerated().flatMap { index, layer in layer.state.map { ("\(index).\($0.name)", $0.entry) } }
+    }
+
+    public func setTraining(_ training: Bool) { layers.forEach { $0.setTraining(training) } }
+
+    /// Frozen, no gradient is computed for any parameter (inputs still get theirs): a
+    /// discriminator is frozen while the generator learns through it.
+    public var isFrozen: Bool {
+        get { parameters.allSatisfy { !$0.requiresGradient } }
+        set { parameters.forEach { $0.requiresGradient = !newValue } }
+    }
+
+    public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
+
+    /// The number of trainable scalars.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+}

@@ -1,0 +1,97 @@
+/// A dense, contiguous, row-major array of `Float` with a shape.
+///
+/// A value type: copies share storage until one of them is written (copy on write).
+public struct Tensor: Equatable, CustomStringConvertible {
+    /// The extent of each dimension, outermost first; `[]` for a scalar.
+    public private(set) var shape: [Int]
+    /// The elements in row-major order; `count == shape.product`.
+    public var scalars: [Float]
+
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) values")
+        self.shape = shape
+        self.scalars = scalars
+    }
+
+    public init(shape: [Int], repeating value: Float = 0) {
+        self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    public init(scalar: Float) { self.init(shape: [], scalars: [scalar]) }
+
+    /// Builds each element from its flat index.
+    public init(shape: [Int], generator: (Int) -> Float) {
+        self.init(shape: shape, scalars: (0..<shape.reduce(1, *)).map(generator))
+    }
+
+    public var count: Int { scalars.count }
+    public var rank: Int { shape.count }
+    /// The single value of a tensor with one element.
+    public var scalar: Float {
+        precondition(count == 1, "scalar of a tensor of shape \(shape)")
+        return scalars[0]
+    }
+
+    /// The same elements under another shape with the same count; one dimension may be -1 (inferred).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var resolved = newShape
+        if let inferred = newShape.firstIndex(of: -1) {
+            let known = newShape.filter { $0 != -1 }.reduce(1, *)
+            resolved[inferred] = known == 0 ? 0 : count / known
+        }
+        precondition(resolved.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        var copy = self
+        copy.shape = resolved
+        return copy
+    }
+
+    public var description: String { "Tensor(shape: \(shape), scalars: \(scalars.prefix(8))\(count > 8 ? "..." : ""))" }
+
+    // MARK: Elementwise arithmetic (the optimizer and losses use these; layers work on buffers)
+
+    /// Applies `body` to every element.
+    @inlinable
+    public func map(_ body: (Float) -> Float) -> Tensor {
+        Tensor(shape: shape, scalars: scalars.map(body))
+    }
+
+    /// Combines two tensors of the same shape element by element.
+    @inlinable
+    public func zip(_ other: Tensor, _ body: (Float, Float) -> Float) -> Tensor {
+        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        var result = scalars
+        result.withUnsafeMutableBufferPointer { out in
+            other.scalars.withUnsafeBufferPointer { rhs in
+                for index in out.indices { out[index] = body(out[index], rhs[index]) }
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    /// `self += other * scale`, in place.
+    public mutating func add(_ other: Tensor, scaledBy scale: Float = 1) {
+        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        scalars.withUnsafeMutableBufferPointer { out in
+            other.scalars.withUnsafeBufferPointer { rhs in
+                for index in out.indices { out[index] += rhs[index] * scale }
+            }
+        }
+    }
+
+    public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zip(rhs, +) }
+    public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zip(rhs, -) }
+    public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { lhs.zip(rhs, *) }
+    public static func * (lhs: Tensor, rhs: Float) -> Tensor { lhs.map { $0 * rhs } }
+
+    /// The sum of all elements, accumulated in `Double`.
+    public func sum() -> Float {
+        Float(scalars.reduce(0.0) { $0 + Double($1) })
+    }
+
+    public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
+
+    /// Whether every element is finite (no NaN, no infinity).
+    public var isFinite: Bool { scalars.allSatisfy(\.isFinite) }
+}

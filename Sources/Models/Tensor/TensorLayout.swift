@@ -1,0 +1,71 @@
+/// Data movement between layouts: transposes, concatenation and slices along an axis.
+extension Tensor {
+    /// A `[rows, columns]` matrix transposed to `[columns, rows]`.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
+        let rows = shape[0], columns = shape[1]
+        var result = [Float](repeating: 0, count: count)
+        Tensor.transpose(scalars, into: &result, rows: rows, columns: columns)
+        return Tensor(shape: [columns, rows], scalars: result)
+    }
+
+    /// Writes the `[rows, columns]` matrix at `source` transposed into `destination`.
+    static func transpose(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
+        // Blocked so both sides stay in cache for the large activation transposes of the conv layers.
+        let block = 32
+        for rowStart in stride(from: 0, to: rows, by: block) {
+            for columnStart in stride(from: 0, to: columns, by: block) {
+                for row in rowStart..<min(rowStart + block, rows) {
+                    for column in columnStart..<min(columnStart + block, columns) {
+                        destination[column * rows + row] = source[row * columns + column]
+                    }
+                }
+            }
+        }
+    }
+
+    static func transpose(_ source: [Float], into destination: inout [Float], rows: Int, columns: Int) {
+        source.withUnsafeBufferPointer { from in
+            destination.withUnsafeMutableBufferPointer { to in transpose(from, into: to, rows: rows, columns: columns) }
+        }
+    }
+
+    /// Tensors concatenated along `axis`; every other dimension must agree.
+    public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
+        precondition(!parts.isEmpty, "nothing to concatenate")
+        let first = parts[0].shape
+        for part in parts {
+            precondition(part.rank == first.count && (0..<first.count).allSatisfy { $0 == axis || part.shape[$0] == first[$0] },
+                         "cannot concatenate shapes \(parts.map(\.shape)) along axis \(axis)")
+        }
+        let outer = first[..<axis].reduce(1, *)
+        let inner = first[(axis + 1)...].reduce(1, *)
+        var shape = first
+        shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+        var result = [Float]()
+        result.reserveCapacity(shape.reduce(1, *))
+        for block in 0..<outer {
+            for part in parts {
+                let width = part.shape[axis] * inner
+                result.append(contentsOf: part.scalars[(block * width)..<((block + 1) * width)])
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    /// The elements with index `range` along `axis`.
+    public func slice(_ range: Range<Int>, axis: Int) -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *)
+        var result = [Float]()
+        result.reserveCapacity(outer * range.count * inner)
+        for block in 0..<outer {
+            let base = block * shape[axis] * inner
+            result.append(contentsOf: scalars[(base + range.lowerBound * inner)..<(base + range.upperBound * inner)])
+        }
+        var newShape = shape
+        newShape[axis] = range.count
+        return Tensor(shape: newShape, scalars: result)
+    }
+}

@@ -1,0 +1,143 @@
+import Models
+import TestSupport
+import XCTest
+
+/// Every layer, in each configuration, against finite differences, for its input and its parameters.
+final class LayerGradientTests: XCTestCase {
+    let check = GradientCheck()
+
+    /// A scalar that weighs every output element differently, so no gradient cancels by symmetry.
+    func probe(_ output: Variable, seed: UInt64 = 3) -> Variable {
+        output.weightedSum(Sample.tensor(output.value.shape, seed: seed))
+    }
+
+    func testLinear() {
+        var random = Sample.stream
+        let layer = Linear(5, 3, random: &random)
+        check.check(input: Sample.tensor([4, 5], seed: 1), parameters: layer.parameters) { probe(layer($0)) }
+    }
+
+    func testConv2dConfigurations() {
+        for (kernel, stride, padding) in [(3, 1, 0), (4, 2, 1), (3, 2, 1), (1, 1, 0)] {
+            var random = Sample.stream
+            let layer = Conv2d(2, 3, kernel: kernel, stride: stride, padding: padding, random: &random)
+            check.check(input: Sample.tensor([2, 2, 6, 7], seed: 2), parameters: layer.parameters) { probe(layer($0)) }
+        }
+    }
+
+    func testConv2dOutputShapeAndKnownValue() {
+        var random = Sample.stream
+        let layer = Conv2d(1, 1, kernel: 2, stride: 1, padding: 0, random: &random)
+        layer.weight.value = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+        layer.bias.value = Tensor(shape: [1], scalars: [0.5])
+        let y = layer(Variable(Tensor(shape: [1, 1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])))
+        XCTAssertEqual(y.value.shape, [1, 1, 1, 2])
+        // [1 2; 4 5]·[1 2; 3 4] = 1 + 4 + 12 + 20 = 37; [2 3; 5 6] → 2 + 6 + 15 + 24 = 47
+        XCTAssertEqual(y.value.scalars, [37.5, 47.5])
+    }
+
+    func testConvTranspose2dConfigurations() {
+        for (kernel, stride, padding) in [(4, 2, 1), (3, 1, 0), (3, 2, 1), (2, 2, 0)] {
+            var random = Sample.stream
+            let layer = ConvTranspose2d(3, 2, kernel: kernel, stride: stride, padding: padding, random: &random)
+            check.check(input: Sample.tensor([2, 3, 4, 5], seed: 4), parameters: layer.parameters) { probe(layer($0)) }
+        }
+    }
+
+    func testConvTranspose2dOutputShape() {
+        var random = Sample.stream
+        let layer = ConvTranspose2d(128, 64, kernel: 4, stride: 2, padding: 1, random: &random)
+        XCTAssertEqual(layer(Variable(Tensor(shape: [2, 128, 7, 7]))).value.shape, [2, 64, 14, 14])
+        XCTAssertEqual(layer.weight.value.shape, [128, 64, 4, 4])
+    }
+
+    func testBatchNormOverFeaturesInTraining() {
+        let layer = BatchNorm(3)
+        layer.weight.value = Sample.tensor([3], seed: 5)
+        layer.bias.value = Sample.tensor([3], seed: 6)
+        check.check(input: Sample.tensor([5, 3], seed: 7), parameters: layer.parameters) { probe(layer($0)) }
+    }
+
+    func testBatchNormOverChannelsInTraining() {
+        let layer = BatchNorm(2)
+        layer.weight.value = Sample.tensor([2], seed: 8)
+        check.check(input: Sample.tensor([3, 2, 3, 2], seed: 9), parameters: layer.parameters) { probe(layer($0)) }
+    }
+
+    func testBatchNormInEvaluation() {
+        for shape in [[4, 3], [2, 3, 2, 2]] {
+            let layer = BatchNorm(3)
+            _ = layer(Variable(Sample.tensor(shape, seed: 10, scale: 3)))
+            layer.setTraining(false)
+            layer.weight.value = Sample.tensor([3], seed: 11)
+            check.check(input: Sample.tensor(shape, seed: 12), parameters: layer.parameters) { probe(layer($0)) }
+        }
+    }
+
+    func testBatchNormStatisticsMatchPyTorchConventions() {
+        let layer = BatchNorm(1, momentum: 0.1)
+        let y = layer(Variable(Tensor(shape: [4, 1], scalars: [1, 2, 3, 4])))
+        // Batch mean 2.5, biased variance 1.25 normalise; the running variance takes the unbiased 5/3.
+        assertClose(y.value.scalars, [1, 2, 3, 4].map { (Float($0) - 2.5) / (1.25 + 1e-5).squareRoot() }, rtol: 1e-5)
+        assertClose(layer.runningMean.value.scalars, [0.25], rtol: 1e-6)
+        assertClose(layer.runningVariance.value.scalars, [0.9 + 0.1 * 5 / 3], rtol: 1e-6)
+        XCTAssertEqual(layer.batchesTracked.value, 1)
+    }
+
+    func testActivations() {
+        let input = Sample.tensor([3, 4], seed: 13, awayFromZero: 0.05)
+        for layer: Layer in [ReLU(), LeakyReLU(slope: 0.2), Tanh(), Sigmoid()] {
+            check.check(input: input) { probe(layer($0)) }
+        }
+    }
+
+    func testMaxout() {
+        var random = Sample.stream
+        let layer = Maxout(4, units: 3, pieces: 5, random: &random)
+        check.check(input: Sample.tensor([3, 4], seed: 14), parameters: layer.parameters) { probe(layer($0)) }
+        XCTAssertEqual(layer.state.map(\.name), ["weight", "bias"])
+        XCTAssertEqual(layer.parameters[0].value.shape, [15, 4])
+    }
+
+    func testDropoutInTrainingAndEvaluation() {
+        let layer = Dropout(probability: 0.5, random: RandomStream(seed: 1, purpose: "dropout"))
+        let start = layer.random
+        // The same mask for every evaluation of the check.
+        check.check(input: Sample.tensor([4, 6], seed: 15)) { x in
+            layer.random = start
+            return probe(layer(x))
+        }
+        layer.random = start
+        let y = layer(Variable(Tensor(shape: [1, 1000], repeating: 1))).value.scalars
+        XCTAssertTrue(Set(y).isSubset(of: [0, 2]))
+        XCTAssertEqual(Double(y.filter { $0 == 0 }.count), 500, accuracy: 60)
+        layer.setTraining(false)
+        XCTAssertEqual(layer(Variable(Tensor(shape: [2, 3], repeating: 1))).value.scalars, [1, 1, 1, 1, 1, 1])
+    }
+
+    func testShapeLayers() {
+        check.check(input: Sample.tensor([2, 3, 2, 2], seed: 16)) { probe(Flatten()($0)) }
+        check.check(input: Sample.tensor([2, 12], seed: 17)) { probe(Reshape([3, 2, 2])($0)) }
+        XCTAssertEqual(Flatten()(Variable(Tensor(shape: [2, 3, 2, 2]))).value.shape, [2, 12])
+    }
+
+    func testConcatenateAndSlice() {
+        let other = Sample.tensor([2, 3, 2, 2], seed: 18)
+        check.check(input: Sample.tensor([2, 1, 2, 2], seed: 19)) { x in
+            probe(Variable.concatenate([x, Variable(other), x], axis: 1))
+        }
+        check.check(input: Sample.tensor([2, 5], seed: 20)) { x in probe(x.slice(1..<4, axis: 1)) }
+        let joined = Tensor.concatenate([Tensor(shape: [2, 1], scalars: [1, 2]), Tensor(shape: [2, 2], scalars: [3, 4, 5, 6])], axis: 1)
+        XCTAssertEqual(joined.scalars, [1, 3, 4, 2, 5, 6])
+    }
+
+    func testSequentialNamesStateLikePyTorch() {
+        var random = Sample.stream
+        let network = Sequential([Linear(2, 3, random: &random), BatchNorm(3), ReLU(), Linear(3, 1, random: &random)])
+        XCTAssertEqual(network.state.map(\.name), [
+            "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked",
+            "3.weight", "3.bias",
+        ])
+        check.check(input: Sample.tensor([4, 2], seed: 21, awayFromZero: 0.05), parameters: network.parameters) { probe(network($0)) }
+    }
+}
