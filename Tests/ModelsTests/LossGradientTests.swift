@@ -1,0 +1,88 @@
+import Models
+import TestSupport
+import XCTest
+
+/// Every loss against finite differences and against values worked out by hand.
+final class LossGradientTests: XCTestCase {
+    let check = GradientCheck()
+    let predictions = Sample.tensor([4, 3], seed: 30)
+    let targets = Sample.tensor([4, 3], seed: 31)
+    let binaryTargets = Tensor(shape: [4, 3], scalars: [1, 0, 1, 1, 0, 0, 1, 0, 1, 0, 1, 0])
+
+    func testL1AndL2() {
+        check.check(input: predictions) { l1Loss(prediction: $0, target: targets) }
+        check.check(input: predictions) { mseLoss(prediction: $0, target: targets) }
+        let p = Variable(Tensor(shape: [2], scalars: [1, -2])), t = Tensor(shape: [2], scalars: [0, 0])
+        XCTAssertEqual(l1Loss(prediction: p, target: t).value.scalar, 1.5)
+        XCTAssertEqual(mseLoss(prediction: p, target: t).value.scalar, 2.5)
+    }
+
+    func testBinaryCrossEntropyWithLogits() {
+        check.check(input: predictions) { binaryCrossEntropy(logits: $0, targets: binaryTargets) }
+        check.check(input: predictions) { binaryCrossEntropy(logits: $0, target: 1) }
+        // log 2 at logit 0; stays finite for extreme logits.
+        XCTAssertEqual(binaryCrossEntropy(logits: Variable(Tensor(shape: [1], scalars: [0])), target: 1).value.scalar, 0.6931472, accuracy: 1e-6)
+        XCTAssertEqual(binaryCrossEntropy(logits: Variable(Tensor(shape: [1], scalars: [-200])), target: 1).value.scalar, 200, accuracy: 1e-3)
+    }
+
+    func testSoftmaxCrossEntropy() {
+        check.check(input: predictions) { softmaxCrossEntropy(logits: $0, labels: [0, 2, 1, 2]) }
+        // Uniform logits over 3 classes: log 3.
+        XCTAssertEqual(softmaxCrossEntropy(logits: Variable(Tensor(shape: [1, 3])), labels: [1]).value.scalar, 1.0986123, accuracy: 1e-6)
+    }
+
+    func testFocalLoss() {
+        check.check(input: predictions) { focalLoss(logits: $0, targets: binaryTargets, gamma: 2, alpha: 0.25) }
+        check.check(input: predictions) { focalLoss(logits: $0, targets: binaryTargets, gamma: 0.5, alpha: 0.7) }
+        // γ = 0, α = ½ is half of binary cross-entropy.
+        let half = binaryCrossEntropy(logits: Variable(predictions), targets: binaryTargets).value.scalar / 2
+        XCTAssertEqual(focalLoss(logits: Variable(predictions), targets: binaryTargets, gamma: 0, alpha: 0.5).value.scalar, half, accuracy: 1e-6)
+    }
+
+    func testDiceLoss() {
+        let probabilities = predictions.map { 1 / (1 + exp(-$0)) }
+        check.check(input: probabilities) { diceLoss(probabilities: $0, targets: binaryTargets) }
+        // A perfect prediction with no smoothing scores 0.
+        XCTAssertEqual(diceLoss(probabilities: Variable(binaryTargets), targets: binaryTargets, smoothing: 0).value.scalar, 0, accuracy: 1e-6)
+    }
+
+    func testKLDivergenceBetweenCategoricals() {
+        let target = softmax(targets)
+        check.check(input: predictions) { klDivergence(logits: $0, targetProbabilities: target) }
+        XCTAssertEqual(klDivergence(logits: Variable(targets), targetProbabilities: target).value.scalar, 0, accuracy: 1e-6)
+        // KL([1, 0] ‖ [½, ½]) = log 2.
+        let point = Tensor(shape: [1, 2], scalars: [1, 0])
+        XCTAssertEqual(klDivergence(logits: Variable(Tensor(shape: [1, 2])), targetProbabilities: point).value.scalar, 0.6931472, accuracy: 1e-6)
+    }
+
+    func testGaussianKLDivergence() {
+        let logVariance = Sample.tensor([4, 3], seed: 32, scale: 0.5)
+        check.check(input: predictions) { gaussianKLDivergence(mean: $0, logVariance: Variable(logVariance)) }
+        check.check(input: logVariance) { gaussianKLDivergence(mean: Variable(predictions), logVariance: $0) }
+        // N(0, 1) from itself: 0; N(1, 1): ½ per dimension.
+        XCTAssertEqual(gaussianKLDivergence(mean: Variable(Tensor(shape: [1, 2])), logVariance: Variable(Tensor(shape: [1, 2]))).value.scalar, 0)
+        XCTAssertEqual(gaussianKLDivergence(mean: Variable(Tensor(shape: [1, 2], repeating: 1)), logVariance: Variable(Tensor(shape: [1, 2]))).value.scalar, 1)
+    }
+
+    func testAdversarialObjectivesForBothPlayers() {
+        let real = Sample.tensor([5, 1], seed: 33, awayFromZero: 0.05).map { $0 + 0.3 }
+        let fake = Sample.tensor([5, 1], seed: 34, awayFromZero: 0.05).map { $0 - 0.3 }
+        for objective in AdversarialObjective.allCases {
+            check.check(input: real) { discriminatorLoss(objective, realLogits: $0, fakeLogits: Variable(fake)) }
+            check.check(input: fake) { discriminatorLoss(objective, realLogits: Variable(real), fakeLogits: $0) }
+            check.check(input: fake) { generatorLoss(objective, fakeLogits: $0) }
+        }
+    }
+
+    func testAdversarialObjectivesValuesAtKnownPoints() {
+        let zero = Variable(Tensor(shape: [2, 1])), one = Variable(Tensor(shape: [2, 1], repeating: 1))
+        XCTAssertEqual(discriminatorLoss(.nonSaturating, realLogits: zero, fakeLogits: zero).value.scalar, 2 * 0.6931472, accuracy: 1e-6)
+        XCTAssertEqual(generatorLoss(.minimax, fakeLogits: zero).value.scalar, -0.6931472, accuracy: 1e-6)
+        XCTAssertEqual(discriminatorLoss(.leastSquares, realLogits: one, fakeLogits: zero).value.scalar, 0)
+        XCTAssertEqual(generatorLoss(.leastSquares, fakeLogits: zero).value.scalar, 0.5)
+        XCTAssertEqual(discriminatorLoss(.hinge, realLogits: one, fakeLogits: zero).value.scalar, 1)
+        XCTAssertEqual(discriminatorLoss(.wasserstein, realLogits: one, fakeLogits: zero).value.scalar, -1)
+        XCTAssertEqual(generatorLoss(.wasserstein, fakeLogits: one).value.scalar, -1)
+        XCTAssertEqual(AdversarialObjective(rawValue: "non-saturating"), .nonSaturating)
+    }
+}
