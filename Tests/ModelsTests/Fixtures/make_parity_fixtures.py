@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Writes parity.json: PyTorch's outputs, gradients and Adam updates for LearnedLoss's preset
+networks (dcgan28 and mlp2d, generator and discriminator), for ModelsTests/ParityTests.swift.
+
+Run by hand when the presets change (PyTorch is never a dependency of LearnedLoss itself):
+
+    pip install torch
+    python3 Tests/ModelsTests/Fixtures/make_parity_fixtures.py
+
+Every weight and input is a formula both sides compute (`pattern` below), so the fixture holds
+only results. Large gradients are stored as every `stride`-th element plus the full L2 norm.
+"""
+import json
+import math
+import os
+
+import torch
+from torch import nn
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+SAMPLES_PER_TENSOR = 256
+
+
+def pattern(shape, seed, scale=1.0, shift=0.0):
+    """scale * sin(0.37 * i + 1.1 * seed) + shift over the flat index i, in float64 then float32."""
+    n = math.prod(shape)
+    values = [shift + scale * math.sin(0.37 * i + 1.1 * seed) for i in range(n)]
+    return torch.tensor(values, dtype=torch.float64).float().reshape(shape)
+
+
+class Reshape(nn.Module):
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
+class Maxout(nn.Module):
+    """units outputs, each the max of `pieces` affine maps; row u * pieces + k is piece k of unit u."""
+
+    def __init__(self, inputs, units, pieces):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.weight = nn.Parameter(torch.empty(units * pieces, inputs))
+        self.bias = nn.Parameter(torch.empty(units * pieces))
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight, self.bias).view(x.shape[0], self.units, self.pieces).max(-1).values
+
+
+def dcgan28_generator():
+    return nn.Sequential(
+        nn.Linear(100, 6272), nn.BatchNorm1d(6272), nn.ReLU(), Reshape(128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+
+
+def dcgan28_discriminator():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1))
+
+
+def mlp2d_generator():
+    layers, width = [], 2
+    for _ in range(4):
+        layers += [nn.Linear(width, 400), nn.BatchNorm1d(400), nn.ReLU()]
+        width = 400
+    return nn.Sequential(*layers, nn.Linear(400, 2))
+
+
+def mlp2d_discriminator():
+    return nn.Sequential(Maxout(2, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
+
+
+def set_pattern_weights(network):
+    """The same formula as ParityTests.patternWeights: index k of the state_dict is the seed."""
+    with torch.no_grad():
+        for k, (name, tensor) in enumerate(network.state_dict().items()):
+            if name.endswith("num_batches_tracked") or "running" in name:
+                continue
+            if tensor.dim() >= 2:
+                value = pattern(tensor.shape, k, 1 / math.sqrt(math.prod(tensor.shape[1:])))
+            elif name.endswith("weight"):  # BatchNorm's scale
+                value = pattern(tensor.shape, k, 0.1, 1.0)
+            else:
+                value = pattern(tensor.shape, k, 0.1)
+            tensor.copy_(value)
+
+
+def rounded(values):
+    """Float32 needs 9 significant digits to round-trip; 8 keep the file small and are far inside the tolerances."""
+    return [float(f"{v:.8g}") for v in values]
+
+
+def sampled(tensor):
+    flat = tensor.detach().flatten()
+    stride = max(1, flat.numel() // SAMPLES_PER_TENSOR)
+    return {"stride": stride, "values": rounded(flat[::stride].tolist()), "norm": flat.double().norm().item()}
+
+
+def case(network, input_shape, lr, betas):
+    set_pattern_weights(network)
+    network.train()
+    x = pattern(input_shape, 1000).requires_grad_(True)
+    output = network(x)
+    probe = pattern(output.shape, 2000) / output.shape[0]
+    (output * probe).sum().backward()
+    initial = {name: t.clone() for name, t in network.state_dict().items()}
+    result = {
+        "state": [{"name": name, "shape": list(t.shape)} for name, t in network.state_dict().items()],
+        "input_shape": list(input_shape),
+        "output": rounded(output.detach().flatten().tolist()),
+        "input_gradient": rounded(x.grad.flatten().tolist()),
+        "gradients": {name: sampled(p.grad) for name, p in network.named_parameters()},
+    }
+    # Three Adam steps on the same batch; BatchNorm statistics move with every forward.
+    adam = torch.optim.Adam(network.parameters(), lr=lr, betas=betas)
+    for _ in range(3):
+        adam.zero_grad()
+        output = network(x.detach())
+        (output * probe).sum().backward()
+        adam.step()
+    result["after_adam"] = {
+        name: sampled(t.double() - initial[name].double()) if not name.endswith("num_batches_tracked") else {"value": int(t)}
+        for name, t in network.state_dict().items()
+    }
+    return result
+
+
+fixtures = {
+    "dcgan28_generator": case(dcgan28_generator(), (4, 100), 2e-4, (0.5, 0.999)),
+    "dcgan28_discriminator": case(dcgan28_discriminator(), (4, 1, 28, 28), 2e-4, (0.5, 0.999)),
+    "mlp2d_generator": case(mlp2d_generator(), (8, 2), 1e-4, (0.8, 0.999)),
+    "mlp2d_discriminator": case(mlp2d_discriminator(), (8, 2), 1e-4, (0.8, 0.999)),
+}
+fixtures["torch_version"] = torch.__version__
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.json")
+with open(path, "w") as f:
+    json.dump(fixtures, f, separators=(",", ":"))
+print(f"wrote {path} ({os.path.getsize(path) // 1024} KiB) with torch {torch.__version__}")

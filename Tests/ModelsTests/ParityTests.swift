@@ -1,0 +1,161 @@
+import Foundation
+import Models
+import TestSupport
+import XCTest
+
+/// The preset networks against PyTorch: outputs, input and parameter gradients, and the change
+/// of every parameter and buffer after three Adam steps, from `Fixtures/parity.json`, which
+/// `Fixtures/make_parity_fixtures.py` wrote with the same weights and inputs.
+final class ParityTests: XCTestCase {
+    struct Sampled: Decodable {
+        let stride: Int?
+        let values: [Float]?
+        let norm: Double?
+        let value: Int64?
+    }
+
+    struct Case: Decodable {
+        struct Entry: Decodable { let name: String; let shape: [Int] }
+        let state: [Entry]
+        let input_shape: [Int]
+        let output: [Float]
+        let input_gradient: [Float]
+        let gradients: [String: Sampled]
+        let after_adam: [String: Sampled]
+    }
+
+    static let fixtures: [String: Case] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/parity.json")
+        let data = try! Data(contentsOf: url)
+        var object = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        object.removeValue(forKey: "torch_version")
+        return try! JSONDecoder().decode([String: Case].self, from: JSONSerialization.data(withJSONObject: object))
+    }()
+
+    func testDCGAN28Generator() throws {
+        var random = RandomStream(seed: 0, purpose: "parity")
+        try checkParity("dcgan28_generator", DCGAN28.generator(random: &random), learningRate: 2e-4, beta1: 0.5)
+    }
+
+    func testDCGAN28Discriminator() throws {
+        var random = RandomStream(seed: 0, purpose: "parity")
+        try checkParity("dcgan28_discriminator", DCGAN28.discriminator(random: &random), learningRate: 2e-4, beta1: 0.5)
+    }
+
+    func testMLP2DGenerator() throws {
+        var random = RandomStream(seed: 0, purpose: "parity")
+        try checkParity("mlp2d_generator", MLP2D.generator(random: &random), learningRate: 1e-4, beta1: 0.8)
+    }
+
+    func testMLP2DDiscriminator() throws {
+        var random = RandomStream(seed: 0, purpose: "parity")
+        try checkParity("mlp2d_discriminator", MLP2D.discriminator(random: &random), learningRate: 1e-4, beta1: 0.8)
+    }
+
+    /// scale·sin(0.37·i + 1.1·seed) + shift, as the script's `pattern`.
+    static func pattern(_ shape: [Int], seed: Int, scale: Double = 1, shift: Double = 0) -> Tensor {
+        Tensor(shape: shape) { Float(shift + scale * sin(0.37 * Double($0) + 1.1 * Double(seed))) }
+    }
+
+    private func checkParity(_ name: String, _ network: Sequential, learningRate: Float, beta1: Float) throws {
+        let reference = try XCTUnwrap(Self.fixtures[name])
+        let state = network.state
+        XCTAssertEqual(state.map(\.name), reference.state.map(\.name), "\(name): state_dict names")
+        for ((entryName, entry), expected) in zip(state, reference.state) {
+            XCTAssertEqual(shape(of: entry), expected.shape, "\(name): shape of \(entryName)")
+        }
+        setPatternWeights(network)
+
+        let input = Self.pattern(reference.input_shape, seed: 1000)
+        let tape = Tape()
+        let x = tape.variable(input, requiresGradient: true)
+        let output = network(x)
+        let probe = Self.pattern(output.value.shape, seed: 2000) * (1 / Float(output.value.shape[0]))
+        tape.backward(from: output.weightedSum(probe))
+
+        assertClose(output.value.scalars, reference.output, rtol: 1e-4, atol: 1e-5, "\(name): output")
+        let largestInputGradient = reference.input_gradient.map(abs).max() ?? 0
+        assertClose(try XCTUnwrap(x.gradient).scalars, reference.input_gradient, rtol: 1e-3, atol: 1e-3 * largestInputGradient,
+                    "\(name): input gradient")
+
+        // A bias feeding a training-mode BatchNorm has a true gradient of exactly zero (the mean is
+        // subtracted); both sides hold rounding noise there, which Adam would turn into ±lr steps.
+        let largestNorm = reference.gradients.values.compactMap(\.norm).max() ?? 0
+        let vanishing = Set(reference.gradients.filter { ($0.value.norm ?? 0) < 1e-4 * largestNorm }.keys)
+        let integratingVanishing = Set(vanishing.compactMap { key in
+            Int(key.split(separator: ".")[0]).map { "\($0 + 1).running_mean" }
+        })
+        for (entryName, entry) in state {
+            guard case .parameter(let parameter) = entry else { continue }
+            let expected = try XCTUnwrap(reference.gradients[entryName])
+            if vanishing.contains(entryName) {
+                let norm = parameter.gradient.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+                XCTAssertLessThan(norm, 1e-4 * largestNorm, "\(name): gradient of \(entryName) is zero up to rounding")
+                continue
+            }
+            let rms = Float((expected.norm ?? 0) / Double(parameter.gradient.count).squareRoot())
+            compare(parameter.gradient, expected, rtol: 1e-3, atol: 1e-3 * rms, "\(name): gradient of \(entryName)")
+        }
+
+        let initial = state.map { values(of: $0.entry) }
+        let adam = Adam(parameters: network.parameters, learningRate: learningRate, beta1: beta1)
+        for _ in 0..<3 {
+            adam.zeroGradients()
+            let tape = Tape()
+            tape.backward(from: network(tape.variable(input)).weightedSum(probe))
+            adam.step()
+        }
+        for ((entryName, entry), before) in zip(state, initial) where !vanishing.contains(entryName) && !integratingVanishing.contains(entryName) {
+            let expected = try XCTUnwrap(reference.after_adam[entryName])
+            if case .counter(let counter) = entry {
+                XCTAssertEqual(counter.value, expected.value, "\(name): \(entryName)")
+                continue
+            }
+            let change = Tensor(shape: [before.count], scalars: zip(values(of: entry), before).map { $0 - $1 })
+            // Each Adam step moves a weight by about lr·m/√v; where a gradient is small its step is
+            // sensitive to rounding, so the tolerance is a tenth of one step rather than relative.
+            compare(change, expected, rtol: 1e-2, atol: learningRate * 0.1, "\(name): change of \(entryName) after 3 Adam steps")
+        }
+    }
+
+    private func compare(_ actual: Tensor, _ expected: Sampled, rtol: Float, atol: Float, _ label: String) {
+        guard let stride = expected.stride, let values = expected.values, let norm = expected.norm else {
+            return XCTFail("\(label): fixture entry has no samples")
+        }
+        let samples = Swift.stride(from: 0, to: actual.count, by: stride).map { actual.scalars[$0] }
+        assertClose(samples, values, rtol: rtol, atol: atol, label)
+        let actualNorm = actual.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        XCTAssertEqual(actualNorm, norm, accuracy: 2e-3 * norm, "\(label): L2 norm")
+    }
+
+    /// The script's `set_pattern_weights`: the state entry's index is the seed.
+    private func setPatternWeights(_ network: Sequential) {
+        for (index, (entryName, entry)) in network.state.enumerated() {
+            guard case .parameter(let parameter) = entry else { continue }
+            let shape = parameter.value.shape
+            if shape.count >= 2 {
+                parameter.value = Self.pattern(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
+            } else if entryName.hasSuffix("weight") {
+                parameter.value = Self.pattern(shape, seed: index, scale: 0.1, shift: 1)
+            } else {
+                parameter.value = Self.pattern(shape, seed: index, scale: 0.1)
+            }
+        }
+    }
+
+    private func shape(of entry: StateEntry) -> [Int] {
+        switch entry {
+        case .parameter(let parameter): parameter.value.shape
+        case .buffer(let buffer): buffer.value.shape
+        case .counter: []
+        }
+    }
+
+    private func values(of entry: StateEntry) -> [Float] {
+        switch entry {
+        case .parameter(let parameter): parameter.value.scalars
+        case .buffer(let buffer): buffer.value.scalars
+        case .counter: []
+        }
+    }
+}
