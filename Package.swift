@@ -18,14 +18,16 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CAllocator"),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Models", dependencies: ["CBLAS"]),
+        .target(name: "Models", dependencies: ["CBLAS", "CAllocator"]),
+        .target(name: "Training", dependencies: ["Distributed", "Models"]),
         .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Diagnostics", "Distributed", "Models",
+            "Diagnostics", "Distributed", "Models", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "TestSupport"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "TestSupport"]),
     ]
 )

@@ -44,26 +44,29 @@ public final class BatchNorm: Layer {
         let (mean, inverseStd) = training ? batchStatistics(x, batch: batch, positions: positions) : runningStatistics()
 
         // normalized (x̂) [N, C, P]; y = x̂·γ + β
-        var normalized = x
-        var y = x
-        normalized.scalars.withUnsafeMutableBufferPointer { xhat in
-            y.scalars.withUnsafeMutableBufferPointer { out in
-                for n in 0..<batch {
-                    for c in 0..<features {
-                        let base = (n * features + c) * positions
-                        let (m, s, g, b) = (mean[c], inverseStd[c], weight.value.scalars[c], bias.value.scalars[c])
-                        for p in base..<base + positions {
-                            let value = (xhat[p] - m) * s
-                            xhat[p] = value
-                            out[p] = value * g + b
+        let gamma = weight.value.scalars, beta = bias.value.scalars
+        let count = x.count
+        var y = [Float]()
+        let normalized = x.scalars.withUnsafeBufferPointer { source in
+            [Float].filled(count: count) { xhat in
+                y = .filled(count: count) { out in
+                    for n in 0..<batch {
+                        for c in 0..<features {
+                            let base = (n * features + c) * positions
+                            let (m, s, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
+                            for p in base..<base + positions {
+                                let value = (source[p] - m) * s
+                                xhat[p] = value
+                                out[p] = value * g + b
+                            }
                         }
                     }
                 }
             }
         }
         let usedBatchStatistics = training
-        return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, normalized: normalized, inverseStd: inverseStd,
+        return Variable.result(Tensor(shape: x.shape, scalars: y), of: [input], parameters: [weight, bias]) { dy in
+            self.backward(dy, input: input, normalized: Tensor(shape: x.shape, scalars: normalized), inverseStd: inverseStd,
                           batchStatistics: usedBatchStatistics, positions: positions)
         }
     }
@@ -76,17 +79,19 @@ public final class BatchNorm: Layer {
     private func batchStatistics(_ x: Tensor, batch: Int, positions: Int) -> ([Float], [Float]) {
         var sums = [Double](repeating: 0, count: 2 * features + 1)
         x.scalars.withUnsafeBufferPointer { values in
-            for n in 0..<batch {
-                for c in 0..<features {
-                    let base = (n * features + c) * positions
-                    var sum: Double = 0, sumOfSquares: Double = 0
-                    for p in base..<base + positions {
-                        let value = Double(values[p])
-                        sum += value
-                        sumOfSquares += value * value
+            sums.withUnsafeMutableBufferPointer { sums in
+                for n in 0..<batch {
+                    for c in 0..<features {
+                        let base = (n * features + c) * positions
+                        var sum: Double = 0, sumOfSquares: Double = 0
+                        for p in base..<base + positions {
+                            let value = Double(values[p])
+                            sum += value
+                            sumOfSquares += value * value
+                        }
+                        sums[c] += sum
+                        sums[features + c] += sumOfSquares
                     }
-                    sums[c] += sum
-                    sums[features + c] += sumOfSquares
                 }
             }
         }
@@ -94,15 +99,18 @@ public final class BatchNorm: Layer {
         crossReplicaSum?(&sums)
         let count = sums[2 * features]
         var mean = [Float](repeating: 0, count: features), inverseStd = mean
+        var runningMeans = runningMean.value.scalars, runningVariances = runningVariance.value.scalars
         for c in 0..<features {
             let m = sums[c] / count
             let variance = max(sums[features + c] / count - m * m, 0)
             mean[c] = Float(m)
             inverseStd[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
             let unbiased = count > 1 ? variance * count / (count - 1) : variance
-            runningMean.value.scalars[c] = (1 - momentum) * runningMean.value.scalars[c] + momentum * Float(m)
-            runningVariance.value.scalars[c] = (1 - momentum) * runningVariance.value.scalars[c] + momentum * Float(unbiased)
+            runningMeans[c] = (1 - momentum) * runningMeans[c] + momentum * Float(m)
+            runningVariances[c] = (1 - momentum) * runningVariances[c] + momentum * Float(unbiased)
         }
+        runningMean.value.scalars = runningMeans
+        runningVariance.value.scalars = runningVariances
         batchesTracked.value += 1
         return (mean, inverseStd)
     }
@@ -116,6 +124,7 @@ public final class BatchNorm: Layer {
         var sums = [Double](repeating: 0, count: 2 * features)
         dy.scalars.withUnsafeBufferPointer { g in
             normalized.scalars.withUnsafeBufferPointer { xhat in
+                sums.withUnsafeMutableBufferPointer { sums in
                 for n in 0..<batch {
                     for c in 0..<features {
                         let base = (n * features + c) * positions
@@ -128,10 +137,11 @@ public final class BatchNorm: Layer {
                         sums[features + c] += dot
                     }
                 }
+                }
             }
         }
-        if weight.requiresGradient { for c in 0..<features { weight.gradient.scalars[c] += Float(sums[features + c]) } }
-        if bias.requiresGradient { for c in 0..<features { bias.gradient.scalars[c] += Float(sums[c]) } }
+        if weight.requiresGradient { weight.gradient.add(Tensor(shape: [features], scalars: sums[features...].map { Float($0) })) }
+        if bias.requiresGradient { bias.gradient.add(Tensor(shape: [features], scalars: sums[..<features].map { Float($0) })) }
         guard input.requiresGradient else { return }
 
         var global = sums
@@ -144,14 +154,14 @@ public final class BatchNorm: Layer {
         } else {
             count = 1
         }
-        var dx = Tensor(shape: input.value.shape)
-        dx.scalars.withUnsafeMutableBufferPointer { out in
+        let gamma = weight.value.scalars
+        let dx = Tensor(shape: input.value.shape, scalars: .filled(count: dy.count) { out in
             dy.scalars.withUnsafeBufferPointer { g in
                 normalized.scalars.withUnsafeBufferPointer { xhat in
                     for n in 0..<batch {
                         for c in 0..<features {
                             let base = (n * features + c) * positions
-                            let scale = weight.value.scalars[c] * inverseStd[c]
+                            let scale = gamma[c] * inverseStd[c]
                             if batchStatistics {
                                 let meanGradient = Float(global[c] / count)
                                 let meanProjection = Float(global[features + c] / count)
@@ -165,7 +175,7 @@ public final class BatchNorm: Layer {
                     }
                 }
             }
-        }
+        })
         input.accumulate(dx)
     }
 }

@@ -27,16 +27,15 @@ public final class Conv2d: Layer {
         let (positions, window) = (geometry.positions, geometry.windowSize)
 
         // columns [N·P, C·k·k]; outputByPosition [N, P, O]; y [N, O, P]
-        var columns = [Float](repeating: 0, count: batch * positions * window)
-        columns.withUnsafeMutableBufferPointer { geometry.im2col(x.scalars, batch: batch, into: $0.baseAddress!) }
-        var outputByPosition = [Float](repeating: 0, count: batch * positions * outChannels)
-        BLAS.gemm(transposeB: true, m: batch * positions, n: outChannels, k: window, a: columns, lda: window,
-                  b: weight.value.scalars, ldb: window, c: &outputByPosition, ldc: outChannels)
-        var y = Tensor(shape: [batch, outChannels, geometry.outputHeight, geometry.outputWidth])
-        y.scalars.withUnsafeMutableBufferPointer { out in
-            transposeInnerTwo(outputByPosition, into: out.baseAddress!, batch: batch, rows: positions, columns: outChannels)
-            addChannelBias(bias.value.scalars, to: out.baseAddress!, batch: batch, channels: outChannels, positions: positions)
+        var columns = [Float].filled(count: batch * positions * window) { geometry.im2col(x.scalars, batch: batch, into: $0) }
+        let outputByPosition = [Float].filled(count: batch * positions * outChannels) {
+            BLAS.gemm(transposeB: true, m: batch * positions, n: outChannels, k: window, a: columns, lda: window,
+                      b: weight.value.scalars, ldb: window, c: $0, ldc: outChannels)
         }
+        let y = Tensor(shape: [batch, outChannels, geometry.outputHeight, geometry.outputWidth], scalars: .filled(count: batch * outChannels * positions) {
+            transposeInnerTwo(outputByPosition, into: $0, batch: batch, rows: positions, columns: outChannels)
+            addChannelBias(bias.value.scalars, to: $0, batch: batch, channels: outChannels, positions: positions)
+        })
         if !weight.requiresGradient { columns = [] }
         return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
             self.backward(dy, input: input, geometry: geometry, columns: columns)
@@ -47,9 +46,8 @@ public final class Conv2d: Layer {
     private func backward(_ dy: Tensor, input: Variable, geometry: ConvolutionGeometry, columns: [Float]) {
         let batch = dy.shape[0]
         let (positions, window) = (geometry.positions, geometry.windowSize)
-        var gradientByPosition = [Float](repeating: 0, count: dy.count)  // [N, P, O]
-        gradientByPosition.withUnsafeMutableBufferPointer {
-            transposeInnerTwo(dy.scalars, into: $0.baseAddress!, batch: batch, rows: outChannels, columns: positions)
+        let gradientByPosition = [Float].filled(count: dy.count) {  // [N, P, O]
+            transposeInnerTwo(dy.scalars, into: $0, batch: batch, rows: outChannels, columns: positions)
         }
         if weight.requiresGradient {
             BLAS.gemm(transposeA: true, m: outChannels, n: window, k: batch * positions, a: gradientByPosition, lda: outChannels,
@@ -61,9 +59,10 @@ public final class Conv2d: Layer {
             }
         }
         if input.requiresGradient {
-            var columnGradient = [Float](repeating: 0, count: batch * positions * window)
-            BLAS.gemm(m: batch * positions, n: window, k: outChannels, a: gradientByPosition, lda: outChannels,
-                      b: weight.value.scalars, ldb: window, c: &columnGradient, ldc: window)
+            let columnGradient = [Float].filled(count: batch * positions * window) {
+                BLAS.gemm(m: batch * positions, n: window, k: outChannels, a: gradientByPosition, lda: outChannels,
+                          b: weight.value.scalars, ldb: window, c: $0, ldc: window)
+            }
             var dx = Tensor(shape: input.value.shape)
             dx.scalars.withUnsafeMutableBufferPointer { geometry.col2im(columnGradient, batch: batch, into: $0.baseAddress!) }
             input.accumulate(dx)
@@ -102,13 +101,13 @@ public final class ConvTranspose2d: Layer {
         let positions = height * width, window = geometry.windowSize
 
         // inputByPosition [N, H·W, Cin]; columns [N·H·W, Cout·k·k]; y [N, Cout, OH, OW]
-        var inputByPosition = [Float](repeating: 0, count: x.count)
-        inputByPosition.withUnsafeMutableBufferPointer {
-            transposeInnerTwo(x.scalars, into: $0.baseAddress!, batch: batch, rows: inChannels, columns: positions)
+        var inputByPosition = [Float].filled(count: x.count) {
+            transposeInnerTwo(x.scalars, into: $0, batch: batch, rows: inChannels, columns: positions)
         }
-        var columns = [Float](repeating: 0, count: batch * positions * window)
-        BLAS.gemm(m: batch * positions, n: window, k: inChannels, a: inputByPosition, lda: inChannels,
-                  b: weight.value.scalars, ldb: window, c: &columns, ldc: window)
+        let columns = [Float].filled(count: batch * positions * window) {
+            BLAS.gemm(m: batch * positions, n: window, k: inChannels, a: inputByPosition, lda: inChannels,
+                      b: weight.value.scalars, ldb: window, c: $0, ldc: window)
+        }
         var y = Tensor(shape: [batch, outChannels, geometry.height, geometry.width])
         y.scalars.withUnsafeMutableBufferPointer { out in
             geometry.col2im(columns, batch: batch, into: out.baseAddress!)
@@ -125,8 +124,7 @@ public final class ConvTranspose2d: Layer {
     private func backward(_ dy: Tensor, input: Variable, geometry: ConvolutionGeometry, inputByPosition: [Float]) {
         let batch = dy.shape[0]
         let positions = geometry.positions, window = geometry.windowSize
-        var columnGradient = [Float](repeating: 0, count: batch * positions * window)
-        columnGradient.withUnsafeMutableBufferPointer { geometry.im2col(dy.scalars, batch: batch, into: $0.baseAddress!) }
+        let columnGradient = [Float].filled(count: batch * positions * window) { geometry.im2col(dy.scalars, batch: batch, into: $0) }
         if weight.requiresGradient {
             BLAS.gemm(transposeA: true, m: inChannels, n: window, k: batch * positions, a: inputByPosition, lda: inChannels,
                       b: columnGradient, ldb: window, beta: 1, c: &weight.gradient.scalars, ldc: window)
@@ -138,13 +136,13 @@ public final class ConvTranspose2d: Layer {
             }
         }
         if input.requiresGradient {
-            var gradientByPosition = [Float](repeating: 0, count: input.value.count)  // [N, H·W, Cin]
-            BLAS.gemm(transposeB: true, m: batch * positions, n: inChannels, k: window, a: columnGradient, lda: window,
-                      b: weight.value.scalars, ldb: window, c: &gradientByPosition, ldc: inChannels)
-            var dx = Tensor(shape: input.value.shape)
-            dx.scalars.withUnsafeMutableBufferPointer {
-                transposeInnerTwo(gradientByPosition, into: $0.baseAddress!, batch: batch, rows: positions, columns: inChannels)
+            let gradientByPosition = [Float].filled(count: input.value.count) {  // [N, H·W, Cin]
+                BLAS.gemm(transposeB: true, m: batch * positions, n: inChannels, k: window, a: columnGradient, lda: window,
+                          b: weight.value.scalars, ldb: window, c: $0, ldc: inChannels)
             }
+            let dx = Tensor(shape: input.value.shape, scalars: .filled(count: input.value.count) {
+                transposeInnerTwo(gradientByPosition, into: $0, batch: batch, rows: positions, columns: inChannels)
+            })
             input.accumulate(dx)
         }
     }

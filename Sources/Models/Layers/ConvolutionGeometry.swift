@@ -19,29 +19,9 @@ struct ConvolutionGeometry {
     /// Unfolds `images` `[N, C, H, W]` into `columns` `[N * OH * OW, C * k * k]`, one row per
     /// output position; positions outside the image read zero.
     func im2col(_ images: UnsafePointer<Float>, batch: Int, into columns: UnsafeMutablePointer<Float>) {
-        let (oh, ow, k, window) = (outputHeight, outputWidth, kernel, windowSize)
-        for n in 0..<batch {
-            let image = images + n * channels * height * width
-            for y in 0..<oh {
-                for x in 0..<ow {
-                    var row = columns + ((n * oh + y) * ow + x) * window
-                    for c in 0..<channels {
-                        let plane = image + c * height * width
-                        for ky in 0..<k {
-                            let iy = y * stride - padding + ky
-                            if iy < 0 || iy >= height {
-                                row.update(repeating: 0, count: k)
-                            } else {
-                                let line = plane + iy * width
-                                for kx in 0..<k {
-                                    let ix = x * stride - padding + kx
-                                    row[kx] = ix >= 0 && ix < width ? line[ix] : 0
-                                }
-                            }
-                            row += k
-                        }
-                    }
-                }
+        Parallel.forEach(batch, workPerItem: positions * windowSize) { samples in
+            for n in samples {
+                im2col(image: images + n * channels * height * width, into: columns + n * positions * windowSize)
             }
         }
     }
@@ -49,25 +29,59 @@ struct ConvolutionGeometry {
     /// The adjoint of `im2col`: adds each row of `columns` `[N * OH * OW, C * k * k]` back onto
     /// the window it came from in `images` `[N, C, H, W]`, which must start zeroed.
     func col2im(_ columns: UnsafePointer<Float>, batch: Int, into images: UnsafeMutablePointer<Float>) {
-        let (oh, ow, k, window) = (outputHeight, outputWidth, kernel, windowSize)
-        for n in 0..<batch {
-            let image = images + n * channels * height * width
-            for y in 0..<oh {
-                for x in 0..<ow {
-                    var row = columns + ((n * oh + y) * ow + x) * window
-                    for c in 0..<channels {
-                        let plane = image + c * height * width
-                        for ky in 0..<k {
-                            let iy = y * stride - padding + ky
-                            if iy >= 0 && iy < height {
-                                let line = plane + iy * width
-                                for kx in 0..<k {
-                                    let ix = x * stride - padding + kx
-                                    if ix >= 0 && ix < width { line[ix] += row[kx] }
-                                }
-                            }
-                            row += k
+        Parallel.forEach(batch, workPerItem: positions * windowSize) { samples in
+            for n in samples {
+                col2im(columns + n * positions * windowSize, into: images + n * channels * height * width)
+            }
+        }
+    }
+
+    /// One image `[C, H, W]` into its `[OH * OW, C * k * k]` rows.
+    private func im2col(image: UnsafePointer<Float>, into columns: UnsafeMutablePointer<Float>) {
+        let k = kernel
+        var row = columns
+        for y in 0..<outputHeight {
+            for x in 0..<outputWidth {
+                // The window's columns inside the image: `first..<last` of each kernel row.
+                let left = x &* stride &- padding
+                let first = max(0, -left), last = min(k, width - left)
+                for c in 0..<channels {
+                    let plane = image + (c &* height &* width)
+                    for ky in 0..<k {
+                        let iy = y &* stride &- padding &+ ky
+                        if iy < 0 || iy >= height || first >= last {
+                            for kx in 0..<k { row[kx] = 0 }
+                        } else {
+                            // Runs are a kernel's width: a plain loop beats a memmove call per run.
+                            let line = plane + (iy &* width &+ left)
+                            for kx in 0..<first { row[kx] = 0 }
+                            for kx in first..<last { row[kx] = line[kx] }
+                            for kx in last..<k { row[kx] = 0 }
                         }
+                        row += k
+                    }
+                }
+            }
+        }
+    }
+
+    /// One image's `[OH * OW, C * k * k]` rows added back onto `[C, H, W]`.
+    private func col2im(_ columns: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+        let k = kernel
+        var row = columns
+        for y in 0..<outputHeight {
+            for x in 0..<outputWidth {
+                let left = x &* stride &- padding
+                let first = max(0, -left), last = min(k, width - left)
+                for c in 0..<channels {
+                    let plane = image + (c &* height &* width)
+                    for ky in 0..<k {
+                        let iy = y &* stride &- padding &+ ky
+                        if iy >= 0 && iy < height && first < last {
+                            let line = plane + (iy &* width &+ left)
+                            for kx in first..<last { line[kx] += row[kx] }  // bounds: first..<last lies inside the line
+                        }
+                        row += k
                     }
                 }
             }
@@ -78,9 +92,11 @@ struct ConvolutionGeometry {
 /// Moves `[N, C, P]` (channels first) to `[N, P, C]` (channels last), or back with the sizes swapped.
 func transposeInnerTwo(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, batch: Int, rows: Int, columns: Int) {
     let plane = rows * columns
-    for n in 0..<batch {
-        Tensor.transpose(UnsafeBufferPointer(start: source + n * plane, count: plane),
-                         into: UnsafeMutableBufferPointer(start: destination + n * plane, count: plane), rows: rows, columns: columns)
+    Parallel.forEach(batch, workPerItem: plane) { samples in
+        for n in samples {
+            Tensor.transpose(UnsafeBufferPointer(start: source + n * plane, count: plane),
+                             into: UnsafeMutableBufferPointer(start: destination + n * plane, count: plane), rows: rows, columns: columns)
+        }
     }
 }
 

@@ -55,9 +55,10 @@ public final class Linear: Layer {
             }
         }
         if input.requiresGradient {
-            var dx = Tensor(shape: input.value.shape)
-            BLAS.gemm(m: batch, n: inFeatures, k: outFeatures, a: dy.scalars, lda: outFeatures,
-                      b: weight.value.scalars, ldb: inFeatures, c: &dx.scalars, ldc: inFeatures)
+            let dx = Tensor(shape: input.value.shape, scalars: .filled(count: batch * inFeatures) {
+                BLAS.gemm(m: batch, n: inFeatures, k: outFeatures, a: dy.scalars, lda: outFeatures,
+                          b: weight.value.scalars, ldb: inFeatures, c: $0, ldc: inFeatures)
+            })
             input.accumulate(dx)
         }
     }

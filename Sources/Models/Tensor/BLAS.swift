@@ -15,9 +15,15 @@ public enum BLAS {
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        floatOperations &+= 2 * m * n * k
         cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// Floating-point operations issued through `gemm` so far (2·m·n·k each): benchmarks read it
+    /// to report the fraction of the machine's GEMM peak that training reaches.
+    /// Only the thread running the model calls `gemm`, so a plain counter suffices.
+    nonisolated(unsafe) public static var floatOperations = 0
 
     /// OpenBLAS's worker threads for this process.
     public static var threads: Int {

@@ -52,22 +52,20 @@ public struct Tensor: Equatable, CustomStringConvertible {
     // MARK: Elementwise arithmetic (the optimizer and losses use these; layers work on buffers)
 
     /// Applies `body` to every element.
-    @inlinable
     public func map(_ body: (Float) -> Float) -> Tensor {
-        Tensor(shape: shape, scalars: scalars.map(body))
+        Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { source in
+            .filled(count: count) { out in for index in source.indices { out[index] = body(source[index]) } }
+        })
     }
 
     /// Combines two tensors of the same shape element by element.
-    @inlinable
     public func zip(_ other: Tensor, _ body: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
-        var result = scalars
-        result.withUnsafeMutableBufferPointer { out in
+        return Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { lhs in
             other.scalars.withUnsafeBufferPointer { rhs in
-                for index in out.indices { out[index] = body(out[index], rhs[index]) }
+                .filled(count: count) { out in for index in lhs.indices { out[index] = body(lhs[index], rhs[index]) } }
             }
-        }
-        return Tensor(shape: shape, scalars: result)
+        })
     }
 
     /// `self += other * scale`, in place.

@@ -11,16 +11,21 @@ extension Tensor {
 
     /// Writes the `[rows, columns]` matrix at `source` transposed into `destination`.
     static func transpose(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        // Blocked so both sides stay in cache for the large activation transposes of the conv layers.
-        let block = 32
-        for rowStart in stride(from: 0, to: rows, by: block) {
-            for columnStart in stride(from: 0, to: columns, by: block) {
-                for row in rowStart..<min(rowStart + block, rows) {
-                    for column in columnStart..<min(columnStart + block, columns) {
-                        destination[column * rows + row] = source[row * columns + column]
-                    }
-                }
+        guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+        // Eight rows at a time: eight sequential read streams, and each column's eight values
+        // land side by side in the destination, so both sides stay in cache lines.
+        let band = 8
+        var row = 0
+        while row &+ band <= rows {
+            for column in 0..<columns {
+                let target = to + (column &* rows &+ row)
+                let origin = from + (row &* columns &+ column)
+                for offset in 0..<band { target[offset] = origin[offset &* columns] }
             }
+            row &+= band
+        }
+        for rest in row..<rows {
+            for column in 0..<columns { to[column &* rows &+ rest] = from[rest &* columns &+ column] }
         }
     }
 

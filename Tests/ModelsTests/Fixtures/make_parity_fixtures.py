@@ -14,8 +14,13 @@ import json
 import math
 import os
 
+import sys
+
 import torch
-from torch import nn
+
+# The PyTorch definitions of the presets, shared with the side-by-side benchmark.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks"))
+from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator  # noqa: E402
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -27,53 +32,6 @@ def pattern(shape, seed, scale=1.0, shift=0.0):
     n = math.prod(shape)
     values = [shift + scale * math.sin(0.37 * i + 1.1 * seed) for i in range(n)]
     return torch.tensor(values, dtype=torch.float64).float().reshape(shape)
-
-
-class Reshape(nn.Module):
-    def __init__(self, *shape):
-        super().__init__()
-        self.shape = shape
-
-    def forward(self, x):
-        return x.reshape(x.shape[0], *self.shape)
-
-
-class Maxout(nn.Module):
-    """units outputs, each the max of `pieces` affine maps; row u * pieces + k is piece k of unit u."""
-
-    def __init__(self, inputs, units, pieces):
-        super().__init__()
-        self.units, self.pieces = units, pieces
-        self.weight = nn.Parameter(torch.empty(units * pieces, inputs))
-        self.bias = nn.Parameter(torch.empty(units * pieces))
-
-    def forward(self, x):
-        return nn.functional.linear(x, self.weight, self.bias).view(x.shape[0], self.units, self.pieces).max(-1).values
-
-
-def dcgan28_generator():
-    return nn.Sequential(
-        nn.Linear(100, 6272), nn.BatchNorm1d(6272), nn.ReLU(), Reshape(128, 7, 7),
-        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
-        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-
-
-def dcgan28_discriminator():
-    return nn.Sequential(
-        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
-        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1))
-
-
-def mlp2d_generator():
-    layers, width = [], 2
-    for _ in range(4):
-        layers += [nn.Linear(width, 400), nn.BatchNorm1d(400), nn.ReLU()]
-        width = 400
-    return nn.Sequential(*layers, nn.Linear(400, 2))
-
-
-def mlp2d_discriminator():
-    return nn.Sequential(Maxout(2, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
 
 
 def set_pattern_weights(network):

@@ -1,0 +1,70 @@
+import Foundation
+import Models
+
+/// What one adversarial iteration measured.
+public struct StepMetrics: Equatable, Sendable {
+    public var discriminatorLoss: Float
+    public var generatorLoss: Float
+    /// Mean σ(D(x)) on the real batch, in the D phase.
+    public var realScore: Float
+    /// Mean σ(D(G(z))) on the generated batch, in the D phase.
+    public var fakeScore: Float
+}
+
+/// One alternating GAN iteration: a discriminator update on a real and a generated batch,
+/// then a generator update through the frozen discriminator.
+///
+/// Each phase freezes the network it does not update, so no gradient of D reaches G's update
+/// or the other way round, and no weight-gradient work is done for the frozen one.
+/// `averageGradients` runs right after each phase's backward, on exactly the parameters that
+/// phase updates (the data-parallel all-reduce; the identity in one process).
+public final class AdversarialStep {
+    public let generator: Sequential
+    public let discriminator: Sequential
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizer: Adam
+    public let objective: AdversarialObjective
+    public var averageGradients: ([Parameter]) throws -> Void = { _ in }
+
+    public init(generator: Sequential, discriminator: Sequential, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
+                objective: AdversarialObjective) {
+        (self.generator, self.discriminator) = (generator, discriminator)
+        (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
+        self.objective = objective
+    }
+
+    /// - Parameters:
+    ///   - real: `[N, ...sample]`, this process's share of the global batch.
+    ///   - discriminatorLatent, generatorLatent: `[N, latent]` noise for each phase.
+    public func run(real: Tensor, discriminatorLatent: Tensor, generatorLatent: Tensor) throws -> StepMetrics {
+        let batch = real.shape[0]
+
+        // D phase: G's samples are constants (G frozen, noise constant), so G records nothing.
+        generator.isFrozen = true
+        discriminator.isFrozen = false
+        discriminator.zeroGradients()
+        let tape = Tape()
+        let fake = generator(tape.variable(discriminatorLatent)).value
+        // One pass over real and fake together: larger matrix products than two passes.
+        let logits = discriminator(tape.variable(Tensor.concatenate([real, fake], axis: 0)))
+        let realLogits = logits.slice(0..<batch, axis: 0), fakeLogits = logits.slice(batch..<2 * batch, axis: 0)
+        let dLoss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
+        tape.backward(from: dLoss)
+        try averageGradients(discriminator.parameters)
+        discriminatorOptimizer.step()
+
+        // G phase: gradients flow through D's layers to its input, none into D's weights.
+        discriminator.isFrozen = true
+        generator.isFrozen = false
+        generator.zeroGradients()
+        let gLoss = generatorLoss(objective, fakeLogits: discriminator(generator(tape.variable(generatorLatent))))
+        tape.backward(from: gLoss)
+        try averageGradients(generator.parameters)
+        generatorOptimizer.step()
+        discriminator.isFrozen = false
+
+        return StepMetrics(discriminatorLoss: dLoss.value.scalar, generatorLoss: gLoss.value.scalar,
+                           realScore: realLogits.value.map { 1 / (1 + exp(-$0)) }.mean(),
+                           fakeScore: fakeLogits.value.map { 1 / (1 + exp(-$0)) }.mean())
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Models
+
+/// `launcher bench`: full adversarial iterations of a preset on random data, timed after a warm-up.
+public struct Benchmark {
+    public struct Options: Sendable {
+        public var preset: Preset = .dcgan28
+        public var batchSize = 64
+        public var iterations = 20
+        public var warmup = 3
+        public var threads = 1
+        public init() {}
+    }
+
+    public struct Result: Codable, Sendable {
+        public var preset: String
+        public var batchSize: Int
+        public var iterations: Int
+        public var threads: Int
+        public var imagesPerSecond: Double
+        public var millisecondsPerIteration: Double
+        /// Matrix-product work per iteration and per sample, in MFLOP.
+        public var gemmMegaflopsPerSample: Double
+        /// The rate of that work over the whole iteration time, in GFLOP/s.
+        public var gemmGigaflopsPerSecond: Double
+        /// `cblas_sgemm`'s own rate on a large square product, same threads, measured in the same run.
+        public var sgemmPeakGigaflopsPerSecond: Double
+        public var fractionOfPeak: Double
+        public var peakResidentMegabytes: Double
+        /// Resident memory at the end minus after the warm-up: steady-state training should not grow.
+        public var residentGrowthMegabytes: Double
+    }
+
+    let options: Options
+    public init(options: Options) { self.options = options }
+
+    public func run(progress: (String) -> Void = { _ in }) throws -> Result {
+        BLAS.threads = options.threads
+        Memory.keepLargeAllocationsInHeap()
+        var random = RandomStream(seed: 1, purpose: "bench")
+        let generator = options.preset.makeGenerator(random: &random)
+        let discriminator = options.preset.makeDiscriminator(random: &random)
+        let step = AdversarialStep(
+            generator: generator, discriminator: discriminator,
+            generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 2e-4, beta1: 0.5),
+            discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 2e-4, beta1: 0.5),
+            objective: .nonSaturating)
+        let batch = options.batchSize
+        let real = random.uniform(shape: [batch] + options.preset.sampleShape, low: -1, high: 1)
+        func iterate() throws {
+            _ = try step.run(real: real, discriminatorLatent: random.normal(shape: [batch, options.preset.latentSize]),
+                             generatorLatent: random.normal(shape: [batch, options.preset.latentSize]))
+        }
+
+        for _ in 0..<options.warmup { try iterate() }
+        let residentAfterWarmup = Benchmark.residentMegabytes()
+        let operationsBefore = BLAS.floatOperations
+        let start = DispatchTime.now()
+        for index in 0..<options.iterations {
+            try iterate()
+            progress("iteration \(index + 1)/\(options.iterations)")
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let operations = Double(BLAS.floatOperations - operationsBefore) / Double(options.iterations)
+        let gemmRate = operations * Double(options.iterations) / seconds / 1e9
+        let peak = Benchmark.sgemmPeak()
+        return Result(
+            preset: options.preset.rawValue, batchSize: batch, iterations: options.iterations, threads: options.threads,
+            imagesPerSecond: Double(batch * options.iterations) / seconds,
+            millisecondsPerIteration: seconds * 1000 / Double(options.iterations),
+            gemmMegaflopsPerSample: operations / Double(batch) / 1e6,
+            gemmGigaflopsPerSecond: gemmRate,
+            sgemmPeakGigaflopsPerSecond: peak,
+            fractionOfPeak: gemmRate / peak,
+            peakResidentMegabytes: Benchmark.peakResidentMegabytes(),
+            residentGrowthMegabytes: Benchmark.residentMegabytes() - residentAfterWarmup)
+    }
+
+    /// The best of a few 1024³ `cblas_sgemm` calls, in GFLOP/s.
+    static func sgemmPeak(size: Int = 1024, repeats: Int = 5) -> Double {
+        var random = RandomStream(seed: 2, purpose: "sgemm-peak")
+        let a = random.normal(count: size * size), b = random.normal(count: size * size)
+        var c = [Float](repeating: 0, count: size * size)
+        var best = 0.0
+        for _ in 0..<repeats {
+            let start = DispatchTime.now()
+            BLAS.gemm(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size, c: &c, ldc: size)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            best = max(best, 2 * pow(Double(size), 3) / seconds / 1e9)
+        }
+        return best
+    }
+
+    static func peakResidentMegabytes() -> Double { statusField("VmHWM") }
+    static func residentMegabytes() -> Double { statusField("VmRSS") }
+
+    /// A "kB" field of /proc/self/status, in MB.
+    private static func statusField(_ name: String) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
+        return kilobytes / 1024
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The PyTorch yardstick for `launcher bench`: the same dcgan28 iteration in PyTorch's fastest
+idiomatic CPU form, timed the same way (warm-up excluded, random data).
+
+One iteration: D on real and fake together in one pass (fake made under no_grad), BCE-with-logits,
+Adam step; then G through D with D's parameters frozen (requires_grad False), Adam step.
+
+    pip install torch
+    python3 benchmarks/pytorch_dcgan28.py --threads 1 --batch-size 64 --iterations 20
+"""
+import argparse
+import json
+import time
+
+import torch
+from torch import nn
+
+from torch_reference import dcgan28_discriminator, dcgan28_generator
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    generator, discriminator = dcgan28_generator(), dcgan28_discriminator()
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    loss = nn.BCEWithLogitsLoss()
+    n = args.batch_size
+    real = torch.rand(n, 1, 28, 28) * 2 - 1
+    ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
+
+    def iterate():
+        with torch.no_grad():
+            fake = generator(torch.randn(n, 100))
+        logits = discriminator(torch.cat([real, fake]))
+        loss_d = loss(logits[:n], ones) + loss(logits[n:], zeros)
+        optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        optimizer_d.step()
+
+        discriminator.requires_grad_(False)
+        loss_g = loss(discriminator(generator(torch.randn(n, 100))), ones)
+        optimizer_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        optimizer_g.step()
+        discriminator.requires_grad_(True)
+
+    for _ in range(args.warmup):
+        iterate()
+    start = time.perf_counter()
+    for _ in range(args.iterations):
+        iterate()
+    seconds = time.perf_counter() - start
+    result = {
+        "framework": f"pytorch {torch.__version__}", "threads": args.threads, "batchSize": n,
+        "iterations": args.iterations, "imagesPerSecond": n * args.iterations / seconds,
+        "millisecondsPerIteration": seconds * 1000 / args.iterations,
+    }
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        print(f"pytorch {torch.__version__}, batch {n}, {args.threads} thread(s): "
+              f"{result['imagesPerSecond']:.1f} images/s, {result['millisecondsPerIteration']:.1f} ms/iteration")
+
+
+if __name__ == "__main__":
+    main()

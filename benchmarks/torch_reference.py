@@ -1,0 +1,54 @@
+"""LearnedLoss's preset networks in PyTorch, layer for layer and with the same state_dict names.
+
+Used by the parity fixtures (Tests/ModelsTests/Fixtures/make_parity_fixtures.py) and by the
+side-by-side benchmark (benchmarks/pytorch_dcgan28.py). PyTorch is not a dependency of LearnedLoss.
+"""
+import torch
+from torch import nn
+
+
+class Reshape(nn.Module):
+    def __init__(self, *shape):
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], *self.shape)
+
+
+class Maxout(nn.Module):
+    """units outputs, each the max of `pieces` affine maps; row u * pieces + k is piece k of unit u."""
+
+    def __init__(self, inputs, units, pieces):
+        super().__init__()
+        self.units, self.pieces = units, pieces
+        self.weight = nn.Parameter(torch.empty(units * pieces, inputs))
+        self.bias = nn.Parameter(torch.empty(units * pieces))
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight, self.bias).view(x.shape[0], self.units, self.pieces).max(-1).values
+
+
+def dcgan28_generator():
+    return nn.Sequential(
+        nn.Linear(100, 6272), nn.BatchNorm1d(6272), nn.ReLU(), Reshape(128, 7, 7),
+        nn.ConvTranspose2d(128, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+
+
+def dcgan28_discriminator():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1))
+
+
+def mlp2d_generator():
+    layers, width = [], 2
+    for _ in range(4):
+        layers += [nn.Linear(width, 400), nn.BatchNorm1d(400), nn.ReLU()]
+        width = 400
+    return nn.Sequential(*layers, nn.Linear(400, 2))
+
+
+def mlp2d_discriminator():
+    return nn.Sequential(Maxout(2, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
