@@ -1,0 +1,70 @@
+import Models
+import TestSupport
+import XCTest
+@testable import Training
+
+final class AdversarialStepTests: XCTestCase {
+    func makeStep(objective: AdversarialObjective = .nonSaturating) -> AdversarialStep {
+        var random = RandomStream(seed: 3, purpose: "step-test")
+        let generator = Preset.grid2d.makeGenerator(random: &random)
+        let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
+        return AdversarialStep(generator: generator, discriminator: discriminator,
+                               generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
+                               discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
+                               objective: objective)
+    }
+
+    func batch(_ seed: UInt64, _ shape: [Int]) -> Tensor {
+        var random = RandomStream(seed: seed, purpose: "batch")
+        return random.normal(shape: shape)
+    }
+
+    func testEachPhaseReducesOnlyTheNetworkItUpdates() throws {
+        let step = makeStep()
+        var calls: [String] = []
+        let discriminatorParameters = step.discriminator.parameters.map(ObjectIdentifier.init)
+        let generatorParameters = step.generator.parameters.map(ObjectIdentifier.init)
+        step.averageGradients = { parameters in
+            let ids = parameters.map(ObjectIdentifier.init)
+            if ids == discriminatorParameters {
+                calls.append("D")
+                // The D phase computed no generator gradient at all.
+                XCTAssertTrue(step.generator.parameters.allSatisfy { $0.gradient.scalars.allSatisfy { $0 == 0 } })
+            } else if ids == generatorParameters {
+                calls.append("G")
+            } else {
+                XCTFail("reduced a mix of parameters")
+            }
+        }
+        let before = step.discriminator.parameters.map(\.gradient)
+        XCTAssertTrue(before.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } })
+        _ = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+        XCTAssertEqual(calls, ["D", "G"])
+    }
+
+    func testGeneratorPhaseLeavesDiscriminatorGradientsAsTheDPhaseLeftThem() throws {
+        let step = makeStep()
+        var afterDiscriminatorPhase: [Tensor] = []
+        step.averageGradients = { parameters in
+            if afterDiscriminatorPhase.isEmpty { afterDiscriminatorPhase = step.discriminator.parameters.map(\.gradient) }
+        }
+        _ = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+        XCTAssertEqual(step.discriminator.parameters.map(\.gradient), afterDiscriminatorPhase, "G's phase added nothing to D's gradients")
+        XCTAssertFalse(step.discriminator.isFrozen, "D is left trainable")
+    }
+
+    func testStepsTrainBothNetworksWithFiniteLossesForEveryObjective() throws {
+        for objective in AdversarialObjective.allCases {
+            let step = makeStep(objective: objective)
+            let generatorBefore = step.generator.parameters.map(\.value)
+            let discriminatorBefore = step.discriminator.parameters.map(\.value)
+            let metrics = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+            XCTAssertTrue(metrics.discriminatorLoss.isFinite && metrics.generatorLoss.isFinite, "\(objective)")
+            XCTAssertTrue((0...1).contains(metrics.realScore) && (0...1).contains(metrics.fakeScore), "\(objective)")
+            XCTAssertNotEqual(step.generator.parameters.map(\.value), generatorBefore, "\(objective): G moved")
+            XCTAssertNotEqual(step.discriminator.parameters.map(\.value), discriminatorBefore, "\(objective): D moved")
+            XCTAssertEqual(step.generatorOptimizer.stepCount, 1)
+            XCTAssertEqual(step.discriminatorOptimizer.stepCount, 1)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Training
+
+final class BenchmarkTests: XCTestCase {
+    func testBenchmarkReportsItsFigures() throws {
+        var options = Benchmark.Options()
+        (options.preset, options.batchSize, options.iterations, options.warmup) = (.grid2d, 8, 2, 1)
+        let result = try Benchmark(options: options).run()
+        XCTAssertEqual(result.preset, "grid2d")
+        XCTAssertGreaterThan(result.imagesPerSecond, 0)
+        XCTAssertGreaterThan(result.gemmMegaflopsPerSample, 0)
+        XCTAssertGreaterThan(result.sgemmPeakGigaflopsPerSecond, 0)
+        XCTAssertGreaterThan(result.peakResidentMegabytes, 0)
+        let decoded = try JSONDecoder().decode(Benchmark.Result.self, from: JSONEncoder().encode(result))
+        XCTAssertEqual(decoded.batchSize, 8)
+    }
+
+    func testLauncherBenchPrintsJSONAndRejectsBadFlags() throws {
+        let launcher = try Subprocess.product("launcher")
+        let result = try Subprocess.run(launcher, ["bench", "--preset", "ring2d", "--batch-size", "4", "--iterations", "1", "--warmup", "0", "--json"])
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        XCTAssertEqual(object["preset"] as? String, "ring2d")
+        XCTAssertNotNil(object["imagesPerSecond"] as? Double)
+
+        let bad = try Subprocess.run(launcher, ["bench", "--preset", "cifar"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("cifar"), bad.standardError)
+        let zero = try Subprocess.run(launcher, ["bench", "--iterations", "0"])
+        XCTAssertNotEqual(zero.status, 0)
+        XCTAssertTrue(zero.standardError.contains("--iterations must be at least 1"), zero.standardError)
+    }
+}
