@@ -148,9 +148,13 @@ public final class Communicator: @unchecked Sendable {
 extension Communicator {
     /// Runs `body`; an error thrown on this rank ends every rank of the job with its message,
     /// because MPI jobs hang when one rank exits and the others wait in a collective.
+    /// A `JobFailure` is known to every rank already: rank 0 prints it and all exit with status 1.
     public func endingJobOnError<T>(_ body: () throws -> T) -> T {
         do {
             return try body()
+        } catch let failure as JobFailure {
+            if rank == 0 { writeToStandardError("error: \(failure)\n") }
+            exit(1)
         } catch {
             abort(code: 1, message: "error: \(error)")
         }

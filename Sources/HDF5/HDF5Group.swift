@@ -103,3 +103,48 @@ public final class HDF5Group: HDF5Object {
         return dims.map { Int($0) }
     }
 }
+
+extension HDF5Group {
+    /// Whether a numeric dataset stores integers (as opposed to floating point).
+    public func storesIntegers(_ name: String) throws(HDF5Error) -> Bool {
+        let dataset = try dataset(name)
+        let type = Handle(try checked(H5Dget_type(dataset.handle.id), "read dataset type", object: dataset.path), close: H5Tclose)
+        return H5Tget_class(type.id) == H5T_INTEGER
+    }
+}
+
+extension HDF5Group {
+    /// Whether the child `name` is a group (rather than a dataset).
+    public func isGroup(_ name: String) -> Bool {
+        guard contains(name) else { return false }
+        let id = H5Oopen(handle.id, name, H5P_DEFAULT)
+        guard id >= 0 else { _ = ErrorStack.drain(); return false }
+        defer { H5Oclose(id) }
+        return H5Iget_type(id) == H5I_GROUP
+    }
+
+    /// The names of this object's attributes.
+    public func attributeNames() throws(HDF5Error) -> [String] {
+        try names(ofAttributesOf: self)
+    }
+}
+
+extension HDF5Dataset {
+    /// The names of this dataset's attributes.
+    public func attributeNames() throws(HDF5Error) -> [String] {
+        try names(ofAttributesOf: self)
+    }
+}
+
+private func names(ofAttributesOf object: HDF5Object) throws(HDF5Error) -> [String] {
+    final class Names { var items: [String] = [] }
+    let names = Names()
+    let status = withExtendedLifetime(names) {
+        H5Aiterate2(object.handle.id, H5_INDEX_NAME, H5_ITER_INC, nil, { _, name, _, context in
+            Unmanaged<Names>.fromOpaque(context!).takeUnretainedValue().items.append(String(cString: name!))
+            return 0
+        }, Unmanaged.passUnretained(names).toOpaque())
+    }
+    try object.checked(status, "list attributes")
+    return names.items
+}

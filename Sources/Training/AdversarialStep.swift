@@ -33,38 +33,51 @@ public final class AdversarialStep {
         self.objective = objective
     }
 
+    /// One discriminator update, then one generator update.
     /// - Parameters:
     ///   - real: `[N, ...sample]`, this process's share of the global batch.
     ///   - discriminatorLatent, generatorLatent: `[N, latent]` noise for each phase.
     public func run(real: Tensor, discriminatorLatent: Tensor, generatorLatent: Tensor) throws -> StepMetrics {
-        let batch = real.shape[0]
+        var metrics = try discriminatorPhase(real: real, latent: discriminatorLatent)
+        metrics.generatorLoss = try generatorPhase(latent: generatorLatent)
+        return metrics
+    }
 
-        // D phase: G's samples are constants (G frozen, noise constant), so G records nothing.
+    /// Updates D on `real` `[N, ...sample]` and on G's samples of `latent` `[N, latent]`;
+    /// returns D's loss and scores (the generator loss is left 0).
+    public func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
+        let batch = real.shape[0]
+        // G's samples are constants here (G frozen, noise constant), so G records nothing.
         generator.isFrozen = true
         discriminator.isFrozen = false
         discriminator.zeroGradients()
         let tape = Tape()
-        let fake = generator(tape.variable(discriminatorLatent)).value
+        let fake = generator(tape.variable(latent)).value
         // One pass over real and fake together: larger matrix products than two passes.
         let logits = discriminator(tape.variable(Tensor.concatenate([real, fake], axis: 0)))
         let realLogits = logits.slice(0..<batch, axis: 0), fakeLogits = logits.slice(batch..<2 * batch, axis: 0)
-        let dLoss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-        tape.backward(from: dLoss)
+        let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
+        tape.backward(from: loss)
         try averageGradients(discriminator.parameters)
         discriminatorOptimizer.step()
+        generator.isFrozen = false
+        return StepMetrics(discriminatorLoss: loss.value.scalar, generatorLoss: 0,
+                           realScore: realLogits.value.map { 1 / (1 + exp(-$0)) }.mean(),
+                           fakeScore: fakeLogits.value.map { 1 / (1 + exp(-$0)) }.mean())
+    }
 
-        // G phase: gradients flow through D's layers to its input, none into D's weights.
+    /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.
+    public func generatorPhase(latent: Tensor) throws -> Float {
+        // Gradients flow through D's layers to its input, none into D's weights.
         discriminator.isFrozen = true
         generator.isFrozen = false
         generator.zeroGradients()
-        let gLoss = generatorLoss(objective, fakeLogits: discriminator(generator(tape.variable(generatorLatent))))
-        tape.backward(from: gLoss)
+        let tape = Tape()
+        let loss = generatorLoss(objective, fakeLogits: discriminator(generator(tape.variable(latent))))
+        tape.backward(from: loss)
         try averageGradients(generator.parameters)
         generatorOptimizer.step()
         discriminator.isFrozen = false
-
-        return StepMetrics(discriminatorLoss: dLoss.value.scalar, generatorLoss: gLoss.value.scalar,
-                           realScore: realLogits.value.map { 1 / (1 + exp(-$0)) }.mean(),
-                           fakeScore: fakeLogits.value.map { 1 / (1 + exp(-$0)) }.mean())
+        return loss.value.scalar
     }
 }

@@ -5,7 +5,8 @@ import Glibc
 
 // Runs the collectives under mpirun and prints one line per rank, for the
 // multi-process tests to check:  rank=R size=N key=value ...
-// `mpi-probe abort` makes the last rank abort while the others wait in a barrier.
+// `mpi-probe abort` makes the last rank abort while the others wait in a barrier;
+// `mpi-probe stall` makes it never check in.
 
 let world: Communicator
 do { world = try MPIRuntime.world() } catch { writeToStandardError("\(error)\n"); exit(2) }
@@ -14,6 +15,18 @@ if CommandLine.arguments.dropFirst().first == "abort" {
     if world.rank == world.size - 1 { world.abort(code: 7, message: "probe abort from the last rank") }
     try world.barrier()
     print("rank=\(world.rank) passed the barrier")
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "stall" {
+    // The last rank never checks in; rank 0 must name it and the job must end.
+    do {
+        if world.rank == world.size - 1 { sleep(600) }
+        try world.checkIn("step 7", timeout: 2)
+        print("rank=\(world.rank) checked in")
+    } catch {
+        world.abort(code: 4, message: "\(error)")
+    }
     exit(0)
 }
 

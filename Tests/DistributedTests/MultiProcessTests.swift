@@ -7,6 +7,17 @@ final class MultiProcessTests: XCTestCase {
     func testCollectivesOnFourRanks() throws { try checkCollectives(ranks: 4) }
     func testAbortEndsEveryRankOfTwo() throws { try checkAbort(ranks: 2) }
     func testAbortEndsEveryRankOfFour() throws { try checkAbort(ranks: 4) }
+    func testStallIsReportedNamingTheMissingRankOfTwo() throws { try checkStall(ranks: 2) }
+    func testStallIsReportedNamingTheMissingRankOfFour() throws { try checkStall(ranks: 4) }
+
+    private func checkStall(ranks n: Int) throws {
+        let result = try Subprocess.mpirun(ranks: n, "mpi-probe", ["stall"], timeout: 60)
+        XCTAssertFalse(result.timedOut, "the stalled job was not ended: \(result.combinedOutput)")
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.standardError.contains("rank 0: rank \(n - 1) did not reach step 7 within 2 s; the others waited there"),
+                      result.standardError)
+        XCTAssertFalse(result.standardOutput.contains("checked in"), result.standardOutput)
+    }
 
     private func checkCollectives(ranks n: Int) throws {
         let result = try Subprocess.mpirun(ranks: n, "mpi-probe", [])

@@ -1,0 +1,93 @@
+import Foundation
+import HDF5
+import Models
+
+/// A checkpoint opened for reading, its identity checked: ours, a format this build reads.
+public final class CheckpointFile {
+    public let path: String
+    let root: HDF5Group
+    public let step: Int
+    public let worldSize: Int
+    public let threadsPerRank: Int
+    public let created: String
+    public let configuration: TrainingConfiguration
+
+    public init(path: String) throws {
+        self.path = path
+        let file: HDF5File
+        do { file = try HDF5File.open(path) } catch let error as HDF5Error {
+            throw CheckpointError("\(path): not a readable checkpoint: \(error.message)")
+        }
+        root = file.root
+        guard root.hasAttribute("format"), try root.stringAttribute("format") == CheckpointFormat.name else {
+            throw CheckpointError("\(path): not a LearnedLoss checkpoint (no format attribute \"\(CheckpointFormat.name)\")")
+        }
+        let version = try root.attribute("format_version", as: Int64.self)
+        guard version <= CheckpointFormat.version else {
+            throw CheckpointError("\(path): checkpoint format version \(version) is newer than this LearnedLoss reads (\(CheckpointFormat.version)); update LearnedLoss")
+        }
+        step = Int(try root.attribute("step", as: Int64.self))
+        worldSize = Int(try root.attribute("world_size", as: Int64.self))
+        threadsPerRank = root.hasAttribute("threads_per_rank") ? Int(try root.attribute("threads_per_rank", as: Int64.self)) : 1
+        created = try root.stringAttribute("created")
+        do {
+            configuration = try TrainingConfiguration.fromJSON(try root.stringAttribute("config"))
+        } catch let error as HDF5Error { throw error } catch {
+            throw CheckpointError("\(path): its config attribute is not a configuration this LearnedLoss reads: \(error)")
+        }
+    }
+
+    /// Loads a network's parameters, buffers and counters from group `name`, checking every shape.
+    public func restore(_ network: Sequential, from name: String) throws {
+        guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }
+        let group = try root.group(name)
+        for (entryName, entry) in network.state {
+            guard group.contains(entryName) else {
+                throw CheckpointError("\(path): missing /\(name)/\(entryName) for the \(configuration.preset.rawValue) \(name)")
+            }
+            switch entry {
+            case .parameter(let parameter): parameter.value = try read(group, entryName, expecting: parameter.value.shape, of: name)
+            case .buffer(let buffer): buffer.value = try read(group, entryName, expecting: buffer.value.shape, of: name)
+            case .counter(let counter): counter.value = try group.read(entryName, as: Int64.self).values.first ?? 0
+            }
+        }
+    }
+
+    /// Loads an Adam state written for `network`'s parameters from /optimizer/`name`.
+    public func restore(_ optimizer: Adam, of network: Sequential, from name: String) throws {
+        let group = try root.group("optimizer").group(name)
+        var first: [Tensor] = [], second: [Tensor] = []
+        for (entryName, parameter) in network.parameterNames {
+            let moments = try group.group(entryName)
+            first.append(try read(moments, "exp_avg", expecting: parameter.value.shape, of: "optimizer/\(name)/\(entryName)"))
+            second.append(try read(moments, "exp_avg_sq", expecting: parameter.value.shape, of: "optimizer/\(name)/\(entryName)"))
+        }
+        try optimizer.restore(stepCount: Int(try group.attribute("step", as: Int64.self)), firstMoments: first, secondMoments: second)
+    }
+
+    /// The sampler's place: (epoch, position).
+    public func samplerPosition() throws -> (epoch: Int, position: Int) {
+        let group = try root.group("sampler")
+        return (Int(try group.attribute("epoch", as: Int64.self)), Int(try group.attribute("position", as: Int64.self)))
+    }
+
+    /// Every dataset of a group with its shape, for `launcher inspect`.
+    public func shapes(in name: String) throws -> [(name: String, shape: [Int])] {
+        let group = try root.group(name)
+        return try group.childNames().map { ($0, try group.shape(of: $0)) }
+    }
+
+    private func read(_ group: HDF5Group, _ name: String, expecting shape: [Int], of owner: String) throws -> Tensor {
+        let stored = try group.shape(of: name)
+        guard stored == shape else {
+            throw CheckpointError("\(path): /\(owner)/\(name) has shape \(stored), the \(configuration.preset.rawValue) network expects \(shape)")
+        }
+        return Tensor(shape: shape, scalars: try group.read(name, as: Float.self).values)
+    }
+}
+
+/// A checkpoint that cannot be used, naming the file and what was expected.
+public struct CheckpointError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HDF5
+import Models
+
+/// What a checkpoint records of a run, referring to the live networks and optimizers.
+public struct TrainingSnapshot {
+    /// A network with its HDF5 group name ("generator") and its optimizer.
+    public struct Player {
+        public let name: String
+        public let network: Sequential
+        public let optimizer: Adam
+    }
+
+    public var configuration: TrainingConfiguration
+    public var step: Int
+    public var worldSize: Int
+    /// OpenBLAS threads per rank: with the world size, what a bit-exact continuation must repeat.
+    public var threadsPerRank: Int
+    public var players: [Player]
+    public var sampler: EpochSampler
+    /// The fixed latent batch `[N, latent]` the sample grid is drawn from.
+    public var gridLatent: Tensor
+    public var grid: GrayImage
+}
+
+extension TrainingSnapshot {
+    /// Writes the checkpoint atomically: a crash leaves either the old file or the whole new one.
+    public func write(to path: String) throws {
+        try HDF5File.writeAtomically(path) { file in
+            let root = file.root
+            try root.setAttribute("format", CheckpointFormat.name)
+            try root.setAttribute("format_version", CheckpointFormat.version)
+            try root.setAttribute("step", Int64(step))
+            try root.setAttribute("preset", configuration.preset.rawValue)
+            try root.setAttribute("config", try configuration.json())
+            try root.setAttribute("world_size", Int64(worldSize))
+            try root.setAttribute("threads_per_rank", Int64(threadsPerRank))
+            try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+
+            let optimizers = try root.createGroup("optimizer")
+            for player in players {
+                try Self.write(player.network, into: try root.createGroup(player.name))
+                try Self.write(player.optimizer, of: player.network, into: try optimizers.createGroup(player.name))
+            }
+
+            let rng = try root.createGroup("rng")
+            try rng.setAttribute("seed", Int64(bitPattern: configuration.seed))
+            try rng.setAttribute("scheme", "counter-based streams keyed by (seed, purpose, step, sample index); no other state")
+            let samplerGroup = try root.createGroup("sampler")
+            try samplerGroup.setAttribute("epoch", Int64(sampler.epoch))
+            try samplerGroup.setAttribute("position", Int64(sampler.position))
+            try samplerGroup.setAttribute("global_batch", Int64(sampler.globalBatch))
+            try samplerGroup.setAttribute("dataset_count", Int64(sampler.datasetCount))
+
+            let samples = try root.createGroup("samples")
+            try samples.write(gridLatent.scalars, shape: gridLatent.shape, to: "latent")
+            let image = try samples.write(grid.pixels, shape: [grid.height, grid.width], to: "grid")
+            try image.setAttribute("CLASS", "IMAGE")
+            try image.setAttribute("IMAGE_VERSION", "1.2")
+            try image.setAttribute("IMAGE_SUBCLASS", "IMAGE_GRAYSCALE")
+        }
+    }
+
+    private static func write(_ network: Sequential, into group: HDF5Group) throws {
+        for (name, entry) in network.state {
+            switch entry {
+            case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
+            case .buffer(let buffer): try group.write(buffer.value.scalars, shape: buffer.value.shape, to: name)
+            case .counter(let counter): try group.write([counter.value], shape: [], to: name)
+            }
+        }
+    }
+
+    private static func write(_ optimizer: Adam, of network: Sequential, into group: HDF5Group) throws {
+        try group.setAttribute("step", Int64(optimizer.stepCount))
+        try group.setAttribute("lr", Double(optimizer.learningRate))
+        try group.setAttribute("beta1", Double(optimizer.beta1))
+        try group.setAttribute("beta2", Double(optimizer.beta2))
+        try group.setAttribute("eps", Double(optimizer.epsilon))
+        try group.setAttribute("weight_decay", Double(optimizer.weightDecay))
+        for ((name, _), (first, second)) in zip(network.parameterNames, zip(optimizer.firstMoments, optimizer.secondMoments)) {
+            let moments = try group.createGroup(name)
+            try moments.write(first.scalars, shape: first.shape, to: "exp_avg")
+            try moments.write(second.scalars, shape: second.shape, to: "exp_avg_sq")
+        }
+    }
+}
+
+extension Sequential {
+    /// The state names of the trainable parameters, in `parameters` order.
+    var parameterNames: [(String, Parameter)] {
+        state.compactMap { if case .parameter(let parameter) = $0.entry { ($0.name, parameter) } else { nil } }
+    }
+}

@@ -1,0 +1,45 @@
+import Models
+
+/// Training samples held in memory, assembled into batches on demand.
+public struct Dataset: Sendable {
+    enum Storage: Sendable {
+        /// 8-bit pixels, scaled to [−1, 1] when batched.
+        case pixels([UInt8])
+        /// Values used as they are.
+        case values([Float])
+    }
+
+    /// Where the samples came from, for messages and checkpoints.
+    public let source: String
+    /// The shape of one sample, for example `[1, 28, 28]` or `[2]`.
+    public let sampleShape: [Int]
+    public let count: Int
+    let storage: Storage
+
+    init(source: String, sampleShape: [Int], count: Int, storage: Storage) {
+        (self.source, self.sampleShape, self.count, self.storage) = (source, sampleShape, count, storage)
+    }
+
+    /// The samples at `indices`, stacked: `[indices.count] + sampleShape`.
+    public func batch<Indices: Collection>(_ indices: Indices) -> Tensor where Indices.Element == Int {
+        let size = sampleShape.reduce(1, *)
+        var scalars = [Float]()
+        scalars.reserveCapacity(indices.count * size)
+        for index in indices {
+            switch storage {
+            case .pixels(let pixels):
+                scalars.append(contentsOf: pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 })
+            case .values(let values):
+                scalars.append(contentsOf: values[index * size..<(index + 1) * size])
+            }
+        }
+        return Tensor(shape: [indices.count] + sampleShape, scalars: scalars)
+    }
+
+    /// Fails unless one sample has `shape`.
+    public func require(sampleShape shape: [Int], for purpose: String) throws {
+        guard sampleShape == shape else {
+            throw DataError("\(source): \(purpose) needs samples of shape \(shape), the file holds \(sampleShape)")
+        }
+    }
+}

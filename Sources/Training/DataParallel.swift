@@ -1,0 +1,74 @@
+import Distributed
+import Models
+
+/// What makes N ranks train one model: the same starting state everywhere, gradients averaged
+/// over the ranks, and BatchNorm statistics over the global batch.
+struct DataParallel {
+    let world: Communicator
+
+    /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's.
+    func broadcastFromRoot(_ players: [TrainingSnapshot.Player]) throws {
+        guard world.size > 1 else { return }
+        var tensors: [(get: () -> Tensor, set: (Tensor) -> Void)] = []
+        var counters: [Counter] = []
+        for player in players {
+            for (_, entry) in player.network.state {
+                switch entry {
+                case .parameter(let parameter): tensors.append(({ parameter.value }, { parameter.value = $0 }))
+                case .buffer(let buffer): tensors.append(({ buffer.value }, { buffer.value = $0 }))
+                case .counter(let counter): counters.append(counter)
+                }
+            }
+        }
+        // One message for all floats: parameters and buffers, then each optimizer's moments.
+        var flat = tensors.flatMap { $0.get().scalars }
+        for player in players {
+            flat += player.optimizer.firstMoments.flatMap(\.scalars) + player.optimizer.secondMoments.flatMap(\.scalars)
+        }
+        try world.broadcast(&flat)
+        var integers = counters.map(\.value) + players.map { Int64($0.optimizer.stepCount) }
+        try world.broadcast(&integers)
+
+        var offset = 0
+        func take(_ shape: [Int]) -> Tensor {
+            let count = shape.reduce(1, *)
+            defer { offset += count }
+            return Tensor(shape: shape, scalars: Array(flat[offset..<offset + count]))
+        }
+        for tensor in tensors { tensor.set(take(tensor.get().shape)) }
+        for (counter, value) in zip(counters, integers) { counter.value = value }
+        for (index, player) in players.enumerated() {
+            let shapes = player.optimizer.parameters.map(\.value.shape)
+            let first = shapes.map(take), second = shapes.map(take)
+            try player.optimizer.restore(stepCount: Int(integers[counters.count + index]), firstMoments: first, secondMoments: second)
+        }
+    }
+
+    /// Averages the gradients of `parameters` over the ranks in one fused all-reduce.
+    func averageGradients(_ parameters: [Parameter]) throws {
+        guard world.size > 1 else { return }
+        var flat = [Float]()
+        flat.reserveCapacity(parameters.reduce(0) { $0 + $1.gradient.count })
+        for parameter in parameters { flat += parameter.gradient.scalars }
+        try world.allReduce(&flat, op: .sum)
+        let scale = 1 / Float(world.size)
+        var offset = 0
+        for parameter in parameters {
+            let count = parameter.gradient.count
+            parameter.gradient.scalars = flat[offset..<offset + count].map { $0 * scale }
+            offset += count
+        }
+    }
+
+    /// Makes every BatchNorm of `network` normalise with the statistics of the global batch.
+    func synchronizeBatchNorm(in network: Sequential) {
+        guard world.size > 1 else { return }
+        let world = self.world
+        for case let layer as BatchNorm in network.layers {
+            layer.crossReplicaSum = { sums in
+                // A failed collective here cannot be thrown through the layer; end the job instead.
+                world.endingJobOnError { try world.allReduce(&sums, op: .sum) }
+            }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// A run's folder: its checkpoints, sample grids and metrics log.
+public struct RunDirectory {
+    public let path: String
+
+    public init(_ path: String) { self.path = path }
+
+    public func create() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError("--run-dir \(path): cannot create the directory (\(error.localizedDescription))")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else { throw ConfigurationError("--run-dir \(path): not writable") }
+    }
+
+    public func checkpointPath(step: Int) -> String { (path as NSString).appendingPathComponent(CheckpointFormat.fileName(step: step)) }
+    public func samplesPath(step: Int) -> String {
+        (path as NSString).appendingPathComponent("samples-" + CheckpointFormat.fileName(step: step).dropFirst("checkpoint-".count).dropLast(3) + ".png")
+    }
+    public var metricsPath: String { (path as NSString).appendingPathComponent("metrics.jsonl") }
+
+    /// Checkpoint files by step, oldest first.
+    public func checkpoints() -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap { name in CheckpointFormat.step(inFileName: name).map { ($0, (path as NSString).appendingPathComponent(name)) } }
+            .sorted { $0.step < $1.step }
+    }
+
+    /// The newest checkpoint that opens as ours; newer unreadable ones are reported through `skipped`.
+    public func newestValidCheckpoint(skipped: (String) -> Void = { _ in }) throws -> CheckpointFile {
+        for candidate in checkpoints().reversed() {
+            do { return try CheckpointFile(path: candidate.path) } catch { skipped("skipping \(candidate.path): \(error)") }
+        }
+        throw CheckpointError("--resume auto: no valid checkpoint in \(path)")
+    }
+
+    /// Deletes all but the newest `keep` checkpoints.
+    public func prune(keep: Int) {
+        for old in checkpoints().dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }
+    }
+}

@@ -1,0 +1,250 @@
+import Distributed
+import Foundation
+import Models
+
+/// `launcher train`: alternating adversarial updates of data-parallel G and D replicas.
+///
+/// Every rank runs this with the same arguments. Rank 0 resolves the configuration and reads a
+/// checkpoint, then shares both; every rank takes its slice of each global batch and its slice
+/// of each step's latent noise, which are functions of (seed, step) alone, so any number of
+/// ranks trains the same model. Rank 0 alone writes checkpoints, samples and logs.
+public final class Trainer {
+    /// How the run is asked for: the options given (flags over a YAML file) and where to resume.
+    public struct Request {
+        public var options = TrainingOptions()
+        /// "auto" for the newest valid checkpoint of the run directory, or a checkpoint path.
+        public var resume: String?
+        /// OpenBLAS threads per rank; nil shares the node's cores among its ranks.
+        public var threads: Int?
+        public init() {}
+    }
+
+    /// Where a finished run left its results.
+    public struct Summary {
+        public let configuration: TrainingConfiguration
+        public let step: Int
+        public let checkpoint: String
+        public let samples: String
+    }
+
+    let world: Communicator
+    let request: Request
+    let say: (String) -> Void
+
+    /// - Parameter say: receives rank 0's messages (progress, where results are).
+    public init(world: Communicator, request: Request, say: @escaping (String) -> Void = { print($0) }) {
+        self.world = world
+        self.request = request
+        self.say = { message in if world.rank == 0 { say(message) } }
+    }
+
+    public func run() throws -> Summary {
+        Memory.keepLargeAllocationsInHeap()
+        let resumeFrom = try resolveCheckpointPath()
+        let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(resumeFrom) })
+        let ranksOnNode = try world.nodeLocal().size
+        BLAS.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
+
+        let dataset = try world.agree { try Self.loadDataset(configuration) }
+        let setup = Setup(configuration: configuration, world: world)
+        var sampler = try world.agree {
+            try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize)
+        }
+        var step = 0
+        if let resumeFrom {
+            let position = try world.onRoot {
+                let checkpoint = try CheckpointFile(path: resumeFrom)
+                for player in setup.players {
+                    try checkpoint.restore(player.network, from: player.name)
+                    try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
+                }
+                let (epoch, position) = try checkpoint.samplerPosition()
+                var notes: [String] = []
+                if checkpoint.worldSize != world.size {
+                    notes.append("written by \(checkpoint.worldSize) rank\(checkpoint.worldSize == 1 ? "" : "s"), continuing on \(world.size)")
+                }
+                if checkpoint.threadsPerRank != BLAS.threads {
+                    notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
+                }
+                // Sums split differently over ranks or OpenBLAS threads round differently.
+                let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
+                say("resuming from \(resumeFrom) at step \(checkpoint.step)\(exactness)")
+                return "\(checkpoint.step) \(epoch) \(position)"
+            }.split(separator: " ").map { Int($0)! }
+            step = position[0]
+            sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
+                                       epoch: position[1], position: position[2])
+        }
+        try setup.parallel.broadcastFromRoot(setup.players)
+
+        let directory = RunDirectory(configuration.runDirectory)
+        _ = try world.onRoot { try directory.create(); return "" }
+        let log = try world.agree {
+            try ProgressLog(metricsPath: world.rank == 0 ? directory.metricsPath : nil, firstStep: step, print: say)
+        }
+        if step == 0 {
+            say("training \(configuration.preset.rawValue) on \(dataset.source) (\(dataset.count) samples) for \(configuration.steps) steps, "
+                + "batch \(configuration.batchSize) over \(world.size) rank\(world.size == 1 ? "" : "s"), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s") each; run directory \(directory.path)")
+        }
+
+        var lastCheckpoint = resumeFrom ?? ""
+        var lastSamples = ""
+        while step < configuration.steps {
+            try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
+            let started = DispatchTime.now()
+            var metrics = StepMetrics(discriminatorLoss: 0, generatorLoss: 0, realScore: 0, fakeScore: 0)
+            for substep in 0..<configuration.discriminatorSteps {
+                let real = dataset.batch(sampler.next(rank: world.rank, worldSize: world.size))
+                metrics = try setup.step.discriminatorPhase(real: real, latent: setup.latent("latent-d", step: step, substep: substep))
+            }
+            metrics.generatorLoss = try setup.step.generatorPhase(latent: setup.latent("latent-g", step: step, substep: 0))
+            step += 1
+
+            metrics = try average(metrics)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            for (name, value) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !value.isFinite {
+                throw JobFailure("step \(step): the \(name) loss is \(value.isNaN ? "NaN" : "infinite"); stopping. "
+                                 + (lastCheckpoint.isEmpty ? "No checkpoint was written yet." : "The last good checkpoint is \(lastCheckpoint)."))
+            }
+            log.record(step: step, of: configuration.steps, metrics: metrics,
+                       imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
+                       learningRates: (configuration.generatorLearningRate, configuration.discriminatorLearningRate))
+
+            let final = step == configuration.steps
+            if world.rank == 0 && (final || step % configuration.sampleEvery == 0 || step % configuration.checkpointEvery == 0) {
+                let grid = setup.sampleGrid()
+                if final || step % configuration.sampleEvery == 0 {
+                    lastSamples = directory.samplesPath(step: step)
+                    try grid.writePNG(to: lastSamples)
+                }
+                if final || step % configuration.checkpointEvery == 0 {
+                    lastCheckpoint = directory.checkpointPath(step: step)
+                    try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
+                                         players: setup.players,
+                                         sampler: sampler, gridLatent: setup.gridLatent, grid: grid).write(to: lastCheckpoint)
+                    directory.prune(keep: configuration.keep)
+                }
+            }
+        }
+        say("done: step \(step); checkpoint \(lastCheckpoint); samples \(lastSamples.isEmpty ? "(none this run)" : lastSamples)")
+        return Summary(configuration: configuration, step: step, checkpoint: lastCheckpoint, samples: lastSamples)
+    }
+
+    /// The checkpoint to resume from, decided on rank 0; nil for a fresh run.
+    private func resolveCheckpointPath() throws -> String? {
+        guard let resume = request.resume else { return nil }
+        let path = try world.onRoot {
+            guard resume == "auto" else {
+                _ = try CheckpointFile(path: resume)
+                return resume
+            }
+            guard let runDirectory = request.options.runDirectory else {
+                throw ConfigurationError("--resume auto needs --run-dir: the directory whose newest checkpoint to continue")
+            }
+            return try RunDirectory(runDirectory).newestValidCheckpoint(skipped: say).path
+        }
+        return path
+    }
+
+    /// The run's configuration as JSON: the checkpoint's (with the options a resumed run may
+    /// change) or the preset's defaults under the given options. Runs on rank 0.
+    private func resolveConfiguration(_ resumeFrom: String?) throws -> String {
+        var configuration: TrainingConfiguration
+        if let resumeFrom {
+            configuration = try request.options.resuming(try CheckpointFile(path: resumeFrom).configuration)
+            if request.options.runDirectory == nil {
+                configuration.runDirectory = (resumeFrom as NSString).deletingLastPathComponent
+            }
+        } else {
+            configuration = try request.options.applied(to: .defaults(for: request.options.preset ?? .dcgan28))
+        }
+        try configuration.validate()
+        guard configuration.batchSize % world.size == 0 else {
+            throw ConfigurationError("--batch-size \(configuration.batchSize) does not split evenly over \(world.size) ranks; "
+                                     + "use a multiple of \(world.size)")
+        }
+        return try configuration.json()
+    }
+
+    /// Averages step metrics over the ranks (each rank's are means over equal shares).
+    private func average(_ metrics: StepMetrics) throws -> StepMetrics {
+        var values = [metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore].map(Double.init)
+        try world.allReduce(&values, op: .sum)
+        let n = Double(world.size)
+        return StepMetrics(discriminatorLoss: Float(values[0] / n), generatorLoss: Float(values[1] / n),
+                           realScore: Float(values[2] / n), fakeScore: Float(values[3] / n))
+    }
+
+    static func loadDataset(_ configuration: TrainingConfiguration) throws -> Dataset {
+        let dataset: Dataset
+        switch configuration.preset {
+        case .dcgan28: dataset = try Dataset.images(at: configuration.data ?? TrainingConfiguration.fashionMNIST)
+        case .grid2d: dataset = MixtureOfGaussians.grid.sample(count: 100_000, seed: configuration.seed, name: "grid of 25 Gaussians")
+        case .ring2d: dataset = MixtureOfGaussians.ring.sample(count: 100_000, seed: configuration.seed, name: "ring of 8 Gaussians")
+        }
+        try dataset.require(sampleShape: configuration.preset.sampleShape, for: "--preset \(configuration.preset.rawValue)")
+        return dataset
+    }
+}
+
+/// The networks, optimizers and noise of one run, built identically on every rank.
+struct Setup {
+    let configuration: TrainingConfiguration
+    let world: Communicator
+    let players: [TrainingSnapshot.Player]
+    let step: AdversarialStep
+    let parallel: DataParallel
+    /// The fixed latent batch of the sample grid: 64 images, or 2,500 points for the 2-D presets.
+    let gridLatent: Tensor
+
+    init(configuration: TrainingConfiguration, world: Communicator) {
+        self.configuration = configuration
+        self.world = world
+        let preset = configuration.preset
+        var random = RandomStream(seed: configuration.seed, purpose: "init")
+        let generator = preset.makeGenerator(random: &random)
+        let discriminator = preset.makeDiscriminator(random: &random)
+        let generatorOptimizer = Adam(parameters: generator.parameters, learningRate: configuration.generatorLearningRate,
+                                      beta1: configuration.beta1, beta2: configuration.beta2)
+        let discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: configuration.discriminatorLearningRate,
+                                          beta1: configuration.beta1, beta2: configuration.beta2)
+        players = [.init(name: "generator", network: generator, optimizer: generatorOptimizer),
+                   .init(name: "discriminator", network: discriminator, optimizer: discriminatorOptimizer)]
+        step = AdversarialStep(generator: generator, discriminator: discriminator, generatorOptimizer: generatorOptimizer,
+                               discriminatorOptimizer: discriminatorOptimizer, objective: configuration.objective)
+        parallel = DataParallel(world: world)
+        parallel.synchronizeBatchNorm(in: generator)
+        parallel.synchronizeBatchNorm(in: discriminator)
+        step.averageGradients = { [parallel] in try parallel.averageGradients($0) }
+        var gridNoise = RandomStream(seed: configuration.seed, purpose: "grid")
+        gridLatent = gridNoise.normal(shape: [preset.takesImages ? 64 : 2500, preset.latentSize])
+    }
+
+    var generator: Sequential { players[0].network }
+
+    /// This rank's share of a step's noise: sample i of the global batch comes from the stream
+    /// (seed, purpose, step, substep, i), whichever rank draws it.
+    func latent(_ purpose: String, step: Int, substep: Int) -> Tensor {
+        let share = configuration.batchSize / world.size
+        let latentSize = configuration.preset.latentSize
+        var scalars = [Float]()
+        scalars.reserveCapacity(share * latentSize)
+        for sample in world.rank * share..<(world.rank + 1) * share {
+            var stream = RandomStream(seed: configuration.seed, purpose: purpose, indices: [UInt64(step), UInt64(substep), UInt64(sample)])
+            scalars += stream.normal(count: latentSize)
+        }
+        return Tensor(shape: [share, latentSize], scalars: scalars)
+    }
+
+    /// The generator's samples of the fixed latent batch, in evaluation mode, as a picture.
+    func sampleGrid() -> GrayImage {
+        generator.setTraining(false)
+        defer { generator.setTraining(true) }
+        let samples = generator(Variable(gridLatent)).value
+        switch configuration.preset {
+        case .dcgan28: return GrayImage.grid(of: samples)
+        case .grid2d: return GrayImage.scatter(of: samples, modes: MixtureOfGaussians.grid.modes, extent: 6)
+        case .ring2d: return GrayImage.scatter(of: samples, modes: MixtureOfGaussians.ring.modes, extent: 1.6)
+        }
+    }
+}

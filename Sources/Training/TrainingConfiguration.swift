@@ -1,0 +1,107 @@
+import Foundation
+import Models
+import Yams
+
+/// Everything that defines a training run, resolved from the preset's defaults, a YAML file and
+/// flags, in that order. Stored as JSON in every checkpoint and reused on resume.
+/// The coding keys are the flag names, so a YAML file uses the same words as the command line.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    public var preset: Preset
+    /// The image file for image presets; nil for the synthetic 2-D sets.
+    public var data: String?
+    /// The run ends when the generator has made this many updates.
+    public var steps: Int
+    /// The global batch, split evenly over the ranks.
+    public var batchSize: Int
+    public var objective: AdversarialObjective
+    /// Discriminator updates per generator update.
+    public var discriminatorSteps: Int
+    public var generatorLearningRate: Float
+    public var discriminatorLearningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var seed: UInt64
+    public var runDirectory: String
+    public var checkpointEvery: Int
+    public var keep: Int
+    public var sampleEvery: Int
+    /// Seconds a rank may wait for the others at a step before the job is declared stalled.
+    public var stallTimeout: Double
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case preset, data, steps, objective, seed, keep
+        case batchSize = "batch-size", discriminatorSteps = "d-steps"
+        case generatorLearningRate = "lr-g", discriminatorLearningRate = "lr-d", beta1, beta2
+        case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
+        case stallTimeout = "stall-timeout"
+    }
+
+    /// Options a resumed run may change; every other one must match the checkpoint.
+    static let changeableOnResume: Set<String> = ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout"]
+
+    /// Fashion-MNIST's training images as Debian's `dataset-fashion-mnist` installs them.
+    public static let fashionMNIST = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+
+    /// The preset's defaults; `now` names the default run directory.
+    public static func defaults(for preset: Preset, now: Date = Date()) -> TrainingConfiguration {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let runDirectory = "checkpoints/\(preset.rawValue)-\(formatter.string(from: now))"
+        switch preset {
+        case .dcgan28:
+            return TrainingConfiguration(
+                preset: preset, data: fashionMNIST, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
+                generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
+                runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300)
+        case .grid2d, .ring2d:
+            return TrainingConfiguration(
+                preset: preset, data: nil, steps: 5000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
+                generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4, beta1: 0.8, beta2: 0.999, seed: 1,
+                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300)
+        }
+    }
+
+    /// Checks every value on its own; the world size is checked by the trainer.
+    public func validate() throws {
+        func require(_ condition: Bool, _ message: String) throws {
+            if !condition { throw ConfigurationError(message) }
+        }
+        try require(steps >= 1, "--steps must be at least 1, got \(steps)")
+        try require(batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)")
+        try require(discriminatorSteps >= 1, "--d-steps must be at least 1, got \(discriminatorSteps)")
+        for (flag, rate) in [("--lr-g", generatorLearningRate), ("--lr-d", discriminatorLearningRate)] {
+            try require(rate > 0 && rate.isFinite, "\(flag) must be a positive number, got \(rate)")
+        }
+        for (flag, beta) in [("--beta1", beta1), ("--beta2", beta2)] {
+            try require((0..<1).contains(beta), "\(flag) must be in [0, 1), got \(beta)")
+        }
+        try require(checkpointEvery >= 1, "--checkpoint-every must be at least 1, got \(checkpointEvery)")
+        try require(keep >= 1, "--keep must be at least 1, got \(keep)")
+        try require(sampleEvery >= 1, "--sample-every must be at least 1, got \(sampleEvery)")
+        try require(stallTimeout > 0, "--stall-timeout must be positive, got \(stallTimeout)")
+        try require(preset.takesImages == (data != nil),
+                    preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")
+    }
+
+    /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    public static func fromJSON(_ text: String) throws -> TrainingConfiguration {
+        try JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8))
+    }
+}
+
+/// A configuration that cannot be used: the message names the flag or file and what was expected.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Preset {
+    /// Whether the preset trains on image files (rather than data generated from the seed).
+    public var takesImages: Bool { self == .dcgan28 }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Training
+
+struct SampleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample",
+        abstract: "Draw samples from a checkpoint's generator.",
+        discussion: """
+            Writes float32 dataset `samples` of shape [N, 1, 28, 28] (images in [-1, 1]) or [N, 2] to an \\
+            .h5 file, or a picture to a .png file: a grid of images, or a scatter plot over the real modes.
+
+              launcher sample checkpoints/run/checkpoint-00003000.h5 --count 64 --out samples.png
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The checkpoint to sample from.", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(help: "How many samples.")
+    var count: Int
+
+    @Option(help: ArgumentHelp("Output: file.h5 or file.png.", valueName: "file"))
+    var out: String
+
+    @Option(help: "Seed of the latent noise (default: the run's seed).")
+    var seed: UInt64?
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        let ending = (out as NSString).pathExtension.lowercased()
+        if !["h5", "hdf5", "png"].contains(ending) { throw ValidationError("--out \(out): expected a file ending in .h5 or .png") }
+    }
+
+    func run() throws {
+        let file = try CheckpointFile(path: checkpoint)
+        let samples = try CheckpointTools.samples(from: file, count: count, seed: seed ?? file.configuration.seed)
+        try CheckpointTools.write(samples, preset: file.configuration.preset, to: out)
+        print("wrote \(count) samples of \(file.configuration.preset.rawValue) at step \(file.step) to \(out)")
+    }
+}
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Describe a checkpoint: step, preset, configuration, world size, and every tensor.",
+        discussion: "  launcher inspect checkpoints/run/checkpoint-00003000.h5"
+    )
+
+    @Argument(help: ArgumentHelp("The checkpoint to describe.", valueName: "checkpoint"))
+    var checkpoint: String
+
+    func run() throws {
+        print(try CheckpointTools.describe(try CheckpointFile(path: checkpoint)))
+    }
+}

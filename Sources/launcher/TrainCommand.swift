@@ -1,0 +1,154 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Models
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a GAN with alternating updates of data-parallel generator and discriminator replicas.",
+        discussion: """
+            Run it directly for one process, with --processes N for N processes on this machine, or under \\
+            mpirun for a cluster. --batch-size is the global batch, split evenly over the ranks, so 1 and N \\
+            ranks with the same flags train the same model.
+
+            Presets: dcgan28 trains on Fashion-MNIST (Debian's dataset-fashion-mnist; or any IDX or HDF5 \\
+            image file via --data); grid2d and ring2d train on PacGAN's 2-D mixtures, generated from --seed.
+
+            Options come from the preset's defaults, then --config FILE.yaml (the same names, without \\
+            dashes: `batch-size: 128`), then the flags. The run directory gets checkpoint-<step>.h5 files, \\
+            samples-<step>.png grids and metrics.jsonl. --resume auto continues from the newest valid \\
+            checkpoint of --run-dir, exactly as if the run had not stopped.
+
+              launcher train --preset grid2d --steps 2000 --processes 2
+              launcher train --preset dcgan28 --steps 500 --run-dir checkpoints/first
+              launcher train --resume auto --run-dir checkpoints/first --steps 1000
+              mpirun -np 8 --hostfile hosts launcher train --config run.yaml
+            """
+    )
+
+    @Option(help: "Networks and data: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default dcgan28).")
+    var preset: Preset?
+
+    @Option(help: ArgumentHelp("A YAML file of options; flags override it.", valueName: "file.yaml"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Image data for dcgan28: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W].", valueName: "path"))
+    var data: String?
+
+    @Option(help: "Generator updates to train to (on resume: the total to continue up to).")
+    var steps: Int?
+
+    @Option(help: "The global batch, split evenly over the ranks.")
+    var batchSize: Int?
+
+    @Option(help: "Adversarial objective: \(AdversarialObjective.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var objective: AdversarialObjective?
+
+    @Option(name: .customLong("d-steps"), help: "Discriminator updates per generator update.")
+    var discriminatorSteps: Int?
+
+    @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).")
+    var generatorLearningRate: Float?
+
+    @Option(name: .customLong("lr-d"), help: "Discriminator learning rate (Adam).")
+    var discriminatorLearningRate: Float?
+
+    @Option(help: "Adam's beta1.")
+    var beta1: Float?
+
+    @Option(help: "Adam's beta2.")
+    var beta2: Float?
+
+    @Option(help: "Seed of every random choice: initial weights, data order, noise.")
+    var seed: UInt64?
+
+    @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>).", valueName: "dir"))
+    var runDirectory: String?
+
+    @Option(help: "Write a checkpoint every N steps (and at the end).")
+    var checkpointEvery: Int?
+
+    @Option(help: "Keep the newest K checkpoints.")
+    var keep: Int?
+
+    @Option(help: "Write a sample grid every N steps (and at the end).")
+    var sampleEvery: Int?
+
+    @Option(help: "Seconds a rank may wait for the others at a step before the job is reported stalled and ended.")
+    var stallTimeout: Double?
+
+    @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
+    var resume: String?
+
+    @Option(help: "Start N processes on this machine under mpirun (without mpirun only).")
+    var processes: Int?
+
+    @Option(help: "OpenBLAS threads per rank (default: the node's cores divided by its ranks, at least 1).")
+    var threads: Int?
+
+    func validate() throws {
+        if let processes, processes < 1 { throw ValidationError("--processes must be at least 1, got \(processes)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        if let processes {
+            guard MPIRuntime.launchRank == nil else {
+                throw ValidationError("--processes starts its own mpirun; under mpirun the job already has its ranks (use mpirun -np)")
+            }
+            if processes > 1 { try relaunchUnderMPI(processes: processes) }
+        }
+        var request = Trainer.Request()
+        request.resume = resume
+        request.threads = threads
+        let world = try MPIRuntime.world()
+        world.endingJobOnError {
+            let file = try config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()
+            request.options = try file.overridden(by: flags)
+            _ = try Trainer(world: world, request: request).run()
+        }
+    }
+
+    private var flags: TrainingOptions {
+        var options = TrainingOptions()
+        options.preset = preset
+        options.data = data
+        options.steps = steps
+        options.batchSize = batchSize
+        options.objective = objective
+        options.discriminatorSteps = discriminatorSteps
+        options.generatorLearningRate = generatorLearningRate
+        options.discriminatorLearningRate = discriminatorLearningRate
+        options.beta1 = beta1
+        options.beta2 = beta2
+        options.seed = seed
+        options.runDirectory = runDirectory
+        options.checkpointEvery = checkpointEvery
+        options.keep = keep
+        options.sampleEvery = sampleEvery
+        options.stallTimeout = stallTimeout
+        return options
+    }
+
+    /// Replaces this process with `mpirun -np N` of itself, without --processes.
+    private func relaunchUnderMPI(processes: Int) throws -> Never {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let index = arguments.firstIndex(of: "--processes") {
+            arguments.removeSubrange(index...min(index + 1, arguments.count - 1))
+        } else {
+            arguments.removeAll { $0.hasPrefix("--processes=") }
+        }
+        var mpirun = ["mpirun", "-np", "\(processes)"]
+        if getuid() == 0 { mpirun.append("--allow-run-as-root") }
+        if processes > ProcessInfo.processInfo.activeProcessorCount { mpirun.append("--oversubscribe") }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let argv = mpirun + [executable] + arguments
+        let cArguments = argv.map { strdup($0) } + [nil]
+        execvp("mpirun", cArguments)
+        throw ValidationError("--processes: cannot start mpirun (\(String(cString: strerror(errno)))); is Open MPI installed (openmpi-bin)?")
+    }
+}
+
+extension AdversarialObjective: ExpressibleByArgument {}

@@ -1,0 +1,83 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Training
+
+final class ConfigurationTests: XCTestCase {
+    var scratch: ScratchDirectory!
+    override func setUpWithError() throws { scratch = try ScratchDirectory() }
+    override func tearDown() { scratch.remove() }
+
+    func testPresetDefaultsFollowTheIssue() throws {
+        let dcgan = TrainingConfiguration.defaults(for: .dcgan28)
+        XCTAssertEqual(dcgan.data, TrainingConfiguration.fashionMNIST)
+        XCTAssertEqual(dcgan.objective, .nonSaturating)
+        XCTAssertEqual(dcgan.batchSize, 64)
+        XCTAssertEqual([dcgan.generatorLearningRate, dcgan.beta1, dcgan.beta2], [2e-4, 0.5, 0.999])
+        let grid = TrainingConfiguration.defaults(for: .grid2d)
+        XCTAssertNil(grid.data)
+        XCTAssertEqual(grid.batchSize, 100)
+        XCTAssertEqual([grid.generatorLearningRate, grid.beta1], [1e-4, 0.8])
+        XCTAssertTrue(grid.runDirectory.hasPrefix("checkpoints/grid2d-"))
+        try dcgan.validate()
+        try grid.validate()
+    }
+
+    func testYAMLThenFlags() throws {
+        let path = scratch.file("run.yaml")
+        try "preset: grid2d\nsteps: 250\nlr-g: 0.0003\nobjective: hinge\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var flags = TrainingOptions()
+        flags.steps = 400
+        let options = try TrainingOptions.load(yamlFile: path).overridden(by: flags)
+        let configuration = try options.applied(to: .defaults(for: options.preset!))
+        XCTAssertEqual(configuration.preset, .grid2d)
+        XCTAssertEqual(configuration.steps, 400, "the flag wins")
+        XCTAssertEqual(configuration.generatorLearningRate, 3e-4)
+        XCTAssertEqual(configuration.objective, .hinge)
+        XCTAssertEqual(configuration.discriminatorLearningRate, 1e-4, "untouched options keep the preset's default")
+        XCTAssertEqual(try TrainingConfiguration.fromJSON(configuration.json()), configuration)
+    }
+
+    func testBadYAMLIsNamed() throws {
+        let path = scratch.file("bad.yaml")
+        try "steps: 10\nlearning-rate: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: path)) { XCTAssertTrue("\($0)".hasPrefix("\(path): unknown option `learning-rate`"), "\($0)") }
+        try "steps: many\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: path)) { XCTAssertTrue("\($0)".contains("`steps`"), "\($0)") }
+        try "objective: wgan\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: path)) { XCTAssertTrue("\($0)".contains("`objective`"), "\($0)") }
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: scratch.file("absent.yaml"))) { XCTAssertTrue("\($0)".contains("cannot read"), "\($0)") }
+    }
+
+    func testValidationNamesTheFlag() {
+        var configuration = TrainingConfiguration.defaults(for: .grid2d)
+        configuration.steps = 0
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--steps must be at least 1, got 0") }
+        configuration = .defaults(for: .grid2d)
+        configuration.data = "/some/file.gz"
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertTrue("\($0)".hasPrefix("--data is not used by grid2d"), "\($0)") }
+        configuration = .defaults(for: .dcgan28)
+        configuration.beta1 = 1
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--beta1 must be in [0, 1), got 1.0") }
+    }
+
+    func testResumeKeepsTheModelAndAllowsOnlyRunLengthChanges() throws {
+        let stored = TrainingConfiguration.defaults(for: .ring2d)
+        var options = TrainingOptions()
+        options.steps = 9000
+        options.keep = 5
+        options.preset = .ring2d  // the same as stored: allowed
+        let resumed = try options.resuming(stored)
+        XCTAssertEqual(resumed.steps, 9000)
+        XCTAssertEqual(resumed.keep, 5)
+        XCTAssertEqual(resumed.generatorLearningRate, stored.generatorLearningRate)
+
+        options.preset = .grid2d
+        XCTAssertThrowsError(try options.resuming(stored)) {
+            XCTAssertTrue("\($0)".hasPrefix("--preset grid2d differs from the checkpoint's ring2d"), "\($0)")
+        }
+        var learningRate = TrainingOptions()
+        learningRate.generatorLearningRate = 0.01
+        XCTAssertThrowsError(try learningRate.resuming(stored)) { XCTAssertTrue("\($0)".hasPrefix("--lr-g 0.01 differs"), "\($0)") }
+    }
+}

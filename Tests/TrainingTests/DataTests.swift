@@ -1,0 +1,127 @@
+import Foundation
+import HDF5
+import Models
+import TestSupport
+import XCTest
+@testable import Training
+
+final class DataTests: XCTestCase {
+    var scratch: ScratchDirectory!
+    override func setUpWithError() throws { scratch = try ScratchDirectory() }
+    override func tearDown() { scratch.remove() }
+
+    /// An IDX file of `count` images of 2×3 pixels, pixel value = image index·10 + position.
+    func writeIDX(count: Int, to path: String, truncateBy: Int = 0) throws {
+        var bytes: [UInt8] = [0, 0, 0x08, 3]
+        for dimension in [count, 2, 3] { bytes += [0, 0, 0, UInt8(dimension)] }
+        for image in 0..<count { bytes += (0..<6).map { UInt8(image * 10 + $0) } }
+        try Data(bytes.dropLast(truncateBy)).write(to: URL(fileURLWithPath: path))
+    }
+
+    func testIDXPlainAndGzipped() throws {
+        let plain = scratch.file("images-idx3-ubyte")
+        try writeIDX(count: 4, to: plain)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-k", plain]
+        try gzip.run()
+        gzip.waitUntilExit()
+        for path in [plain, plain + ".gz"] {
+            let dataset = try Dataset.images(at: path)
+            XCTAssertEqual(dataset.count, 4)
+            XCTAssertEqual(dataset.sampleShape, [1, 2, 3])
+            let batch = dataset.batch([2, 0])
+            XCTAssertEqual(batch.shape, [2, 1, 2, 3])
+            assertClose(batch.scalars, ((20..<26).map { $0 } + (0..<6).map { $0 }).map { Float($0) / 127.5 - 1 }, rtol: 1e-6, "pixels scaled to [-1, 1]")
+        }
+    }
+
+    func testFashionMNISTFromTheDebianPackage() throws {
+        let path = TrainingConfiguration.fashionMNIST
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "dataset-fashion-mnist is not installed")
+        let dataset = try Dataset.images(at: path)
+        XCTAssertEqual(dataset.count, 60_000)
+        XCTAssertEqual(dataset.sampleShape, [1, 28, 28])
+        let batch = dataset.batch(0..<16)
+        XCTAssertEqual(batch.scalars.min(), -1)
+        XCTAssertEqual(batch.scalars.max(), 1)
+    }
+
+    func testHDF5Images() throws {
+        let path = scratch.file("images.h5")
+        do {
+            let file = try HDF5File.create(path)
+            try file.root.write((0..<24).map { UInt8($0 * 10) }, shape: [2, 1, 3, 4], to: "images")
+        }
+        let dataset = try Dataset.images(at: path)
+        XCTAssertEqual(dataset.sampleShape, [1, 3, 4])
+        XCTAssertEqual(dataset.batch([1]).scalars.first, Float(120) / 127.5 - 1)
+        XCTAssertThrowsError(try dataset.require(sampleShape: [1, 28, 28], for: "--preset dcgan28")) { error in
+            XCTAssertEqual("\(error)", "\(path): --preset dcgan28 needs samples of shape [1, 28, 28], the file holds [1, 3, 4]")
+        }
+    }
+
+    func testBadImageFilesAreNamed() throws {
+        let missing = scratch.file("absent.gz")
+        XCTAssertThrowsError(try Dataset.images(at: missing)) { XCTAssertEqual("\($0)", "\(missing): no such file") }
+        let text = scratch.file("notes.txt")
+        try "not pixels".write(toFile: text, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Dataset.images(at: text)) { XCTAssertTrue("\($0)".hasPrefix("\(text): not an IDX file"), "\($0)") }
+        let short = scratch.file("short-idx3-ubyte")
+        try writeIDX(count: 3, to: short, truncateBy: 5)
+        XCTAssertThrowsError(try Dataset.images(at: short)) {
+            XCTAssertEqual("\($0)", "\(short): IDX header promises 18 pixels ([3, 2, 3]), the file holds 13")
+        }
+    }
+
+    func testMixturesMatchPacGAN() {
+        XCTAssertEqual(MixtureOfGaussians.grid.modes.count, 25)
+        XCTAssertTrue(MixtureOfGaussians.grid.modes.contains([-4, 4]))
+        XCTAssertEqual(MixtureOfGaussians.ring.modes.count, 8)
+        XCTAssertEqual(MixtureOfGaussians.ring.modes[2][1], 1, accuracy: 1e-6)
+        let points = MixtureOfGaussians.grid.sample(count: 2000, seed: 4, name: "grid")
+        let again = MixtureOfGaussians.grid.sample(count: 2000, seed: 4, name: "grid")
+        XCTAssertEqual(points.batch(0..<2000), again.batch(0..<2000), "generated from the seed alone")
+        let batch = points.batch(0..<2000)
+        for index in 0..<2000 {
+            let (x, y) = (batch.scalars[2 * index], batch.scalars[2 * index + 1])
+            let nearest = MixtureOfGaussians.grid.modes.map { ($0[0] - x) * ($0[0] - x) + ($0[1] - y) * ($0[1] - y) }.min()!
+            XCTAssertLessThan(nearest.squareRoot(), 0.05 * 5, "every point lies near a mode")
+        }
+    }
+
+    func testSamplerOrderDoesNotDependOnTheWorldSize() throws {
+        var single = try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20)
+        var pairs = [try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20), try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20)]
+        var quads = (0..<4).map { _ in try! EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20) }
+        var seen = [Int]()
+        for _ in 0..<12 {  // 5 batches an epoch: crosses two epoch boundaries
+            let whole = Array(single.next(rank: 0, worldSize: 1))
+            XCTAssertEqual((0..<2).flatMap { pairs[$0].next(rank: $0, worldSize: 2) }, whole)
+            XCTAssertEqual((0..<4).flatMap { quads[$0].next(rank: $0, worldSize: 4) }, whole)
+            seen += whole
+        }
+        XCTAssertEqual(Set(seen.prefix(100)).count, 100, "an epoch visits distinct samples")
+        XCTAssertEqual(single.epoch, 2)
+        XCTAssertEqual(single.position, 2)
+        var resumed = try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20, epoch: 2, position: 2)
+        XCTAssertEqual(resumed.next(rank: 0, worldSize: 1), single.next(rank: 0, worldSize: 1))
+        XCTAssertThrowsError(try EpochSampler(seed: 1, datasetCount: 10, globalBatch: 64))
+    }
+
+    func testGridAndScatterPictures() throws {
+        let images = Tensor(shape: [3, 1, 2, 2], scalars: [-1, 1, 0, 1, -1, -1, -1, -1, 1, 1, 1, 1])
+        let grid = GrayImage.grid(of: images, columns: 2)
+        XCTAssertEqual(grid.width, 2 * 4 + 2)
+        XCTAssertEqual(grid.height, 2 * 4 + 2)
+        XCTAssertEqual(grid.pixels[2 * grid.width + 2], 0)
+        XCTAssertEqual(grid.pixels[2 * grid.width + 3], 255)
+        let path = scratch.file("grid.png")
+        try grid.writePNG(to: path)
+        let header = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8)
+        XCTAssertEqual(Array(header), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let plot = GrayImage.scatter(of: Tensor(shape: [1, 2], scalars: [0, 0]), modes: [[1, 1]], extent: 2, size: 101)
+        XCTAssertEqual(plot.pixels[50 * 101 + 50], 0, "the sample at the centre")
+        XCTAssertThrowsError(try grid.writePNG(to: scratch.file("absent/grid.png")))
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import HDF5
+import Models
+import TestSupport
+import XCTest
+@testable import Training
+
+/// `launcher train` as users run it: real processes, under a real mpirun for 2 and 4 ranks.
+final class DistributedTrainingTests: XCTestCase {
+    var scratch: ScratchDirectory!
+    override func setUpWithError() throws { scratch = try ScratchDirectory() }
+    override func tearDown() { scratch.remove() }
+
+    func train(ranks: Int = 1, _ arguments: [String], timeout: TimeInterval = 300) throws -> ProcessResult {
+        let result = ranks == 1
+            ? try Subprocess.run(try Subprocess.product("launcher"), ["train"] + arguments, timeout: timeout)
+            : try Subprocess.mpirun(ranks: ranks, "launcher", ["train"] + arguments, timeout: timeout)
+        XCTAssertFalse(result.timedOut, "a rank was left hanging: \(result.combinedOutput)")
+        return result
+    }
+
+    func metrics(_ directory: String) throws -> [[String: Double]] {
+        try String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double])
+        }
+    }
+
+    // MARK: Distributed semantics
+
+    func testLossesAgreeOnOneTwoAndFourRanks() throws {
+        var runs: [Int: [[String: Double]]] = [:]
+        for ranks in [1, 2, 4] {
+            let directory = scratch.file("agree-\(ranks)")
+            let result = try train(ranks: ranks, ["--preset", "grid2d", "--steps", "20", "--threads", "1", "--run-dir", directory])
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            runs[ranks] = try metrics(directory)
+        }
+        XCTAssertEqual(runs[1]?.count, 20)
+        for ranks in [2, 4] {
+            for (step, (one, many)) in zip(runs[1]!, runs[ranks]!).enumerated() {
+                for key in ["d_loss", "g_loss", "d_real", "d_fake"] {
+                    // Float32 sums over ranks round differently from one rank's; Adam's sign-like early steps
+                    // amplify that on near-cancelling gradients, ~1e-5 at step 2 growing to ~3e-3 by step 20.
+                    XCTAssertEqual(many[key]!, one[key]!, accuracy: 5e-3 * abs(one[key]!), "\(ranks) ranks, step \(step + 1), \(key)")
+                }
+            }
+        }
+    }
+
+    func testResumeIsExactOnOneRank() throws { try checkExactResume(ranks: 1) }
+    func testResumeIsExactOnTwoRanks() throws { try checkExactResume(ranks: 2) }
+
+    private func checkExactResume(ranks: Int) throws {
+        let common = ["--preset", "ring2d", "--batch-size", "20", "--checkpoint-every", "3", "--threads", "1"]
+        let straight = scratch.file("straight"), resumed = scratch.file("resumed")
+        XCTAssertEqual(try train(ranks: ranks, common + ["--steps", "12", "--run-dir", straight]).status, 0)
+        XCTAssertEqual(try train(ranks: ranks, common + ["--steps", "6", "--run-dir", resumed]).status, 0)
+        let second = try train(ranks: ranks, ["--resume", "auto", "--run-dir", resumed, "--steps", "12", "--threads", "1"])
+        XCTAssertEqual(second.status, 0, second.combinedOutput)
+        XCTAssertTrue(second.standardOutput.contains("resuming from \(resumed)/checkpoint-00000006.h5 at step 6"), second.standardOutput)
+        let differences = try CheckpointComparison.differences("\(straight)/checkpoint-00000012.h5", "\(resumed)/checkpoint-00000012.h5")
+        XCTAssertEqual(differences, [], "resumed and straight runs end bit for bit equal")
+        XCTAssertEqual(try metrics(resumed).map { $0["step"]! }, (1...12).map(Double.init), "the metrics log continues")
+    }
+
+    func testResumeOnAnotherNumberOfRanksSaysSo() throws {
+        let directory = scratch.file("run")
+        XCTAssertEqual(try train(["--preset", "grid2d", "--batch-size", "20", "--steps", "2", "--run-dir", directory]).status, 0)
+        let result = try train(ranks: 2, ["--resume", "\(directory)/checkpoint-00000002.h5", "--steps", "4"])
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        XCTAssertTrue(result.standardOutput.contains("(written by 1 rank, continuing on 2"), result.standardOutput)
+        XCTAssertTrue(result.standardOutput.contains("not bit for bit"), result.standardOutput)
+        XCTAssertEqual(try CheckpointFile(path: "\(directory)/checkpoint-00000004.h5").worldSize, 2)
+    }
+
+    func testProcessesFlagStartsItsOwnRanks() throws {
+        let directory = scratch.file("run")
+        let result = try Subprocess.run(try Subprocess.product("launcher"),
+                                        ["train", "--preset", "grid2d", "--batch-size", "20", "--steps", "2", "--processes", "2", "--run-dir", directory],
+                                        environment: ["OMPI_MCA_rmaps_base_oversubscribe": "1"])
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        XCTAssertTrue(result.standardOutput.contains("over 2 ranks"), result.standardOutput)
+        XCTAssertEqual(result.standardOutput.components(separatedBy: "done: step 2").count - 1, 1, "rank 0 alone reports")
+    }
+
+    // MARK: Checkpoints
+
+    func testCheckpointLayoutIsTheDocumentedFormat() throws {
+        let directory = scratch.file("run")
+        let result = try train(["--preset", "grid2d", "--batch-size", "20", "--steps", "4", "--checkpoint-every", "1", "--keep", "2",
+                                "--sample-every", "2", "--run-dir", directory])
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        XCTAssertEqual(files, ["checkpoint-00000003.h5", "checkpoint-00000004.h5", "metrics.jsonl", "samples-00000002.png", "samples-00000004.png"],
+                       "the newest --keep checkpoints, and no partial files")
+        XCTAssertTrue(result.standardOutput.contains("checkpoint \(directory)/checkpoint-00000004.h5; samples \(directory)/samples-00000004.png"))
+
+        let root = try HDF5File.open("\(directory)/checkpoint-00000004.h5").root
+        XCTAssertEqual(try root.stringAttribute("format"), "learnedloss-checkpoint")
+        XCTAssertEqual(try root.attribute("format_version", as: Int64.self), 1)
+        XCTAssertEqual(try root.attribute("step", as: Int64.self), 4)
+        XCTAssertEqual(try root.stringAttribute("preset"), "grid2d")
+        XCTAssertEqual(try root.attribute("world_size", as: Int64.self), 1)
+        XCTAssertGreaterThanOrEqual(try root.attribute("threads_per_rank", as: Int64.self), 1)
+        XCTAssertNotNil(ISO8601DateFormatter().date(from: try root.stringAttribute("created")))
+        XCTAssertEqual(try TrainingConfiguration.fromJSON(root.stringAttribute("config")).steps, 4)
+        XCTAssertEqual(try root.childNames(), ["discriminator", "generator", "optimizer", "rng", "sampler", "samples"])
+
+        // The generator's tensors under PyTorch's state_dict names and shapes, as the parity fixture lists them.
+        let reference = try pytorchStateShapes("mlp2d_generator")
+        let generator = try root.group("generator")
+        XCTAssertEqual(Set(try generator.childNames()), Set(reference.keys))
+        for (name, shape) in reference { XCTAssertEqual(try generator.shape(of: name), shape, name) }
+        XCTAssertTrue(try generator.storesIntegers("1.num_batches_tracked"))
+        XCTAssertEqual(try generator.read("1.num_batches_tracked", as: Int64.self).values, [8], "4 D phases + 4 G phases in training mode")
+        XCTAssertFalse(try generator.storesIntegers("0.weight"))
+
+        let adam = try root.group("optimizer").group("generator")
+        XCTAssertEqual(try adam.attribute("step", as: Int64.self), 4)
+        XCTAssertEqual(try adam.attribute("lr", as: Double.self), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(try adam.shape(of: "0.weight/exp_avg"), [400, 2])
+        XCTAssertEqual(try adam.shape(of: "0.weight/exp_avg_sq"), [400, 2])
+        XCTAssertEqual(try root.group("sampler").attribute("position", as: Int64.self), 4)
+        XCTAssertEqual(try root.group("rng").attribute("seed", as: Int64.self), 1)
+        XCTAssertEqual(try root.shape(of: "samples/latent"), [2500, 2])
+        let grid = try root.group("samples").dataset("grid")
+        XCTAssertEqual(try grid.stringAttribute("CLASS"), "IMAGE")
+        XCTAssertEqual(try grid.stringAttribute("IMAGE_VERSION"), "1.2")
+        XCTAssertEqual(try grid.stringAttribute("IMAGE_SUBCLASS"), "IMAGE_GRAYSCALE")
+        XCTAssertTrue(try root.group("samples").storesIntegers("grid"))
+
+        let sample = try Subprocess.run(try Subprocess.product("launcher"),
+                                        ["sample", "\(directory)/checkpoint-00000004.h5", "--count", "7", "--out", scratch.file("samples.h5")])
+        XCTAssertEqual(sample.status, 0, sample.combinedOutput)
+        XCTAssertEqual(try HDF5File.open(scratch.file("samples.h5")).root.shape(of: "samples"), [7, 2])
+        let inspect = try Subprocess.run(try Subprocess.product("launcher"), ["inspect", "\(directory)/checkpoint-00000004.h5"])
+        XCTAssertEqual(inspect.status, 0)
+        for expected in ["step         4 of 4", "preset       grid2d", "world size   1", "generator (489602 values)", "0.weight                   400×2  800"] {
+            XCTAssertTrue(inspect.standardOutput.contains(expected), "\(expected): \(inspect.standardOutput)")
+        }
+    }
+
+    private func pytorchStateShapes(_ name: String) throws -> [String: [Int]] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ModelsTests/Fixtures/parity.json")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let state = try XCTUnwrap((object[name] as? [String: Any])?["state"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: state.map { ($0["name"] as! String, $0["shape"] as! [Int]) })
+    }
+
+    // MARK: Bad input: one clear message, a non-zero exit, on every rank count
+
+    func expectFailure(ranks: Int = 1, _ arguments: [String], saying expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try train(ranks: ranks, arguments)
+        XCTAssertNotEqual(result.status, 0, "should fail: \(arguments)", file: file, line: line)
+        XCTAssertEqual(result.standardError.components(separatedBy: expected).count - 1, 1,
+                       "printed once, on \(ranks) rank(s): \(result.standardError)", file: file, line: line)
+    }
+
+    func testMissingOrUnreadableDataset() throws {
+        let missing = scratch.file("absent-images.gz")
+        for ranks in [1, 2] {
+            try expectFailure(ranks: ranks, ["--preset", "dcgan28", "--data", missing, "--run-dir", scratch.file("run")],
+                              saying: "error: \(missing): no such file")
+        }
+        let text = scratch.file("notes.gz")
+        try "a grey bird".write(toFile: text, atomically: true, encoding: .utf8)
+        try expectFailure(ranks: 2, ["--data", text, "--run-dir", scratch.file("run")], saying: "\(text): not an IDX file")
+    }
+
+    func testCheckpointsThatAreNotUsable() throws {
+        let directory = scratch.file("run")
+        XCTAssertEqual(try train(["--preset", "ring2d", "--batch-size", "20", "--steps", "2", "--run-dir", directory]).status, 0)
+        let good = "\(directory)/checkpoint-00000002.h5"
+
+        let foreign = scratch.file("foreign.h5")
+        _ = try HDF5File.create(foreign)
+        try expectFailure(["--resume", foreign], saying: "\(foreign): not a LearnedLoss checkpoint")
+
+        let truncated = scratch.file("truncated.h5")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        for ranks in [1, 2] { try expectFailure(ranks: ranks, ["--resume", truncated], saying: "\(truncated): not a readable checkpoint") }
+
+        try expectFailure(["--resume", good, "--preset", "grid2d"], saying: "--preset grid2d differs from the checkpoint's ring2d")
+
+        let newer = scratch.file("newer.h5")
+        try FileManager.default.copyItem(atPath: good, toPath: newer)
+        try HDF5File.open(newer, writable: true).root.setAttribute("format_version", Int64(2))
+        try expectFailure(["--resume", newer], saying: "checkpoint format version 2 is newer than this LearnedLoss reads (1)")
+
+        // A discriminator built for packed pairs: its first layer takes 4 features, ring2d's takes 2.
+        let mismatched = scratch.file("mismatched.h5")
+        let stored = try CheckpointFile(path: good)
+        var random = RandomStream(seed: 1, purpose: "init")
+        let generator = Preset.ring2d.makeGenerator(random: &random), discriminator = MLP2D.discriminator(pack: 2, random: &random)
+        try TrainingSnapshot(configuration: stored.configuration, step: 2, worldSize: 1, threadsPerRank: 1,
+                             players: [.init(name: "generator", network: generator, optimizer: Adam(parameters: generator.parameters)),
+                                       .init(name: "discriminator", network: discriminator, optimizer: Adam(parameters: discriminator.parameters))],
+                             sampler: try EpochSampler(seed: 1, datasetCount: 100, globalBatch: 20), gridLatent: Tensor(shape: [1, 2]),
+                             grid: GrayImage(width: 1, height: 1)).write(to: mismatched)
+        try expectFailure(ranks: 2, ["--resume", mismatched], saying: "/discriminator/0.weight has shape [1000, 4], the ring2d network expects [1000, 2]")
+
+        try expectFailure(["--resume", "auto"], saying: "--resume auto needs --run-dir")
+        try expectFailure(["--resume", "auto", "--run-dir", scratch.file("empty")], saying: "--resume auto: no valid checkpoint in")
+    }
+
+    func testBatchThatDoesNotDivide() throws {
+        try expectFailure(ranks: 2, ["--preset", "grid2d", "--batch-size", "25", "--run-dir", scratch.file("run")],
+                          saying: "--batch-size 25 does not split evenly over 2 ranks")
+        try expectFailure(ranks: 4, ["--preset", "grid2d", "--batch-size", "10", "--run-dir", scratch.file("run")],
+                          saying: "--batch-size 10 does not split evenly over 4 ranks")
+    }
+
+    func testUnknownPresetObjectiveAndMisplacedFlags() throws {
+        try expectFailure(ranks: 2, ["--preset", "cifar10"], saying: "cifar10")
+        try expectFailure(["--objective", "wgan-gp"], saying: "wgan-gp")
+        try expectFailure(["--preset", "grid2d", "--data", "/tmp/x.gz"], saying: "--data is not used by grid2d")
+        try expectFailure(ranks: 2, ["--processes", "2"], saying: "--processes starts its own mpirun")
+        let yaml = scratch.file("run.yaml")
+        try "preset: grid2d\nlearning-rate: 0.1\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        try expectFailure(["--config", yaml], saying: "\(yaml): unknown option `learning-rate`")
+    }
+
+    func testNonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+        // 16 float images, one of them NaN; pick a seed whose order reaches it at step 3 or later.
+        let images = scratch.file("images.h5")
+        let poisoned = 11
+        do {
+            var values = [Float](repeating: 0.5, count: 16 * 784)
+            values[poisoned * 784 + 100] = .nan
+            try HDF5File.create(images).root.write(values, shape: [16, 28, 28], to: "images")
+        }
+        let seed = try (UInt64(1)...200).first { seed in
+            var sampler = try EpochSampler(seed: seed, datasetCount: 16, globalBatch: 4)
+            return (0..<2).allSatisfy { _ in !sampler.next(rank: 0, worldSize: 1).contains(poisoned) }
+        }!
+        var sampler = try EpochSampler(seed: seed, datasetCount: 16, globalBatch: 4)
+        let failing = try XCTUnwrap((1...4).first { _ in sampler.next(rank: 0, worldSize: 1).contains(poisoned) })
+        let directory = scratch.file("run")
+        for ranks in [1, 2] {
+            try? FileManager.default.removeItem(atPath: directory)
+            let result = try train(ranks: ranks, ["--preset", "dcgan28", "--data", images, "--batch-size", "4", "--steps", "6", "--seed", "\(seed)",
+                                                  "--checkpoint-every", "1", "--keep", "10", "--run-dir", directory])
+            XCTAssertNotEqual(result.status, 0)
+            let last = "\(directory)/\(CheckpointFormat.fileName(step: failing - 1))"
+            XCTAssertEqual(result.standardError.components(separatedBy: "error: step \(failing): the discriminator loss is NaN; stopping. The last good checkpoint is \(last).").count - 1, 1,
+                           result.standardError)
+            XCTAssertEqual(try CheckpointFile(path: last).step, failing - 1)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(directory)/\(CheckpointFormat.fileName(step: failing))"))
+        }
+    }
+}
