@@ -8,13 +8,15 @@ iterations="${1:-40}"
 swift build -c release >/dev/null
 for threads in 1 2; do
     ours=$(.build/release/launcher bench --preset dcgan28 --batch-size 64 --threads "$threads" --iterations "$iterations" --json)
-    theirs=$(python3 benchmarks/pytorch_dcgan28.py --batch-size 64 --threads "$threads" --iterations "$iterations" --json)
-    python3 - "$ours" "$theirs" <<'PY'
+    joint=$(python3 benchmarks/pytorch_dcgan28.py --batch-size 64 --threads "$threads" --iterations "$iterations" --json)
+    separate=$(python3 benchmarks/pytorch_dcgan28.py --batch-size 64 --threads "$threads" --iterations "$iterations" --json --separate-passes)
+    python3 - "$ours" "$joint" "$separate" <<'PY'
 import json, sys
-ours, theirs = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"{ours['threads']} thread(s): LearnedLoss {ours['imagesPerSecond']:.1f} images/s, "
-      f"{theirs['framework']} {theirs['imagesPerSecond']:.1f} images/s, "
-      f"ratio {ours['imagesPerSecond'] / theirs['imagesPerSecond']:.2f}; "
+ours, joint, separate = (json.loads(arg) for arg in sys.argv[1:])
+rate = ours['imagesPerSecond']
+print(f"{ours['threads']} thread(s): LearnedLoss {rate:.1f} images/s (D: real and fake in separate passes); "
+      f"{joint['framework']} {joint['imagesPerSecond']:.1f} with one joint D pass (ratio {rate / joint['imagesPerSecond']:.2f}), "
+      f"{separate['imagesPerSecond']:.1f} with separate passes (ratio {rate / separate['imagesPerSecond']:.2f}); "
       f"GEMM at {100 * ours['fractionOfPeak']:.0f}% of sgemm peak, {ours['peakResidentMegabytes']:.0f} MB peak, "
       f"{ours['residentGrowthMegabytes']:+.1f} MB after warm-up")
 PY

@@ -4,6 +4,8 @@ idiomatic CPU form, timed the same way (warm-up excluded, random data).
 
 One iteration: D on real and fake together in one pass (fake made under no_grad), BCE-with-logits,
 Adam step; then G through D with D's parameters frozen (requires_grad False), Adam step.
+With --separate-passes, D sees real and fake in two passes, as LearnedLoss's training step does
+(a BatchNorm in D then normalises real and fake batches apart, as in G's phase).
 
     pip install torch
     python3 benchmarks/pytorch_dcgan28.py --threads 1 --batch-size 64 --iterations 20
@@ -24,6 +26,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--separate-passes", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -40,8 +43,11 @@ def main():
     def iterate():
         with torch.no_grad():
             fake = generator(torch.randn(n, 100))
-        logits = discriminator(torch.cat([real, fake]))
-        loss_d = loss(logits[:n], ones) + loss(logits[n:], zeros)
+        if args.separate_passes:
+            loss_d = loss(discriminator(real), ones) + loss(discriminator(fake), zeros)
+        else:
+            logits = discriminator(torch.cat([real, fake]))
+            loss_d = loss(logits[:n], ones) + loss(logits[n:], zeros)
         optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         optimizer_d.step()
@@ -61,6 +67,7 @@ def main():
     seconds = time.perf_counter() - start
     result = {
         "framework": f"pytorch {torch.__version__}", "threads": args.threads, "batchSize": n,
+        "discriminatorPasses": 2 if args.separate_passes else 1,
         "iterations": args.iterations, "imagesPerSecond": n * args.iterations / seconds,
         "millisecondsPerIteration": seconds * 1000 / args.iterations,
     }

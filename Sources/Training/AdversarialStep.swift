@@ -46,16 +46,16 @@ public final class AdversarialStep {
     /// Updates D on `real` `[N, ...sample]` and on G's samples of `latent` `[N, latent]`;
     /// returns D's loss and scores (the generator loss is left 0).
     public func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
-        let batch = real.shape[0]
         // G's samples are constants here (G frozen, noise constant), so G records nothing.
         generator.isFrozen = true
         discriminator.isFrozen = false
         discriminator.zeroGradients()
         let tape = Tape()
         let fake = generator(tape.variable(latent)).value
-        // One pass over real and fake together: larger matrix products than two passes.
-        let logits = discriminator(tape.variable(Tensor.concatenate([real, fake], axis: 0)))
-        let realLogits = logits.slice(0..<batch, axis: 0), fakeLogits = logits.slice(batch..<2 * batch, axis: 0)
+        // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
+        // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
+        let realLogits = discriminator(tape.variable(real))
+        let fakeLogits = discriminator(tape.variable(fake))
         let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
         tape.backward(from: loss)
         try averageGradients(discriminator.parameters)

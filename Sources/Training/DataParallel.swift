@@ -1,10 +1,16 @@
+import Dispatch
 import Distributed
 import Models
 
 /// What makes N ranks train one model: the same starting state everywhere, gradients averaged
 /// over the ranks, and BatchNorm statistics over the global batch.
-struct DataParallel {
+final class DataParallel {
     let world: Communicator
+    /// Time spent in gradient all-reduces, and the sizes (bytes) of those all-reduces.
+    private(set) var allReduceSeconds = 0.0
+    private(set) var allReduceSizes: Set<Int> = []
+
+    init(world: Communicator) { self.world = world }
 
     /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's.
     func broadcastFromRoot(_ players: [TrainingSnapshot.Player]) throws {
@@ -50,7 +56,10 @@ struct DataParallel {
         var flat = [Float]()
         flat.reserveCapacity(parameters.reduce(0) { $0 + $1.gradient.count })
         for parameter in parameters { flat += parameter.gradient.scalars }
+        let started = DispatchTime.now()
         try world.allReduce(&flat, op: .sum)
+        allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        allReduceSizes.insert(flat.count * MemoryLayout<Float>.size)
         let scale = 1 / Float(world.size)
         var offset = 0
         for parameter in parameters {
@@ -58,6 +67,20 @@ struct DataParallel {
             parameter.gradient.scalars = flat[offset..<offset + count].map { $0 * scale }
             offset += count
         }
+    }
+
+    /// What one bare `MPI_Allreduce` of each size the step used takes, summed (the mean of
+    /// `repeats` calls each): the step's communication with nothing else around it.
+    func rawAllReduceSeconds(repeats: Int = 10) throws -> Double {
+        var total = 0.0
+        for bytes in allReduceSizes.sorted() {
+            var buffer = [Float](repeating: 1, count: bytes / MemoryLayout<Float>.size)
+            try world.barrier()
+            let started = DispatchTime.now()
+            for _ in 0..<repeats { try world.allReduce(&buffer, op: .sum) }
+            total += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9 / Double(repeats)
+        }
+        return total
     }
 
     /// Makes every BatchNorm of `network` normalise with the statistics of the global batch.

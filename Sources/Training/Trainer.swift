@@ -89,6 +89,8 @@ public final class Trainer {
 
         var lastCheckpoint = resumeFrom ?? ""
         var lastSamples = ""
+        var trainingSeconds = 0.0, checkpointSeconds = 0.0
+        let firstStep = step
         while step < configuration.steps {
             try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
             let started = DispatchTime.now()
@@ -102,6 +104,7 @@ public final class Trainer {
 
             metrics = try average(metrics)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            trainingSeconds += seconds
             for (name, value) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !value.isFinite {
                 throw JobFailure("step \(step): the \(name) loss is \(value.isNaN ? "NaN" : "infinite"); stopping. "
                                  + (lastCheckpoint.isEmpty ? "No checkpoint was written yet." : "The last good checkpoint is \(lastCheckpoint)."))
@@ -118,6 +121,8 @@ public final class Trainer {
                     try grid.writePNG(to: lastSamples)
                 }
                 if final || step % configuration.checkpointEvery == 0 {
+                    let writing = DispatchTime.now()
+                    defer { checkpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9 }
                     lastCheckpoint = directory.checkpointPath(step: step)
                     try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
                                          players: setup.players,
@@ -125,6 +130,23 @@ public final class Trainer {
                     directory.prune(keep: configuration.keep)
                 }
             }
+        }
+        if step > firstStep {
+            let steps = Double(step - firstStep)
+            var timing = String(format: "%.1f ms per step, %.0f images/s", trainingSeconds / steps * 1000,
+                                Double(configuration.batchSize * configuration.discriminatorSteps) * steps / trainingSeconds)
+            if world.size > 1 {
+                let megabytes = Double(setup.parallel.allReduceSizes.reduce(0, +)) / 1e6
+                let raw = try setup.parallel.rawAllReduceSeconds()
+                // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
+                timing += String(format: "; gradient all-reduce %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
+                                 setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
+                                 megabytes, raw * 1000)
+            }
+            if checkpointSeconds > 0, let size = try? FileManager.default.attributesOfItem(atPath: lastCheckpoint)[.size] as? Int {
+                timing += String(format: "; last checkpoint %.1f MB written in %.0f ms", Double(size) / 1e6, checkpointSeconds * 1000)
+            }
+            say(timing)
         }
         say("done: step \(step); checkpoint \(lastCheckpoint); samples \(lastSamples.isEmpty ? "(none this run)" : lastSamples)")
         return Summary(configuration: configuration, step: step, checkpoint: lastCheckpoint, samples: lastSamples)
