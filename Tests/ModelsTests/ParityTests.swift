@@ -36,23 +36,19 @@ final class ParityTests: XCTestCase {
     override func setUp() { BLAS.threads = 1 }
 
     func testDCGAN28Generator() throws {
-        var random = RandomStream(seed: 0, purpose: "parity")
-        try checkParity("dcgan28_generator", DCGAN28.generator(random: &random), learningRate: 2e-4, beta1: 0.5)
+        try checkParity("dcgan28_generator", learningRate: 2e-4, beta1: 0.5) { DCGAN28.generator(random: &$0) }
     }
 
     func testDCGAN28Discriminator() throws {
-        var random = RandomStream(seed: 0, purpose: "parity")
-        try checkParity("dcgan28_discriminator", DCGAN28.discriminator(random: &random), learningRate: 2e-4, beta1: 0.5)
+        try checkParity("dcgan28_discriminator", learningRate: 2e-4, beta1: 0.5) { DCGAN28.discriminator(random: &$0) }
     }
 
     func testMLP2DGenerator() throws {
-        var random = RandomStream(seed: 0, purpose: "parity")
-        try checkParity("mlp2d_generator", MLP2D.generator(random: &random), learningRate: 1e-4, beta1: 0.8)
+        try checkParity("mlp2d_generator", learningRate: 1e-4, beta1: 0.8) { MLP2D.generator(random: &$0) }
     }
 
     func testMLP2DDiscriminator() throws {
-        var random = RandomStream(seed: 0, purpose: "parity")
-        try checkParity("mlp2d_discriminator", MLP2D.discriminator(random: &random), learningRate: 1e-4, beta1: 0.8)
+        try checkParity("mlp2d_discriminator", learningRate: 1e-4, beta1: 0.8) { MLP2D.discriminator(random: &$0) }
     }
 
     /// scale·sin(0.37·i + 1.1·seed) + shift, as the script's `pattern`.
@@ -60,7 +56,9 @@ final class ParityTests: XCTestCase {
         Tensor(shape: shape) { Float(shift + scale * sin(0.37 * Double($0) + 1.1 * Double(seed))) }
     }
 
-    private func checkParity(_ name: String, _ network: Sequential, learningRate: Float, beta1: Float) throws {
+    private func checkParity(_ name: String, learningRate: Float, beta1: Float, build: (inout RandomStream) -> Sequential) throws {
+        var random = RandomStream(seed: 0, purpose: "parity")
+        let network = build(&random)
         let reference = try XCTUnwrap(Self.fixtures[name])
         let state = network.state
         XCTAssertEqual(state.map(\.name), reference.state.map(\.name), "\(name): state_dict names")
