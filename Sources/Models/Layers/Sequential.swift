@@ -23,7 +23,4 @@ public final class Sequential: Layer {
     }
 
     public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
-
-    /// The number of trainable scalars.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 }

@@ -1,14 +1,5 @@
 /// Data movement between layouts: transposes, concatenation and slices along an axis.
 extension Tensor {
-    /// A `[rows, columns]` matrix transposed to `[columns, rows]`.
-    public func transposed() -> Tensor {
-        precondition(rank == 2, "transposed() needs a matrix, got shape \(shape)")
-        let rows = shape[0], columns = shape[1]
-        var result = [Float](repeating: 0, count: count)
-        Tensor.transpose(scalars, into: &result, rows: rows, columns: columns)
-        return Tensor(shape: [columns, rows], scalars: result)
-    }
-
     /// Writes the `[rows, columns]` matrix at `source` transposed into `destination`.
     static func transpose(_ source: UnsafeBufferPointer<Float>, into destination: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
         guard let from = source.baseAddress, let to = destination.baseAddress else { return }
@@ -26,12 +17,6 @@ extension Tensor {
         }
         for rest in row..<rows {
             for column in 0..<columns { to[column &* rows &+ rest] = from[rest &* columns &+ column] }
-        }
-    }
-
-    static func transpose(_ source: [Float], into destination: inout [Float], rows: Int, columns: Int) {
-        source.withUnsafeBufferPointer { from in
-            destination.withUnsafeMutableBufferPointer { to in transpose(from, into: to, rows: rows, columns: columns) }
         }
     }
 
