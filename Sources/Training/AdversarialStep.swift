@@ -24,13 +24,23 @@ public final class AdversarialStep {
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
     public let objective: AdversarialObjective
+    /// Samples D judges at once (PacGAN): consecutive samples of a batch go side by side.
+    public let pack: Int
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
 
     public init(generator: Sequential, discriminator: Sequential, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
-                objective: AdversarialObjective) {
+                objective: AdversarialObjective, pack: Int = 1) {
         (self.generator, self.discriminator) = (generator, discriminator)
         (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
         self.objective = objective
+        self.pack = pack
+    }
+
+    /// `[N, s0, ...]` → `[N / pack, pack · s0, ...]`, a view with the same elements.
+    func packed(_ samples: Variable) -> Variable {
+        guard pack > 1 else { return samples }
+        let shape = samples.value.shape
+        return samples.reshaped([shape[0] / pack, pack * shape[1]] + shape.dropFirst(2))
     }
 
     /// One discriminator update, then one generator update.
@@ -54,8 +64,8 @@ public final class AdversarialStep {
         let fake = generator(tape.variable(latent)).value
         // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
         // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
-        let realLogits = discriminator(tape.variable(real))
-        let fakeLogits = discriminator(tape.variable(fake))
+        let realLogits = discriminator(packed(tape.variable(real)))
+        let fakeLogits = discriminator(packed(tape.variable(fake)))
         let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
         tape.backward(from: loss)
         try averageGradients(discriminator.parameters)
@@ -73,7 +83,7 @@ public final class AdversarialStep {
         generator.isFrozen = false
         generator.zeroGradients()
         let tape = Tape()
-        let loss = generatorLoss(objective, fakeLogits: discriminator(generator(tape.variable(latent))))
+        let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))
         tape.backward(from: loss)
         try averageGradients(generator.parameters)
         generatorOptimizer.step()

@@ -32,10 +32,12 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    public func makeDiscriminator(random: inout RandomStream) -> Sequential {
+    /// The discriminator, judging `pack` samples at once (PacGAN): packed along channels for
+    /// images, along features for points.
+    public func makeDiscriminator(pack: Int = 1, random: inout RandomStream) -> Sequential {
         switch self {
-        case .dcgan28: DCGAN28.discriminator(random: &random)
-        case .grid2d, .ring2d: MLP2D.discriminator(random: &random)
+        case .dcgan28: DCGAN28.discriminator(channels: pack, random: &random)
+        case .grid2d, .ring2d: MLP2D.discriminator(pack: pack, random: &random)
         }
     }
 }

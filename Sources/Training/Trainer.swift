@@ -181,9 +181,11 @@ public final class Trainer {
             configuration = try request.options.applied(to: .defaults(for: request.options.preset ?? .dcgan28))
         }
         try configuration.validate()
-        guard configuration.batchSize % world.size == 0 else {
-            throw ConfigurationError("--batch-size \(configuration.batchSize) does not split evenly over \(world.size) ranks; "
-                                     + "use a multiple of \(world.size)")
+        let unit = world.size * configuration.packSize
+        guard configuration.batchSize % unit == 0 else {
+            let packs = configuration.packSize == 1 ? "" : " in packs of \(configuration.packSize)"
+            throw ConfigurationError("--batch-size \(configuration.batchSize) does not split evenly over \(world.size) rank\(world.size == 1 ? "" : "s")\(packs); "
+                                     + "use a multiple of \(unit)")
         }
         return try configuration.json()
     }
@@ -225,7 +227,7 @@ struct Setup {
         let preset = configuration.preset
         var random = RandomStream(seed: configuration.seed, purpose: "init")
         let generator = preset.makeGenerator(random: &random)
-        let discriminator = preset.makeDiscriminator(random: &random)
+        let discriminator = preset.makeDiscriminator(pack: configuration.packSize, random: &random)
         let generatorOptimizer = Adam(parameters: generator.parameters, learningRate: configuration.generatorLearningRate,
                                       beta1: configuration.beta1, beta2: configuration.beta2)
         let discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: configuration.discriminatorLearningRate,
@@ -233,7 +235,8 @@ struct Setup {
         players = [.init(name: "generator", network: generator, optimizer: generatorOptimizer),
                    .init(name: "discriminator", network: discriminator, optimizer: discriminatorOptimizer)]
         step = AdversarialStep(generator: generator, discriminator: discriminator, generatorOptimizer: generatorOptimizer,
-                               discriminatorOptimizer: discriminatorOptimizer, objective: configuration.objective)
+                               discriminatorOptimizer: discriminatorOptimizer, objective: configuration.objective,
+                               pack: configuration.packSize)
         parallel = DataParallel(world: world)
         parallel.synchronizeBatchNorm(in: generator)
         parallel.synchronizeBatchNorm(in: discriminator)

@@ -27,13 +27,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var sampleEvery: Int
     /// Seconds a rank may wait for the others at a step before the job is declared stalled.
     public var stallTimeout: Double
+    /// Samples the discriminator judges at once (PacGAN); nil in checkpoints from before packing, meaning 1.
+    public var pack: Int?
+
+    /// The pack size, 1 when unset.
+    public var packSize: Int { pack ?? 1 }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case preset, data, steps, objective, seed, keep
         case batchSize = "batch-size", discriminatorSteps = "d-steps"
         case generatorLearningRate = "lr-g", discriminatorLearningRate = "lr-d", beta1, beta2
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
-        case stallTimeout = "stall-timeout"
+        case stallTimeout = "stall-timeout", pack
     }
 
     /// Options a resumed run may change; every other one must match the checkpoint.
@@ -52,12 +57,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             return TrainingConfiguration(
                 preset: preset, data: fashionMNIST, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
-                runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300)
+                runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1)
         case .grid2d, .ring2d:
             return TrainingConfiguration(
                 preset: preset, data: nil, steps: 5000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4, beta1: 0.8, beta2: 0.999, seed: 1,
-                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300)
+                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1)
         }
     }
 
@@ -79,6 +84,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try require(keep >= 1, "--keep must be at least 1, got \(keep)")
         try require(sampleEvery >= 1, "--sample-every must be at least 1, got \(sampleEvery)")
         try require(stallTimeout > 0, "--stall-timeout must be positive, got \(stallTimeout)")
+        try require(packSize >= 1, "--pack must be at least 1, got \(packSize)")
         try require(preset.takesImages == (data != nil),
                     preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")
     }
@@ -86,7 +92,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).
     public func json() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 

@@ -21,6 +21,7 @@ public struct TrainingOptions: Codable, Sendable {
     public var keep: Int?
     public var sampleEvery: Int?
     public var stallTimeout: Double?
+    public var pack: Int?
 
     typealias CodingKeys = TrainingConfiguration.CodingKeys
 

@@ -48,7 +48,7 @@ struct BenchCommand: ParsableCommand {
         let result = try Benchmark(options: options).run()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
             return
         }

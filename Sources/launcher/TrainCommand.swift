@@ -79,6 +79,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seconds a rank may wait for the others at a step before the job is reported stalled and ended.")
     var stallTimeout: Double?
 
+    @Option(help: "Samples the discriminator judges at once (PacGAN packing; default 1).")
+    var pack: Int?
+
     @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
     var resume: String?
 
@@ -129,6 +132,7 @@ struct TrainCommand: ParsableCommand {
         options.keep = keep
         options.sampleEvery = sampleEvery
         options.stallTimeout = stallTimeout
+        options.pack = pack
         return options
     }
 

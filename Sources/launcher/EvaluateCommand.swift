@@ -1,0 +1,51 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Training
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a checkpoint's generator; under mpirun the sampling is split over the ranks.",
+        discussion: """
+            For the 2-D presets (grid2d, ring2d), the protocol of PacGAN and VEEGAN: 2,500 samples by \\
+            default; a sample is of high quality within 3 standard deviations of its nearest mode, a mode \\
+            is covered when it is the nearest mode of a high-quality sample. Prints the modes covered, the \\
+            percentage of high-quality samples and the reverse KL of their distribution over the modes \\
+            from the uniform one, and appends the result to evaluations.jsonl beside the checkpoint.
+
+              launcher evaluate checkpoints/grid/checkpoint-00005000.h5
+              mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00005000.h5 --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The checkpoint to evaluate.", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(help: "Samples to draw (default 2,500 for the 2-D presets).")
+    var samples: Int?
+
+    @Option(help: "Seed of the noise (default: the run's seed).")
+    var seed: UInt64?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func run() throws {
+        var request = Evaluation.Request(checkpoint: checkpoint)
+        request.samples = samples
+        request.seed = seed
+        let world = try MPIRuntime.world()
+        world.endingJobOnError {
+            let result = try Evaluation(world: world, request: request).run()
+            guard world.rank == 0 else { return }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            } else {
+                print(Evaluation.table(result))
+            }
+        }
+    }
+}
