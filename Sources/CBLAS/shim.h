@@ -1,6 +1,12 @@
 #ifndef LEARNEDLOSS_CBLAS_SHIM_H
 #define LEARNEDLOSS_CBLAS_SHIM_H
 
+#include <stddef.h>
 #include <cblas.h>
+
+// LAPACK's symmetric eigensolver, which libopenblas exports; Debian's OpenBLAS ships no LAPACKE
+// header, so the Fortran symbol is declared here, with gfortran's hidden string lengths last.
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+            double *work, const int *lwork, int *info, size_t jobz_length, size_t uplo_length);
 
 #endif

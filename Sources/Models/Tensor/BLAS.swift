@@ -43,3 +43,36 @@ public enum BLAS {
     /// The CPU kernel family OpenBLAS chose (or was told by `OPENBLAS_CORETYPE`), for example "Haswell".
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
+
+/// The LAPACK routines LearnedLoss uses, from OpenBLAS.
+public enum LAPACK {
+    /// A LAPACK routine's failure code.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Eigenvalues (ascending) and eigenvectors (row i of `vectors` is eigenvector i) of the
+    /// symmetric `n`×`n` matrix `matrix` (row-major), by `dsyev`.
+    public static func symmetricEigen(_ matrix: [Double], n: Int) throws -> (values: [Double], vectors: [Double]) {
+        precondition(matrix.count == n * n)
+        // Fortran is column-major: the symmetric input reads the same, and the eigenvector columns
+        // come back as rows of the row-major result.
+        var a = matrix, values = [Double](repeating: 0, count: n)
+        var size = Int32(n), info: Int32 = 0, query = -1 as Int32, optimal = 0.0
+        dsyev_("V", "U", &size, &a, &size, &values, &optimal, &query, &info, 1, 1)
+        var workSize = Int32(optimal)
+        var work = [Double](repeating: 0, count: Int(workSize))
+        dsyev_("V", "U", &size, &a, &size, &values, &work, &workSize, &info, 1, 1)
+        guard info == 0 else { throw Failure(description: "dsyev failed with info \(info)") }
+        return (values, a)
+    }
+}
+
+extension BLAS {
+    /// `C = alpha · op(A) · op(B) + beta · C` in Double, row-major (the evaluation metrics' covariances).
+    public static func dgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Double = 1,
+                             a: [Double], lda: Int, b: [Double], ldb: Int, beta: Double = 0, c: inout [Double], ldc: Int) {
+        cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, &c, Int32(ldc))
+    }
+}

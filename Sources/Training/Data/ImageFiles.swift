@@ -62,7 +62,7 @@ extension Dataset {
         return Dataset(source: path, sampleShape: sampleShape, count: shape[0], storage: .values(try root.read(name, as: Float.self).values))
     }
 
-    private static func readAll(_ path: String) throws -> [UInt8] {
+    static func readAll(_ path: String) throws -> [UInt8] {
         guard let file = gzopen(path, "rb") else { throw DataError("\(path): cannot open: \(String(cString: strerror(errno)))") }
         defer { gzclose(file) }
         var bytes = [UInt8]()
@@ -78,5 +78,19 @@ extension Dataset {
             bytes.append(contentsOf: chunk[..<Int(read)])
         }
         return bytes
+    }
+}
+
+/// Class labels from an IDX file of unsigned bytes with one dimension (MNIST's `*-labels-idx1-ubyte`).
+public enum Labels {
+    public static func idx(at path: String) throws -> [Int] {
+        guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
+        let bytes = try Dataset.readAll(path)
+        guard bytes.count >= 8, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 1 else {
+            throw DataError("\(path): not an IDX label file (expected unsigned bytes in one dimension)")
+        }
+        let count = (4..<8).reduce(0) { $0 << 8 | Int(bytes[$1]) }
+        guard bytes.count - 8 == count else { throw DataError("\(path): IDX header promises \(count) labels, the file holds \(bytes.count - 8)") }
+        return bytes[8...].map(Int.init)
     }
 }

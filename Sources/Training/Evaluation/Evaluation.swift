@@ -14,6 +14,10 @@ public struct Evaluation {
         public var samples: Int?
         /// Seed of the noise; nil for the run's seed.
         public var seed: UInt64?
+        /// Reference images for image metrics; nil for Fashion-MNIST's test set.
+        public var reference: String?
+        /// The evaluator network's weights; nil to look in the usual places.
+        public var evaluator: String?
         public init(checkpoint: String) { self.checkpoint = checkpoint }
     }
 
@@ -25,10 +29,13 @@ public struct Evaluation {
         public let seed: UInt64
         public let evaluated: String
         public let modeCoverage: ModeCoverage?
+        public let images: ImageScores?
     }
 
     /// The fewest samples that make the 2-D figures meaningful: a few per mode.
     public static let minimumPointSamples = 100
+    /// The fewest samples for KID's subsets and precision and recall's neighbourhoods to mean anything.
+    public static let minimumImageSamples = 200
 
     let world: Communicator
     let request: Request
@@ -41,23 +48,38 @@ public struct Evaluation {
     public func run() throws -> Result {
         let description = try world.onRoot {
             let checkpoint = try CheckpointFile(path: request.checkpoint)
-            guard checkpoint.configuration.preset.mixture != nil else {
-                throw ConfigurationError("\(request.checkpoint): evaluating \(checkpoint.configuration.preset.rawValue) needs the image metrics "
-                                         + "(FID, KID, precision and recall in an evaluator network's features), which this build does not have yet")
-            }
-            if let samples = request.samples, samples < Self.minimumPointSamples {
-                throw ConfigurationError("--samples \(samples): mode coverage needs at least \(Self.minimumPointSamples) samples")
+            let preset = checkpoint.configuration.preset
+            let minimum = preset.mixture == nil ? Self.minimumImageSamples : Self.minimumPointSamples
+            if let samples = request.samples, samples < minimum {
+                throw ConfigurationError("--samples \(samples): \(preset.mixture == nil ? "KID, precision and recall need" : "mode coverage needs") at least \(minimum) samples")
             }
             return try checkpoint.configuration.json()
         }
         let configuration = try TrainingConfiguration.fromJSON(description)
-        let count = request.samples ?? 2500
         let seed = request.seed ?? configuration.seed
-        let points = try world.agree { try drawSamples(count: count, seed: seed, latentSize: configuration.preset.latentSize) }
-        let coverage = configuration.preset.mixture!.coverage(of: points)
         let step = Int(try world.onRoot { "\(try CheckpointFile(path: request.checkpoint).step)" })!
+        var coverage: ModeCoverage?
+        var images: ImageScores?
+        if let mixture = configuration.preset.mixture {
+            let count = request.samples ?? 2500
+            let points = try world.agree { try gather(count: count, seed: seed) { $0 } }
+            coverage = mixture.coverage(of: points)
+        } else {
+            let count = request.samples ?? 10_000
+            let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
+            let embedded = try world.agree {
+                try gather(count: count, seed: seed) { samples in
+                    let (features, probabilities) = Classifier.embed(samples, with: evaluator.network)
+                    return Tensor.concatenate([features, probabilities], axis: 1)
+                }
+            }
+            images = try world.agree {
+                let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
+                return try ImageScores(embedded: embedded, reference: reference)
+            }
+        }
         let result = Result(checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
-                            evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage)
+                            evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage, images: images)
         _ = try world.onRoot {
             try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
                 .appendingPathComponent("evaluations.jsonl"))
@@ -66,31 +88,38 @@ public struct Evaluation {
         return result
     }
 
-    /// All `count` samples on every rank; each rank generates a contiguous share.
-    private func drawSamples(count: Int, seed: UInt64, latentSize: Int) throws -> Tensor {
+    /// `transform` of all `count` samples, rows in sample order, on every rank: each rank generates a
+    /// contiguous share, transforms it (embeds images, say) and the results are gathered.
+    private func gather(count: Int, seed: UInt64, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let checkpoint = try CheckpointFile(path: request.checkpoint)
+        let preset = checkpoint.configuration.preset
         var random = RandomStream(seed: checkpoint.configuration.seed, purpose: "init")
-        let generator = checkpoint.configuration.preset.makeGenerator(random: &random)
+        let generator = preset.makeGenerator(random: &random)
         try checkpoint.restore(generator, from: "generator")
         generator.setTraining(false)
         let share = (count + world.size - 1) / world.size
         let mine = min(count, world.rank * share)..<min(count, (world.rank + 1) * share)
-        var noise = [Float]()
-        for index in mine {
-            var stream = RandomStream(seed: seed, purpose: "evaluate", indices: [UInt64(index)])
-            noise += stream.normal(count: latentSize)
+        var rows: [Float] = []
+        var width = try transform(Tensor(shape: [1] + preset.sampleShape)).count
+        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: 500) {
+            let chunk = start..<min(start + 500, mine.upperBound)
+            var noise = [Float]()
+            for index in chunk {
+                var stream = RandomStream(seed: seed, purpose: "evaluate", indices: [UInt64(index)])
+                noise += stream.normal(count: preset.latentSize)
+            }
+            let transformed = try transform(generator(Variable(Tensor(shape: [chunk.count, preset.latentSize], scalars: noise))).value)
+            width = transformed.count / chunk.count
+            rows += transformed.scalars
         }
-        var samples = mine.isEmpty ? [] : generator(Variable(Tensor(shape: [mine.count, latentSize], scalars: noise))).value.scalars
-        let sampleSize = checkpoint.configuration.preset.sampleShape.reduce(1, *)
-        samples += [Float](repeating: 0, count: (share - mine.count) * sampleSize)  // equal counts for the gather
-        let gathered = try world.allGather(samples)
-        var rows = [Float]()
+        rows += [Float](repeating: 0, count: (share - mine.count) * width)  // equal counts for the gather
+        let gathered = try world.allGather(rows)
+        var ordered = [Float]()
         for rank in 0..<world.size {
             let start = rank * share
-            let rowsOfRank = min(share, max(0, count - start))
-            rows += gathered[(start * sampleSize)..<((start + rowsOfRank) * sampleSize)]
+            ordered += gathered[(start * width)..<((start + min(share, max(0, count - start))) * width)]
         }
-        return Tensor(shape: [count] + checkpoint.configuration.preset.sampleShape, scalars: rows)
+        return Tensor(shape: [count, width], scalars: ordered)
     }
 
     static func append(_ result: Result, to path: String) throws {
@@ -117,6 +146,7 @@ public struct Evaluation {
                 "  reverse KL           " + (coverage.reverseKL.map { String(format: "%.4f", $0) } ?? "undefined (no high-quality sample)"),
             ]
         }
+        if let images = result.images { lines += images.tableLines }
         return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import HDF5
+import Models
+
+/// `launcher evaluator train`: trains the evaluator network on Fashion-MNIST, deterministically
+/// from its seed, and writes it with its test accuracy and the command that made it.
+public struct ClassifierTraining {
+    public struct Options: Sendable {
+        public var directory = "/usr/share/datasets/fashion-mnist"
+        public var epochs = 3
+        public var batchSize = 64
+        public var learningRate: Float = 1e-3
+        public var seed: UInt64 = 1
+        public var output = Classifier.defaultPath
+        public var command = "launcher evaluator train"
+        public init() {}
+    }
+
+    let options: Options
+    public init(options: Options) { self.options = options }
+
+    /// Trains, writes the file, and returns the test accuracy.
+    public func run(progress: (String) -> Void = { print($0) }) throws -> Double {
+        Memory.keepLargeAllocationsInHeap()
+        let file = { (name: String) in (options.directory as NSString).appendingPathComponent(name) }
+        let train = try Dataset.images(at: file("train-images-idx3-ubyte.gz"))
+        let trainLabels = try Labels.idx(at: file("train-labels-idx1-ubyte.gz"))
+        let test = try Dataset.images(at: file("t10k-images-idx3-ubyte.gz"))
+        let testLabels = try Labels.idx(at: file("t10k-labels-idx1-ubyte.gz"))
+        try train.require(sampleShape: [1, 28, 28], for: "the evaluator")
+        guard trainLabels.count == train.count, testLabels.count == test.count else {
+            throw DataError("\(options.directory): image and label files hold different counts")
+        }
+
+        var random = RandomStream(seed: options.seed, purpose: "evaluator-init")
+        let network = Classifier.network(random: &random)
+        let adam = Adam(parameters: network.parameters, learningRate: options.learningRate)
+        var sampler = try EpochSampler(seed: options.seed, datasetCount: train.count, globalBatch: options.batchSize)
+        let started = Date()
+        for epoch in 0..<options.epochs {
+            network.setTraining(true)
+            var total = 0.0
+            for _ in 0..<sampler.batchesPerEpoch {
+                let indices = sampler.next(rank: 0, worldSize: 1)
+                adam.zeroGradients()
+                let tape = Tape()
+                let loss = softmaxCrossEntropy(logits: network(tape.variable(train.batch(indices))), labels: indices.map { trainLabels[$0] })
+                tape.backward(from: loss)
+                adam.step()
+                total += Double(loss.value.scalar)
+            }
+            let accuracy = Classifier.accuracy(of: network, images: test.batch(0..<test.count), labels: testLabels)
+            progress(String(format: "epoch %d/%d: training loss %.4f, test accuracy %.2f%%, %.0f s", epoch + 1, options.epochs,
+                            total / Double(sampler.batchesPerEpoch), 100 * accuracy, Date().timeIntervalSince(started)))
+        }
+        let accuracy = Classifier.accuracy(of: network, images: test.batch(0..<test.count), labels: testLabels)
+        try HDF5File.writeAtomically(options.output) { file in
+            let root = file.root
+            try root.setAttribute("format", Classifier.format)
+            try root.setAttribute("format_version", Int64(1))
+            try root.setAttribute("test_accuracy", accuracy)
+            try root.setAttribute("command", options.command)
+            try root.setAttribute("seed", Int64(bitPattern: options.seed))
+            try root.setAttribute("epochs", Int64(options.epochs))
+            let group = try root.createGroup("classifier")
+            for (name, entry) in network.state {
+                switch entry {
+                case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
+                case .buffer(let buffer): try group.write(buffer.value.scalars, shape: buffer.value.shape, to: name)
+                case .counter(let counter): try group.write([counter.value], shape: [], to: name)
+                }
+            }
+        }
+        return accuracy
+    }
+}
+
+extension Classifier {
+    public static let format = "learnedloss-evaluator"
+    /// Where the shipped weights live, relative to the repository root.
+    public static let defaultPath = "evaluator/fashion-mnist-classifier.h5"
+}

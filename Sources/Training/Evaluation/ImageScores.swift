@@ -1,0 +1,107 @@
+import Foundation
+import HDF5
+import Models
+
+/// The image metrics of one evaluation, in the evaluator network's feature space.
+public struct ImageScores: Codable, Sendable {
+    public let samples: Int
+    public let referenceSamples: Int
+    public let frechetDistance: Double
+    public let kernelDistance: Double
+    public let kernelDistanceStandardDeviation: Double
+    public let precision: Double
+    public let recall: Double
+    public let classifierScore: Double
+    public let classesSeen: Int
+    public let classCounts: [Int]
+    public let classKLFromUniform: Double
+
+    /// - Parameters:
+    ///   - embedded: `[N, 64 + 10]`: features, then class probabilities, of the generated samples.
+    ///   - reference: features `[M, 64]` of the reference images.
+    init(embedded: Tensor, reference: Tensor) throws {
+        let features = embedded.slice(0..<Classifier.featureSize, axis: 1)
+        let probabilities = embedded.slice(Classifier.featureSize..<Classifier.featureSize + Classifier.classes, axis: 1)
+        samples = features.shape[0]
+        referenceSamples = reference.shape[0]
+        frechetDistance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: features), ImageMetrics.Gaussian(features: reference))
+        var random = RandomStream(seed: 0, purpose: "kid-subsets")
+        (kernelDistance, kernelDistanceStandardDeviation) = ImageMetrics.kernelDistance(features, reference, random: &random)
+        (precision, recall) = ImageMetrics.precisionRecall(real: reference, generated: features)
+        classifierScore = ImageMetrics.classifierScore(probabilities)
+        (classCounts, classKLFromUniform) = ImageMetrics.classCoverage(probabilities)
+        classesSeen = classCounts.filter { $0 > 0 }.count
+    }
+
+    var tableLines: [String] {
+        [
+            "  samples              \(samples) (reference \(referenceSamples))",
+            String(format: "  FID                  %.3f", frechetDistance),
+            String(format: "  KID                  %.5f ± %.5f", kernelDistance, kernelDistanceStandardDeviation),
+            String(format: "  precision / recall   %.3f / %.3f", precision, recall),
+            String(format: "  classifier score     %.3f", classifierScore),
+            String(format: "  classes seen         %d of 10 (KL from uniform %.4f)", classesSeen, classKLFromUniform),
+        ]
+    }
+
+    /// The evaluator network and where it came from.
+    struct Evaluator {
+        let network: Sequential
+        let path: String
+    }
+
+    /// Loads the evaluator from `path`, or from evaluator/ under the working directory or beside the build.
+    static func loadEvaluator(_ path: String?) throws -> Evaluator {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = path.map { [$0] } ?? [
+            Classifier.defaultPath,
+            executable.appendingPathComponent("../../../\(Classifier.defaultPath)").standardized.path,
+        ]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ConfigurationError("no evaluator network at \(candidates.joined(separator: " or ")); pass --evaluator or train one with `launcher evaluator train`")
+        }
+        let file = try HDF5File.open(found)
+        guard file.root.hasAttribute("format"), try file.root.stringAttribute("format") == Classifier.format else {
+            throw ConfigurationError("\(found): not a LearnedLoss evaluator network (no format attribute \"\(Classifier.format)\")")
+        }
+        var random = RandomStream(seed: 0, purpose: "evaluator")
+        let network = Classifier.network(random: &random)
+        let group = try file.root.group("classifier")
+        for (name, entry) in network.state {
+            switch entry {
+            case .parameter(let parameter): parameter.value = try Self.read(group, name, shape: parameter.value.shape, in: found)
+            case .buffer(let buffer): buffer.value = try Self.read(group, name, shape: buffer.value.shape, in: found)
+            case .counter(let counter): counter.value = try group.read(name, as: Int64.self).values.first ?? 0
+            }
+        }
+        return Evaluator(network: network, path: found)
+    }
+
+    private static func read(_ group: HDF5Group, _ name: String, shape: [Int], in path: String) throws -> Tensor {
+        guard group.contains(name), try group.shape(of: name) == shape else {
+            throw ConfigurationError("\(path): /classifier/\(name) is missing or not of shape \(shape)")
+        }
+        return Tensor(shape: shape, scalars: try group.read(name, as: Float.self).values)
+    }
+
+    /// Features of the reference images, computed once and cached beside the evaluator weights.
+    static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
+        let reference = path ?? "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let attributes = try? FileManager.default.attributesOfItem(atPath: reference)
+        let stamp = "\(reference)|\((attributes?[.size] as? Int) ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        let key = stamp.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        let cache = "\(evaluator.path).reference-\(String(key, radix: 16)).h5"
+        if let cached = try? HDF5File.open(cache).root.read("features", as: Float.self) {
+            return Tensor(shape: cached.shape, scalars: cached.values)
+        }
+        let images = try Dataset.images(at: reference)
+        try images.require(sampleShape: [1, 28, 28], for: "--reference")
+        let features = Classifier.embed(images.batch(0..<images.count), with: evaluator.network).features
+        // A cache that cannot be written (a read-only install) only costs recomputing next time.
+        try? HDF5File.writeAtomically(cache) { file in
+            try file.root.write(features.scalars, shape: features.shape, to: "features")
+            try file.root.setAttribute("reference", stamp)
+        }
+        return features
+    }
+}
