@@ -21,11 +21,15 @@ struct EvaluateCommand: ParsableCommand {
 
               launcher evaluate checkpoints/grid/checkpoint-00005000.h5
               mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00005000.h5 --json
+              launcher evaluate --images /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
             """
     )
 
     @Argument(help: ArgumentHelp("The checkpoint to evaluate.", valueName: "checkpoint"))
-    var checkpoint: String
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Measure real images (an IDX or HDF5 file) instead of a checkpoint: the floor against the reference.", valueName: "path"))
+    var images: String?
 
     @Option(help: "Samples to draw (default 2,500 for the 2-D presets).")
     var samples: Int?
@@ -42,8 +46,13 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    func validate() throws {
+        if (checkpoint == nil) == (images == nil) { throw ValidationError("give a checkpoint or --images, one of the two") }
+    }
+
     func run() throws {
-        var request = Evaluation.Request(checkpoint: checkpoint)
+        var request = Evaluation.Request(checkpoint: checkpoint ?? images!)
+        request.images = images
         request.samples = samples
         request.seed = seed
         request.reference = reference

@@ -9,7 +9,11 @@ import Models
 /// samples, and rank 0 computes the same numbers one rank would.
 public struct Evaluation {
     public struct Request {
+        /// The checkpoint whose generator to measure, or, with `images`, a label for the result.
         public var checkpoint: String
+        /// Measure these real images (first `samples` of the file) instead of a generator: the floor
+        /// a generator can reach against the reference.
+        public var images: String?
         /// Samples to draw; nil for the metric's default.
         public var samples: Int?
         /// Seed of the noise; nil for the run's seed.
@@ -23,6 +27,8 @@ public struct Evaluation {
 
     /// One evaluation, as printed with `--json` and appended to `<run-dir>/evaluations.jsonl`.
     public struct Result: Codable, Sendable {
+        /// "generator" for a checkpoint's samples, "images" for real images measured with --images.
+        public let measured: String
         public let checkpoint: String
         public let step: Int
         public let preset: Preset
@@ -46,6 +52,7 @@ public struct Evaluation {
     }
 
     public func run() throws -> Result {
+        if let path = request.images { return try measureImages(path) }
         let description = try world.onRoot {
             let checkpoint = try CheckpointFile(path: request.checkpoint)
             let preset = checkpoint.configuration.preset
@@ -78,7 +85,7 @@ public struct Evaluation {
                 return try ImageScores(embedded: embedded, reference: reference)
             }
         }
-        let result = Result(checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
+        let result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
                             evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage, images: images)
         _ = try world.onRoot {
             try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
@@ -88,8 +95,8 @@ public struct Evaluation {
         return result
     }
 
-    /// `transform` of all `count` samples, rows in sample order, on every rank: each rank generates a
-    /// contiguous share, transforms it (embeds images, say) and the results are gathered.
+    /// `transform` of all `count` samples of the checkpoint's generator (sample i from noise stream
+    /// (seed, "evaluate", i), evaluation mode), rows in sample order, on every rank.
     private func gather(count: Int, seed: UInt64, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let checkpoint = try CheckpointFile(path: request.checkpoint)
         let preset = checkpoint.configuration.preset
@@ -97,18 +104,27 @@ public struct Evaluation {
         let generator = preset.makeGenerator(random: &random)
         try checkpoint.restore(generator, from: "generator")
         generator.setTraining(false)
-        let share = (count + world.size - 1) / world.size
-        let mine = min(count, world.rank * share)..<min(count, (world.rank + 1) * share)
-        var rows: [Float] = []
-        var width = try transform(Tensor(shape: [1] + preset.sampleShape)).count
-        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: 500) {
-            let chunk = start..<min(start + 500, mine.upperBound)
+        return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
             var noise = [Float]()
-            for index in chunk {
+            for index in rows {
                 var stream = RandomStream(seed: seed, purpose: "evaluate", indices: [UInt64(index)])
                 noise += stream.normal(count: preset.latentSize)
             }
-            let transformed = try transform(generator(Variable(Tensor(shape: [chunk.count, preset.latentSize], scalars: noise))).value)
+            return generator(Variable(Tensor(shape: [rows.count, preset.latentSize], scalars: noise))).value
+        }
+    }
+
+    /// `transform` of samples `0..<count` from `source`, on every rank: each rank takes a contiguous
+    /// share, transforms it in chunks (embeds images, say), and the results are gathered in order.
+    private func gather(count: Int, sampleShape: [Int], transform: (Tensor) throws -> Tensor,
+                        source: (Range<Int>) throws -> Tensor) throws -> Tensor {
+        let share = (count + world.size - 1) / world.size
+        let mine = min(count, world.rank * share)..<min(count, (world.rank + 1) * share)
+        var rows: [Float] = []
+        var width = try transform(Tensor(shape: [1] + sampleShape)).count
+        for start in stride(from: mine.lowerBound, to: mine.upperBound, by: 500) {
+            let chunk = start..<min(start + 500, mine.upperBound)
+            let transformed = try transform(try source(chunk))
             width = transformed.count / chunk.count
             rows += transformed.scalars
         }
@@ -120,6 +136,29 @@ public struct Evaluation {
             ordered += gathered[(start * width)..<((start + min(share, max(0, count - start))) * width)]
         }
         return Tensor(shape: [count, width], scalars: ordered)
+    }
+
+    /// Image metrics of real images in place of a generator's.
+    private func measureImages(_ path: String) throws -> Result {
+        let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
+        let dataset = try world.agree { () throws -> Dataset in
+            let dataset = try Dataset.images(at: path)
+            try dataset.require(sampleShape: DCGAN28.imageShape, for: "--images")
+            return dataset
+        }
+        let count = min(request.samples ?? 10_000, dataset.count)
+        if count < Self.minimumImageSamples {
+            throw JobFailure("--images \(path): KID, precision and recall need at least \(Self.minimumImageSamples) samples, measuring \(count)")
+        }
+        let embedded = try world.agree {
+            try gather(count: count, sampleShape: DCGAN28.imageShape, transform: { samples in
+                let (features, probabilities) = Classifier.embed(samples, with: evaluator.network)
+                return Tensor.concatenate([features, probabilities], axis: 1)
+            }, source: { dataset.batch($0) })
+        }
+        let scores = try world.agree { try ImageScores(embedded: embedded, reference: try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)) }
+        return Result(measured: "images", checkpoint: path, step: 0, preset: .dcgan28, seed: 0, evaluated: ISO8601DateFormatter().string(from: Date()),
+                      modeCoverage: nil, images: scores)
     }
 
     static func append(_ result: Result, to path: String) throws {
@@ -137,7 +176,8 @@ public struct Evaluation {
 
     /// The result as a small table.
     public static func table(_ result: Result) -> String {
-        var lines = ["\(result.preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)"]
+        var lines = [result.measured == "images" ? "real images \(result.checkpoint)"
+                     : "\(result.preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)"]
         if let coverage = result.modeCoverage {
             lines += [
                 "  samples              \(coverage.samples)",
