@@ -40,16 +40,10 @@ public final class CheckpointFile {
     /// Loads a network's parameters, buffers and counters from group `name`, checking every shape.
     public func restore(_ network: Sequential, from name: String) throws {
         guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }
-        let group = try root.group(name)
-        for (entryName, entry) in network.state {
-            guard group.contains(entryName) else {
-                throw CheckpointError("\(path): missing /\(name)/\(entryName) for the \(configuration.preset.rawValue) \(name)")
-            }
-            switch entry {
-            case .parameter(let parameter): parameter.value = try read(group, entryName, expecting: parameter.value.shape, of: name)
-            case .buffer(let buffer): buffer.value = try read(group, entryName, expecting: buffer.value.shape, of: name)
-            case .counter(let counter): counter.value = try group.read(entryName, as: Int64.self).values.first ?? 0
-            }
+        let preset = configuration.preset.rawValue
+        try NetworkState.read(network, from: try root.group(name)) { entry, stored, expected in
+            stored.map { "\(path): /\(name)/\(entry) has shape \($0), the \(preset) network expects \(expected)" }
+                ?? "\(path): missing /\(name)/\(entry) for the \(preset) \(name)"
         }
     }
 

@@ -39,7 +39,7 @@ extension TrainingSnapshot {
 
             let optimizers = try root.createGroup("optimizer")
             for player in players {
-                try Self.write(player.network, into: try root.createGroup(player.name))
+                try NetworkState.write(player.network, into: try root.createGroup(player.name))
                 try Self.write(player.optimizer, of: player.network, into: try optimizers.createGroup(player.name))
             }
 
@@ -58,16 +58,6 @@ extension TrainingSnapshot {
             try image.setAttribute("CLASS", "IMAGE")
             try image.setAttribute("IMAGE_VERSION", "1.2")
             try image.setAttribute("IMAGE_SUBCLASS", "IMAGE_GRAYSCALE")
-        }
-    }
-
-    private static func write(_ network: Sequential, into group: HDF5Group) throws {
-        for (name, entry) in network.state {
-            switch entry {
-            case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
-            case .buffer(let buffer): try group.write(buffer.value.scalars, shape: buffer.value.shape, to: name)
-            case .counter(let counter): try group.write([counter.value], shape: [], to: name)
-            }
         }
     }
 

@@ -62,14 +62,7 @@ public struct ClassifierTraining {
             try root.setAttribute("command", options.command)
             try root.setAttribute("seed", Int64(bitPattern: options.seed))
             try root.setAttribute("epochs", Int64(options.epochs))
-            let group = try root.createGroup("classifier")
-            for (name, entry) in network.state {
-                switch entry {
-                case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
-                case .buffer(let buffer): try group.write(buffer.value.scalars, shape: buffer.value.shape, to: name)
-                case .counter(let counter): try group.write([counter.value], shape: [], to: name)
-                }
-            }
+            try NetworkState.write(network, into: try root.createGroup("classifier"))
         }
         return accuracy
     }

@@ -66,22 +66,10 @@ public struct ImageScores: Codable, Sendable {
         }
         var random = RandomStream(seed: 0, purpose: "evaluator")
         let network = Classifier.network(random: &random)
-        let group = try file.root.group("classifier")
-        for (name, entry) in network.state {
-            switch entry {
-            case .parameter(let parameter): parameter.value = try Self.read(group, name, shape: parameter.value.shape, in: found)
-            case .buffer(let buffer): buffer.value = try Self.read(group, name, shape: buffer.value.shape, in: found)
-            case .counter(let counter): counter.value = try group.read(name, as: Int64.self).values.first ?? 0
-            }
+        try NetworkState.read(network, from: try file.root.group("classifier")) { entry, stored, expected in
+            "\(found): /classifier/\(entry) " + (stored.map { "has shape \($0), the evaluator network expects \(expected)" } ?? "is missing")
         }
         return Evaluator(network: network, path: found)
-    }
-
-    private static func read(_ group: HDF5Group, _ name: String, shape: [Int], in path: String) throws -> Tensor {
-        guard group.contains(name), try group.shape(of: name) == shape else {
-            throw ConfigurationError("\(path): /classifier/\(name) is missing or not of shape \(shape)")
-        }
-        return Tensor(shape: shape, scalars: try group.read(name, as: Float.self).values)
     }
 
     /// Features of the reference images, computed once and cached beside the evaluator weights.
