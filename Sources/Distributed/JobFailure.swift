@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error every rank of the job knows about: rank 0 reports it once and every rank exits
 /// with a failure status, with no abort needed.
 public struct JobFailure: Error, CustomStringConvertible {
@@ -32,5 +34,13 @@ extension Communicator {
         let shared = try broadcast(string: text, root: root)
         if flag[0] != 0 { throw JobFailure(shared) }
         return shared
+    }
+}
+
+extension Communicator {
+    /// `onRoot` for any Codable value: runs `body` on `root` only and returns its result on every rank.
+    public func valueFromRoot<T: Codable>(_ root: Int = 0, _ body: () throws -> T) throws -> T {
+        let text = try onRoot(root) { String(decoding: try JSONEncoder().encode([try body()]), as: UTF8.self) }
+        return try JSONDecoder().decode([T].self, from: Data(text.utf8))[0]
     }
 }

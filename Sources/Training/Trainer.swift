@@ -52,7 +52,7 @@ public final class Trainer {
         }
         var step = 0
         if let resumeFrom {
-            let position = try world.onRoot {
+            let position = try world.valueFromRoot {
                 let checkpoint = try CheckpointFile(path: resumeFrom)
                 for player in setup.players {
                     try checkpoint.restore(player.network, from: player.name)
@@ -69,8 +69,8 @@ public final class Trainer {
                 // Sums split differently over ranks or OpenBLAS threads round differently.
                 let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
                 say("resuming from \(resumeFrom) at step \(checkpoint.step)\(exactness)")
-                return "\(checkpoint.step) \(epoch) \(position)"
-            }.split(separator: " ").map { Int($0)! }
+                return [checkpoint.step, epoch, position]
+            }
             step = position[0]
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
                                        epoch: position[1], position: position[2])

@@ -64,7 +64,7 @@ public struct Evaluation {
         }
         let configuration = try TrainingConfiguration.fromJSON(description)
         let seed = request.seed ?? configuration.seed
-        let step = Int(try world.onRoot { "\(try CheckpointFile(path: request.checkpoint).step)" })!
+        let step = try world.valueFromRoot { try CheckpointFile(path: request.checkpoint).step }
         var coverage: ModeCoverage?
         var images: ImageScores?
         if let mixture = configuration.preset.mixture {
