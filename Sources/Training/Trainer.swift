@@ -52,28 +52,10 @@ public final class Trainer {
         }
         var step = 0
         if let resumeFrom {
-            let position = try world.valueFromRoot {
-                let checkpoint = try CheckpointFile(path: resumeFrom)
-                for player in setup.players {
-                    try checkpoint.restore(player.network, from: player.name)
-                    try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
-                }
-                let (epoch, position) = try checkpoint.samplerPosition()
-                var notes: [String] = []
-                if checkpoint.worldSize != world.size {
-                    notes.append("written by \(checkpoint.worldSize) rank\(checkpoint.worldSize == 1 ? "" : "s"), continuing on \(world.size)")
-                }
-                if checkpoint.threadsPerRank != BLAS.threads {
-                    notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
-                }
-                // Sums split differently over ranks or OpenBLAS threads round differently.
-                let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
-                say("resuming from \(resumeFrom) at step \(checkpoint.step)\(exactness)")
-                return [checkpoint.step, epoch, position]
-            }
-            step = position[0]
+            let position = try restore(from: resumeFrom, into: setup)
+            step = position.step
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
-                                       epoch: position[1], position: position[2])
+                                       epoch: position.epoch, position: position.position)
         }
         try setup.parallel.broadcastFromRoot(setup.players)
 
@@ -94,15 +76,8 @@ public final class Trainer {
         while step < configuration.steps {
             try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
             let started = DispatchTime.now()
-            var metrics = StepMetrics(discriminatorLoss: 0, generatorLoss: 0, realScore: 0, fakeScore: 0)
-            for substep in 0..<configuration.discriminatorSteps {
-                let real = dataset.batch(sampler.next(rank: world.rank, worldSize: world.size))
-                metrics = try setup.step.discriminatorPhase(real: real, latent: setup.latent("latent-d", step: step, substep: substep))
-            }
-            metrics.generatorLoss = try setup.step.generatorPhase(latent: setup.latent("latent-g", step: step, substep: 0))
+            let metrics = try trainStep(step, setup: setup, dataset: dataset, sampler: &sampler)
             step += 1
-
-            metrics = try average(metrics)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
             for (name, value) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !value.isFinite {
@@ -113,43 +88,106 @@ public final class Trainer {
                        imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
                        learningRates: (configuration.generatorLearningRate, configuration.discriminatorLearningRate))
 
-            let final = step == configuration.steps
-            if world.rank == 0 && (final || step % configuration.sampleEvery == 0 || step % configuration.checkpointEvery == 0) {
-                let grid = setup.sampleGrid()
-                if final || step % configuration.sampleEvery == 0 {
-                    lastSamples = directory.samplesPath(step: step)
-                    try grid.writePNG(to: lastSamples)
-                }
-                if final || step % configuration.checkpointEvery == 0 {
-                    let writing = DispatchTime.now()
-                    defer { checkpointSeconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9 }
-                    lastCheckpoint = directory.checkpointPath(step: step)
-                    try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
-                                         players: setup.players,
-                                         sampler: sampler, gridLatent: setup.gridLatent, grid: grid).write(to: lastCheckpoint)
-                    directory.prune(keep: configuration.keep)
-                }
+            if world.rank == 0 {
+                let saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
+                lastSamples = saved.samples ?? lastSamples
+                if let checkpoint = saved.checkpoint { (lastCheckpoint, checkpointSeconds) = (checkpoint, saved.seconds) }
             }
         }
         if step > firstStep {
-            let steps = Double(step - firstStep)
-            var timing = String(format: "%.1f ms per step, %.0f images/s", trainingSeconds / steps * 1000,
-                                Double(configuration.batchSize * configuration.discriminatorSteps) * steps / trainingSeconds)
-            if world.size > 1 {
-                let megabytes = Double(setup.parallel.allReduceSizes.reduce(0, +)) / 1e6
-                let raw = try setup.parallel.rawAllReduceSeconds()
-                // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
-                timing += String(format: "; gradient all-reduce %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
-                                 setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
-                                 megabytes, raw * 1000)
-            }
-            if checkpointSeconds > 0, let size = try? FileManager.default.attributesOfItem(atPath: lastCheckpoint)[.size] as? Int {
-                timing += String(format: "; last checkpoint %.1f MB written in %.0f ms", Double(size) / 1e6, checkpointSeconds * 1000)
-            }
-            say(timing)
+            try reportTiming(steps: step - firstStep, trainingSeconds: trainingSeconds, setup: setup,
+                             checkpoint: lastCheckpoint, checkpointSeconds: checkpointSeconds)
         }
         say("done: step \(step); checkpoint \(lastCheckpoint); samples \(lastSamples.isEmpty ? "(none this run)" : lastSamples)")
         return Summary(configuration: configuration, step: step, checkpoint: lastCheckpoint, samples: lastSamples)
+    }
+
+    /// Rank 0's closing figures: step time and rate, communication against a bare all-reduce,
+    /// and the last checkpoint's size and write time. The bare all-reduce is collective.
+    private func reportTiming(steps count: Int, trainingSeconds: Double, setup: Setup, checkpoint lastCheckpoint: String,
+                              checkpointSeconds: Double) throws {
+        let configuration = setup.configuration
+        let steps = Double(count)
+        var timing = String(format: "%.1f ms per step, %.0f images/s", trainingSeconds / steps * 1000,
+                            Double(configuration.batchSize * configuration.discriminatorSteps) * steps / trainingSeconds)
+        if world.size > 1 {
+            let megabytes = Double(setup.parallel.allReduceSizes.reduce(0, +)) / 1e6
+            let raw = try setup.parallel.rawAllReduceSeconds()
+            // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
+            timing += String(format: "; gradient all-reduce %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
+                             setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
+                             megabytes, raw * 1000)
+        }
+        if checkpointSeconds > 0, let size = try? FileManager.default.attributesOfItem(atPath: lastCheckpoint)[.size] as? Int {
+            timing += String(format: "; last checkpoint %.1f MB written in %.0f ms", Double(size) / 1e6, checkpointSeconds * 1000)
+        }
+        say(timing)
+    }
+
+    /// Where a resumed run picks up.
+    struct ResumePoint: Codable {
+        let step: Int, epoch: Int, position: Int
+    }
+
+    /// Rank 0 loads the networks and optimizers of `setup` from the checkpoint (the others receive
+    /// them by broadcast afterwards); every rank learns where to continue.
+    private func restore(from path: String, into setup: Setup) throws -> ResumePoint {
+        try world.valueFromRoot {
+            let checkpoint = try CheckpointFile(path: path)
+            for player in setup.players {
+                try checkpoint.restore(player.network, from: player.name)
+                try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
+            }
+            let (epoch, position) = try checkpoint.samplerPosition()
+            var notes: [String] = []
+            if checkpoint.worldSize != world.size {
+                notes.append("written by \(checkpoint.worldSize) rank\(checkpoint.worldSize == 1 ? "" : "s"), continuing on \(world.size)")
+            }
+            if checkpoint.threadsPerRank != BLAS.threads {
+                notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
+            }
+            // Sums split differently over ranks or OpenBLAS threads round differently.
+            let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
+            say("resuming from \(path) at step \(checkpoint.step)\(exactness)")
+            return ResumePoint(step: checkpoint.step, epoch: epoch, position: position)
+        }
+    }
+
+    /// One generator update after `--d-steps` discriminator updates, each on this rank's slice of the
+    /// next global batch; returns the metrics averaged over the ranks.
+    private func trainStep(_ step: Int, setup: Setup, dataset: Dataset, sampler: inout EpochSampler) throws -> StepMetrics {
+        var metrics = StepMetrics(discriminatorLoss: 0, generatorLoss: 0, realScore: 0, fakeScore: 0)
+        for substep in 0..<setup.configuration.discriminatorSteps {
+            let real = dataset.batch(sampler.next(rank: world.rank, worldSize: world.size))
+            metrics = try setup.step.discriminatorPhase(real: real, latent: setup.latent("latent-d", step: step, substep: substep))
+        }
+        metrics.generatorLoss = try setup.step.generatorPhase(latent: setup.latent("latent-g", step: step, substep: 0))
+        return try average(metrics)
+    }
+
+    /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the end).
+    private func saveOutputs(step: Int, setup: Setup, sampler: EpochSampler, directory: RunDirectory) throws
+        -> (samples: String?, checkpoint: String?, seconds: Double) {
+        let configuration = setup.configuration
+        let final = step == configuration.steps
+        let samplesDue = final || step % configuration.sampleEvery == 0, checkpointDue = final || step % configuration.checkpointEvery == 0
+        guard samplesDue || checkpointDue else { return (nil, nil, 0) }
+        let grid = setup.sampleGrid()
+        var saved: (samples: String?, checkpoint: String?, seconds: Double) = (nil, nil, 0)
+        if samplesDue {
+            saved.samples = directory.samplesPath(step: step)
+            try grid.writePNG(to: saved.samples!)
+        }
+        if checkpointDue {
+            let writing = DispatchTime.now()
+            let path = directory.checkpointPath(step: step)
+            try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
+                                 players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid).write(to: path)
+            directory.prune(keep: configuration.keep)
+            saved.checkpoint = path
+            saved.seconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9
+        }
+        return saved
     }
 
     /// The checkpoint to resume from, decided on rank 0; nil for a fresh run.
