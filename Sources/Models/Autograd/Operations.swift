@@ -40,13 +40,6 @@ extension Variable {
         }
     }
 
-    /// Elementwise square.
-    public func squared() -> Variable {
-        Variable.result(value.map { $0 * $0 }, of: [self]) { gradient in
-            self.accumulate(self.value.zip(gradient) { 2 * $0 * $1 })
-        }
-    }
-
     /// Elementwise log(1 + exp(x)), computed without overflow.
     public func softplus() -> Variable {
         Variable.result(value.map(softplusValue), of: [self]) { gradient in

@@ -89,7 +89,4 @@ public struct Tensor: Equatable, CustomStringConvertible {
     }
 
     public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
-
-    /// Whether every element is finite (no NaN, no infinity).
-    public var isFinite: Bool { scalars.allSatisfy(\.isFinite) }
 }
