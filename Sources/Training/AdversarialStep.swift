@@ -1,14 +1,40 @@
 import Foundation
 import Models
 
-/// What one adversarial iteration measured.
+/// What one training iteration measured, each a mean over the batch; nil where the preset has no such term.
 public struct StepMetrics: Equatable, Sendable {
-    public var discriminatorLoss: Float
+    /// The loss of the generator (with the encoder, for Alpha-GAN).
     public var generatorLoss: Float
+    public var discriminatorLoss: Float?
     /// Mean σ(D(x)) on the real batch, in the D phase.
-    public var realScore: Float
+    public var realScore: Float?
     /// Mean σ(D(G(z))) on the generated batch, in the D phase.
-    public var fakeScore: Float
+    public var fakeScore: Float?
+    /// The L1 distance of the output to its target (reconstruction or true bottom half).
+    public var reconstruction: Float?
+    public var codeDiscriminatorLoss: Float?
+
+    public init(generatorLoss: Float, discriminatorLoss: Float? = nil, realScore: Float? = nil, fakeScore: Float? = nil,
+                reconstruction: Float? = nil, codeDiscriminatorLoss: Float? = nil) {
+        (self.generatorLoss, self.discriminatorLoss, self.realScore, self.fakeScore) = (generatorLoss, discriminatorLoss, realScore, fakeScore)
+        (self.reconstruction, self.codeDiscriminatorLoss) = (reconstruction, codeDiscriminatorLoss)
+    }
+
+    /// Every field: its key in metrics.jsonl, its label on the progress line, and where it is kept.
+    static var fields: [(key: String, label: String, path: WritableKeyPath<StepMetrics, Float?>)] {
+        [("d_loss", "D", \.discriminatorLoss), ("g_loss", "G", \.generatorOrNil), ("d_real", "D(x)", \.realScore),
+         ("d_fake", "D(G(z))", \.fakeScore), ("recon_l1", "L1", \.reconstruction), ("c_loss", "C", \.codeDiscriminatorLoss)]
+    }
+
+    private var generatorOrNil: Float? {
+        get { generatorLoss }
+        set { generatorLoss = newValue ?? 0 }
+    }
+
+    /// The fields this step has, in `fields` order.
+    var present: [(key: String, label: String, value: Float)] {
+        Self.fields.compactMap { field in self[keyPath: field.path].map { (field.key, field.label, $0) } }
+    }
 }
 
 /// One alternating GAN iteration: a discriminator update on a real and a generated batch,
@@ -19,16 +45,18 @@ public struct StepMetrics: Equatable, Sendable {
 /// `averageGradients` runs right after each phase's backward, on exactly the parameters that
 /// phase updates (the data-parallel all-reduce; the identity in one process).
 public final class AdversarialStep {
-    public let generator: Sequential
-    public let discriminator: Sequential
+    public let generator: Layer
+    public let discriminator: Layer
     public let generatorOptimizer: Adam
     public let discriminatorOptimizer: Adam
     public let objective: AdversarialObjective
     /// Samples D judges at once (PacGAN): consecutive samples of a batch go side by side.
     public let pack: Int
+    /// Discriminator updates per generator update in `iterate` (each on its own real batch).
+    public var discriminatorSteps = 1
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
 
-    public init(generator: Sequential, discriminator: Sequential, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
+    public init(generator: Layer, discriminator: Layer, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
                 objective: AdversarialObjective, pack: Int = 1) {
         (self.generator, self.discriminator) = (generator, discriminator)
         (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
@@ -71,9 +99,8 @@ public final class AdversarialStep {
         try averageGradients(discriminator.parameters)
         discriminatorOptimizer.step()
         generator.isFrozen = false
-        return StepMetrics(discriminatorLoss: loss.value.scalar, generatorLoss: 0,
-                           realScore: realLogits.value.map { 1 / (1 + exp(-$0)) }.mean(),
-                           fakeScore: fakeLogits.value.map { 1 / (1 + exp(-$0)) }.mean())
+        return StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar,
+                           realScore: realLogits.value.meanSigmoid, fakeScore: fakeLogits.value.meanSigmoid)
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.

@@ -31,6 +31,9 @@ public struct Benchmark {
         public var residentGrowthMegabytes: Double
     }
 
+    /// The presets whose iteration is one G and one D update, which the benchmark times.
+    public static let presets: [Preset] = [.dcgan28, .grid2d, .ring2d]
+
     let options: Options
     public init(options: Options) { self.options = options }
 

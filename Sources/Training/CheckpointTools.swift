@@ -4,19 +4,65 @@ import Models
 
 /// `launcher sample` and `launcher inspect`: reading a finished or running job's checkpoint.
 public enum CheckpointTools {
-    /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`.
-    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64) throws -> Tensor {
+    /// The network stored under `name` ("generator", "encoder", ...) in evaluation mode.
+    public static func network(_ name: String, of checkpoint: CheckpointFile) throws -> Layer {
         let preset = checkpoint.configuration.preset
         var random = RandomStream(seed: checkpoint.configuration.seed, purpose: "init")
-        let generator = preset.makeGenerator(random: &random)
-        try checkpoint.restore(generator, from: "generator")
-        generator.setTraining(false)
+        let network: Layer
+        switch name {
+        case "generator": network = preset.makeGenerator(random: &random)
+        case "encoder" where preset == .alphagan28: network = AlphaGAN28.encoder(random: &random)
+        default: throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
+        }
+        try checkpoint.restore(network, from: name)
+        network.setTraining(false)
+        return network
+    }
+
+    /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`.
+    /// For completion28, completions of Fashion-MNIST test images, eight of each top half in a row.
+    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64) throws -> Tensor {
+        let preset = checkpoint.configuration.preset
+        let generator = try network("generator", of: checkpoint)
         var noise = RandomStream(seed: seed, purpose: "sample")
+        let latent = noise.normal(shape: [count, preset.latentSize])
+        guard preset == .completion28 else { return preset.samples(of: generator, input: latent) }
+        let test = try testImages(for: "completions")
+        let tops = Completion28.halves(of: test.batch((0..<count).map { $0 / 8 % test.count })).top
+        return preset.samples(of: generator, input: Completion28.generatorInput(top: tops, noise: latent))
+    }
+
+    /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions
+    /// of them, G(E(x)), each `[count, 1, 28, 28]`.
+    public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
+        guard checkpoint.configuration.preset == .alphagan28 else {
+            throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")
+        }
+        let (encoder, generator) = (try network("encoder", of: checkpoint), try network("generator", of: checkpoint))
+        let test = try testImages(for: "reconstructions")
+        let images = test.batch(0..<min(count, test.count))
+        return (images, reconstruct(images, encoder: encoder, generator: generator))
+    }
+
+    /// G(E(x)) for images `[N, 1, 28, 28]`, both networks in evaluation mode, in chunks.
+    static func reconstruct(_ images: Tensor, encoder: Layer, generator: Layer) -> Tensor {
         var parts: [Tensor] = []
-        for start in stride(from: 0, to: count, by: 256) {
-            parts.append(generator(Variable(noise.normal(shape: [min(256, count - start), preset.latentSize]))).value)
+        for start in stride(from: 0, to: images.shape[0], by: 256) {
+            let chunk = images.slice(start..<min(start + 256, images.shape[0]), axis: 0)
+            parts.append(generator(encoder(Variable(chunk))).value)
         }
         return Tensor.concatenate(parts, axis: 0)
+    }
+
+    /// Fashion-MNIST's test images as Debian installs them.
+    static func testImages(for purpose: String) throws -> Dataset {
+        let path = TrainingConfiguration.fashionMNISTTest
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError("\(path): missing; \(purpose) are of Fashion-MNIST's test images (apt-get install dataset-fashion-mnist)")
+        }
+        let images = try Dataset.images(at: path)
+        try images.require(sampleShape: DCGAN28.imageShape, for: path)
+        return images
     }
 
     /// Writes samples to `path`: an HDF5 file with float32 dataset `samples`, or a PNG picture.
@@ -29,14 +75,27 @@ public enum CheckpointTools {
                 try dataset.setAttribute("range", preset.takesImages ? "[-1, 1]" : "data space")
             }
         case "png":
-            let picture: GrayImage
-            switch preset {
-            case .dcgan28:
-                picture = GrayImage.grid(of: samples, columns: max(1, Int(Double(samples.shape[0]).squareRoot().rounded(.up))))
-            case .grid2d: picture = GrayImage.scatter(of: samples, modes: MixtureOfGaussians.grid.modes, extent: 6)
-            case .ring2d: picture = GrayImage.scatter(of: samples, modes: MixtureOfGaussians.ring.modes, extent: 1.6)
+            try preset.picture(of: samples, columns: preset == .completion28 ? 8 : nil).writePNG(to: path)
+        default:
+            throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
+        }
+    }
+
+    /// Writes test images beside their reconstructions: an HDF5 file with datasets `images` and
+    /// `reconstructions`, or a PNG of pairs, eight pairs to a row.
+    public static func writeReconstructions(_ images: Tensor, _ reconstructions: Tensor, to path: String) throws {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "h5", "hdf5":
+            try HDF5File.writeAtomically(path) { file in
+                try file.root.write(images.scalars, shape: images.shape, to: "images")
+                try file.root.write(reconstructions.scalars, shape: reconstructions.shape, to: "reconstructions")
+                try file.root.setAttribute("range", "[-1, 1]")
             }
-            try picture.writePNG(to: path)
+        case "png":
+            let pairs = (0..<images.shape[0]).flatMap { i in
+                [images.slice(i..<i + 1, axis: 0), reconstructions.slice(i..<i + 1, axis: 0)]
+            }
+            try GrayImage.grid(of: Tensor.concatenate(pairs, axis: 0), columns: 16).writePNG(to: path)
         default:
             throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
         }
@@ -54,7 +113,7 @@ public enum CheckpointTools {
             "config",
         ]
         lines += configuration.keys.sorted().map { "  \($0.padding(toLength: 18, withPad: " ", startingAt: 0)) \(configuration[$0]!)" }
-        for network in ["generator", "discriminator"] {
+        for network in ["generator", "discriminator", "encoder", "code_discriminator"] where checkpoint.holds(network) {
             let tensors = try checkpoint.shapes(in: network)
             let total = tensors.filter { !$0.name.hasSuffix("num_batches_tracked") }.reduce(0) { $0 + $1.shape.reduce(1, *) }
             lines.append("\(network) (\(total) values)")

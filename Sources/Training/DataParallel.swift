@@ -84,10 +84,10 @@ final class DataParallel {
     }
 
     /// Makes every BatchNorm of `network` normalise with the statistics of the global batch.
-    func synchronizeBatchNorm(in network: Sequential) {
+    func synchronizeBatchNorm(in network: Layer) {
         guard world.size > 1 else { return }
         let world = self.world
-        for case let layer as BatchNorm in network.layers {
+        for case let layer as BatchNorm in network.allLayers {
             layer.crossReplicaSum = { sums in
                 // A failed collective here cannot be thrown through the layer; end the job instead.
                 world.endingJobOnError { try world.allReduce(&sums, op: .sum) }

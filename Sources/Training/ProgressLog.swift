@@ -34,9 +34,10 @@ final class ProgressLog {
     func record(step: Int, of total: Int, metrics values: StepMetrics, imagesPerSecond: Double,
                 learningRates: (generator: Float, discriminator: Float)) {
         guard let metrics else { return }
-        let line = String(format: "{\"step\":%d,\"d_loss\":%.6g,\"g_loss\":%.6g,\"d_real\":%.6g,\"d_fake\":%.6g,\"lr_g\":%.6g,\"lr_d\":%.6g,\"images_per_second\":%.2f}\n",
-                          step, values.discriminatorLoss, values.generatorLoss, values.realScore, values.fakeScore,
-                          learningRates.generator, learningRates.discriminator, imagesPerSecond)
+        let fields = values.present
+        let line = "{\"step\":\(step)," + fields.map { String(format: "\"%@\":%.6g,", $0.key, $0.value) }.joined()
+            + String(format: "\"lr_g\":%.6g,\"lr_d\":%.6g,\"images_per_second\":%.2f}\n",
+                     learningRates.generator, learningRates.discriminator, imagesPerSecond)
         metrics.write(Data(line.utf8))
 
         let now = Date()
@@ -44,9 +45,8 @@ final class ProgressLog {
         lastShown = now
         let done = Double(step - firstStep), left = Double(total - step)
         let eta = done > 0 ? now.timeIntervalSince(started) / done * left : 0
-        let text = String(format: "step %d/%d  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f images/s  ETA %@",
-                          step, total, values.discriminatorLoss, values.generatorLoss, values.realScore, values.fakeScore,
-                          imagesPerSecond, Self.duration(eta))
+        let text = "step \(step)/\(total)  " + fields.map { String(format: "%@ %.4f  ", $0.label, $0.value) }.joined()
+            + String(format: "%.0f images/s  ETA %@", imagesPerSecond, Self.duration(eta))
         if terminal {
             FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)\(step == total ? "\n" : "")".utf8))
         } else {

@@ -46,7 +46,7 @@ public final class Trainer {
         BLAS.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
         let dataset = try world.agree { try Self.loadDataset(configuration) }
-        let setup = Setup(configuration: configuration, world: world)
+        let setup = Setup(configuration: configuration, world: world, dataset: dataset)
         var sampler = try world.agree {
             try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize)
         }
@@ -75,18 +75,20 @@ public final class Trainer {
         let firstStep = step
         while step < configuration.steps {
             try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
+            let factor = configuration.learningRateFactor(step: step)
+            for player in setup.players { player.optimizer.learningRate = player.learningRate * factor }
             let started = DispatchTime.now()
             let metrics = try trainStep(step, setup: setup, dataset: dataset, sampler: &sampler)
             step += 1
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
-            for (name, value) in [("discriminator", metrics.discriminatorLoss), ("generator", metrics.generatorLoss)] where !value.isFinite {
-                throw JobFailure("step \(step): the \(name) loss is \(value.isNaN ? "NaN" : "infinite"); stopping. "
+            for (name, _, value) in metrics.present where !value.isFinite {
+                throw JobFailure("step \(step): \(name) is \(value.isNaN ? "NaN" : "infinite"); stopping. "
                                  + (lastCheckpoint.isEmpty ? "No checkpoint was written yet." : "The last good checkpoint is \(lastCheckpoint)."))
             }
             log.record(step: step, of: configuration.steps, metrics: metrics,
                        imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
-                       learningRates: (configuration.generatorLearningRate, configuration.discriminatorLearningRate))
+                       learningRates: (configuration.generatorLearningRate * factor, configuration.discriminatorLearningRate * factor))
 
             if world.rank == 0 {
                 let saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
@@ -153,15 +155,12 @@ public final class Trainer {
         }
     }
 
-    /// One generator update after `--d-steps` discriminator updates, each on this rank's slice of the
-    /// next global batch; returns the metrics averaged over the ranks.
+    /// One iteration of the preset's algorithm, each real batch this rank's slice of the next global
+    /// batch; returns the metrics averaged over the ranks.
     private func trainStep(_ step: Int, setup: Setup, dataset: Dataset, sampler: inout EpochSampler) throws -> StepMetrics {
-        var metrics = StepMetrics(discriminatorLoss: 0, generatorLoss: 0, realScore: 0, fakeScore: 0)
-        for substep in 0..<setup.configuration.discriminatorSteps {
-            let real = dataset.batch(sampler.next(rank: world.rank, worldSize: world.size))
-            metrics = try setup.step.discriminatorPhase(real: real, latent: setup.latent("latent-d", step: step, substep: substep))
-        }
-        metrics.generatorLoss = try setup.step.generatorPhase(latent: setup.latent("latent-g", step: step, substep: 0))
+        let rank = world.rank, size = world.size
+        let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rank: rank, worldSize: size)) },
+                                                  noise: { setup.latent($0, step: step, substep: $1) })
         return try average(metrics)
     }
 
@@ -228,86 +227,24 @@ public final class Trainer {
         return try configuration.json()
     }
 
-    /// Averages step metrics over the ranks (each rank's are means over equal shares).
+    /// Averages step metrics over the ranks (each rank's are means over equal shares; every rank has the same fields).
     private func average(_ metrics: StepMetrics) throws -> StepMetrics {
-        var values = [metrics.discriminatorLoss, metrics.generatorLoss, metrics.realScore, metrics.fakeScore].map(Double.init)
+        let fields = StepMetrics.fields.filter { metrics[keyPath: $0.path] != nil }
+        var values = fields.map { Double(metrics[keyPath: $0.path]!) }
         try world.allReduce(&values, op: .sum)
-        let n = Double(world.size)
-        return StepMetrics(discriminatorLoss: Float(values[0] / n), generatorLoss: Float(values[1] / n),
-                           realScore: Float(values[2] / n), fakeScore: Float(values[3] / n))
+        var averaged = metrics
+        for (field, value) in zip(fields, values) { averaged[keyPath: field.path] = Float(value / Double(world.size)) }
+        return averaged
     }
 
     static func loadDataset(_ configuration: TrainingConfiguration) throws -> Dataset {
         let dataset: Dataset
         switch configuration.preset {
-        case .dcgan28: dataset = try Dataset.images(at: configuration.data ?? TrainingConfiguration.fashionMNIST)
+        case .dcgan28, .alphagan28, .completion28: dataset = try Dataset.images(at: configuration.data ?? TrainingConfiguration.fashionMNIST)
         case .grid2d: dataset = MixtureOfGaussians.grid.sample(count: 100_000, seed: configuration.seed, name: "grid of 25 Gaussians")
         case .ring2d: dataset = MixtureOfGaussians.ring.sample(count: 100_000, seed: configuration.seed, name: "ring of 8 Gaussians")
         }
         try dataset.require(sampleShape: configuration.preset.sampleShape, for: "--preset \(configuration.preset.rawValue)")
         return dataset
-    }
-}
-
-/// The networks, optimizers and noise of one run, built identically on every rank.
-struct Setup {
-    let configuration: TrainingConfiguration
-    let world: Communicator
-    let players: [TrainingSnapshot.Player]
-    let step: AdversarialStep
-    let parallel: DataParallel
-    /// The fixed latent batch of the sample grid: 64 images, or 2,500 points for the 2-D presets.
-    let gridLatent: Tensor
-
-    init(configuration: TrainingConfiguration, world: Communicator) {
-        self.configuration = configuration
-        self.world = world
-        let preset = configuration.preset
-        var random = RandomStream(seed: configuration.seed, purpose: "init")
-        let generator = preset.makeGenerator(random: &random)
-        let discriminator = preset.makeDiscriminator(pack: configuration.packSize, random: &random)
-        let generatorOptimizer = Adam(parameters: generator.parameters, learningRate: configuration.generatorLearningRate,
-                                      beta1: configuration.beta1, beta2: configuration.beta2)
-        let discriminatorOptimizer = Adam(parameters: discriminator.parameters, learningRate: configuration.discriminatorLearningRate,
-                                          beta1: configuration.beta1, beta2: configuration.beta2)
-        players = [.init(name: "generator", network: generator, optimizer: generatorOptimizer),
-                   .init(name: "discriminator", network: discriminator, optimizer: discriminatorOptimizer)]
-        step = AdversarialStep(generator: generator, discriminator: discriminator, generatorOptimizer: generatorOptimizer,
-                               discriminatorOptimizer: discriminatorOptimizer, objective: configuration.objective,
-                               pack: configuration.packSize)
-        parallel = DataParallel(world: world)
-        parallel.synchronizeBatchNorm(in: generator)
-        parallel.synchronizeBatchNorm(in: discriminator)
-        step.averageGradients = { [parallel] in try parallel.averageGradients($0) }
-        var gridNoise = RandomStream(seed: configuration.seed, purpose: "grid")
-        gridLatent = gridNoise.normal(shape: [preset.takesImages ? 64 : 2500, preset.latentSize])
-    }
-
-    var generator: Sequential { players[0].network }
-
-    /// This rank's share of a step's noise: sample i of the global batch comes from the stream
-    /// (seed, purpose, step, substep, i), whichever rank draws it.
-    func latent(_ purpose: String, step: Int, substep: Int) -> Tensor {
-        let share = configuration.batchSize / world.size
-        let latentSize = configuration.preset.latentSize
-        var scalars = [Float]()
-        scalars.reserveCapacity(share * latentSize)
-        for sample in world.rank * share..<(world.rank + 1) * share {
-            var stream = RandomStream(seed: configuration.seed, purpose: purpose, indices: [UInt64(step), UInt64(substep), UInt64(sample)])
-            scalars += stream.normal(count: latentSize)
-        }
-        return Tensor(shape: [share, latentSize], scalars: scalars)
-    }
-
-    /// The generator's samples of the fixed latent batch, in evaluation mode, as a picture.
-    func sampleGrid() -> GrayImage {
-        generator.setTraining(false)
-        defer { generator.setTraining(true) }
-        let samples = generator(Variable(gridLatent)).value
-        switch configuration.preset {
-        case .dcgan28: return GrayImage.grid(of: samples)
-        case .grid2d: return GrayImage.scatter(of: samples, modes: MixtureOfGaussians.grid.modes, extent: 6)
-        case .ring2d: return GrayImage.scatter(of: samples, modes: MixtureOfGaussians.ring.modes, extent: 1.6)
-        }
     }
 }

@@ -29,16 +29,32 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var stallTimeout: Double
     /// Samples the discriminator judges at once (PacGAN); nil in checkpoints from before packing, meaning 1.
     public var pack: Int?
+    /// How the learning rates change over the run; nil in checkpoints from before schedules, meaning constant.
+    public var learningRateDecay: LearningRateDecay?
+    /// completion28's loss; nil for the other presets.
+    public var loss: CompletionLoss?
+    /// The weight of the L1 term: λ of alphagan28, and of completion28's `l1+adversarial`; nil for the other presets.
+    public var reconstructionWeight: Float?
 
     /// The pack size, 1 when unset.
     public var packSize: Int { pack ?? 1 }
+
+    /// The factor on both learning rates for the update that makes `step` (0-based) into `step + 1`.
+    public func learningRateFactor(step: Int) -> Float {
+        switch learningRateDecay ?? .none {
+        case .none: 1
+        // Ends at 1/steps rather than 0 so the last update still moves.
+        case .linear: Float(steps - step) / Float(steps)
+        }
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case preset, data, steps, objective, seed, keep
         case batchSize = "batch-size", discriminatorSteps = "d-steps"
         case generatorLearningRate = "lr-g", discriminatorLearningRate = "lr-d", beta1, beta2
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
-        case stallTimeout = "stall-timeout", pack
+        case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
+        case loss, reconstructionWeight = "recon-weight"
     }
 
     /// Options a resumed run may change; every other one must match the checkpoint.
@@ -46,25 +62,42 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     /// Fashion-MNIST's training images as Debian's `dataset-fashion-mnist` installs them.
     public static let fashionMNIST = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+    /// Fashion-MNIST's test images, against which completions and reconstructions are measured.
+    public static let fashionMNISTTest = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
     /// The preset's defaults; `now` names the default run directory.
     public static func defaults(for preset: Preset, now: Date = Date()) -> TrainingConfiguration {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let runDirectory = "checkpoints/\(preset.rawValue)-\(formatter.string(from: now))"
+        let images = TrainingConfiguration(
+            preset: preset, data: fashionMNIST, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
+            generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
+            runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1,
+            learningRateDecay: LearningRateDecay.none)
         switch preset {
         case .dcgan28:
-            return TrainingConfiguration(
-                preset: preset, data: fashionMNIST, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
-                generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
-                runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1)
+            return images
+        case .alphagan28:
+            var configuration = images
+            configuration.reconstructionWeight = alphaGANReconstructionWeight
+            return configuration
+        case .completion28:
+            var configuration = images
+            (configuration.loss, configuration.reconstructionWeight) = (.l1Adversarial, 100)
+            return configuration
         case .grid2d, .ring2d:
             return TrainingConfiguration(
                 preset: preset, data: nil, steps: 5000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4, beta1: 0.8, beta2: 0.999, seed: 1,
-                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1)
+                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1,
+                learningRateDecay: LearningRateDecay.none)
         }
     }
+
+    /// alphagan28's λ: Algorithm 1 of Rosca et al. writes the term λ‖x − G(E(x))‖₁, a sum over the
+    /// image's pixels; LearnedLoss's L1 is the per-pixel mean, so λ = 1 in the paper's form is 784 here.
+    public static let alphaGANReconstructionWeight: Float = 784
 
     /// Checks every value on its own; the world size is checked by the trainer.
     public func validate() throws {
@@ -85,6 +118,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try require(sampleEvery >= 1, "--sample-every must be at least 1, got \(sampleEvery)")
         try require(stallTimeout > 0, "--stall-timeout must be positive, got \(stallTimeout)")
         try require(packSize >= 1, "--pack must be at least 1, got \(packSize)")
+        try require(loss == nil || preset == .completion28, "--loss is for completion28 only; \(preset.rawValue) trains with --objective")
+        try require(preset != .completion28 || loss != nil, "completion28 needs --loss: l2, l1, adversarial or l1+adversarial")
+        let weighted: Set<Preset> = [.alphagan28, .completion28]
+        try require(reconstructionWeight == nil || weighted.contains(preset), "--recon-weight is for alphagan28 and completion28, not \(preset.rawValue)")
+        if let reconstructionWeight {
+            try require(reconstructionWeight >= 0 && reconstructionWeight.isFinite, "--recon-weight must be a number at least 0, got \(reconstructionWeight)")
+        }
+        if weighted.contains(preset) {
+            try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
+            try require(packSize == 1, "--pack \(packSize): packing is for dcgan28, grid2d and ring2d")
+        }
         try require(preset.takesImages == (data != nil),
                     preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")
     }
@@ -101,13 +145,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 }
 
+/// The learning-rate schedule over a run.
+public enum LearningRateDecay: String, Codable, CaseIterable, Sendable {
+    /// The rates stay as given.
+    case none
+    /// Both rates fall linearly from their given values towards 0 at `--steps`; a resumed run
+    /// that raises `--steps` stretches the rest of the schedule.
+    case linear
+}
+
 /// A configuration that cannot be used: the message names the flag or file and what was expected.
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
 
-extension Preset {
-    /// Whether the preset trains on image files (rather than data generated from the seed).
-    public var takesImages: Bool { self == .dcgan28 }
-}

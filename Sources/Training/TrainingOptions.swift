@@ -22,6 +22,9 @@ public struct TrainingOptions: Codable, Sendable {
     public var sampleEvery: Int?
     public var stallTimeout: Double?
     public var pack: Int?
+    public var learningRateDecay: LearningRateDecay?
+    public var loss: CompletionLoss?
+    public var reconstructionWeight: Float?
 
     typealias CodingKeys = TrainingConfiguration.CodingKeys
 

@@ -7,17 +7,17 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time full adversarial iterations of a preset on random data.",
         discussion: """
-            One iteration is what training does per step: a discriminator update on a real and a \\
-            generated batch, then a generator update through the frozen discriminator, with both Adam \\
-            steps. The warm-up iterations are not timed. Reports images per second, the matrix-product \\
-            work per image and the fraction of cblas_sgemm's peak (measured in the same run) it \\
+            One iteration is what training does per step: a discriminator update on a real and a \
+            generated batch, then a generator update through the frozen discriminator, with both Adam \
+            steps. The warm-up iterations are not timed. Reports images per second, the matrix-product \
+            work per image and the fraction of cblas_sgemm's peak (measured in the same run) it \
             reaches, peak resident memory, and memory growth after the warm-up.
 
               launcher bench --preset dcgan28 --batch-size 64 --threads 1
             """
     )
 
-    @Option(help: "The networks to time: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "The networks to time: \(Benchmark.presets.map(\.rawValue).joined(separator: ", ")).")
     var preset: Preset = .dcgan28
 
     @Option(help: "Samples per iteration.")
@@ -39,6 +39,9 @@ struct BenchCommand: ParsableCommand {
         for (flag, value, minimum) in [("--batch-size", batchSize, 1), ("--iterations", iterations, 1), ("--warmup", warmup, 0), ("--threads", threads, 1)]
         where value < minimum {
             throw ValidationError("\(flag) must be at least \(minimum), got \(value)")
+        }
+        guard Benchmark.presets.contains(preset) else {
+            throw ValidationError("--preset \(preset.rawValue): the benchmark times the G and D iteration of \(Benchmark.presets.map(\.rawValue).joined(separator: ", "))")
         }
     }
 

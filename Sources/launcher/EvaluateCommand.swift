@@ -8,10 +8,10 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure a checkpoint's generator; under mpirun the sampling is split over the ranks.",
         discussion: """
-            For the 2-D presets (grid2d, ring2d), the protocol of PacGAN and VEEGAN: 2,500 samples by \\
-            default; a sample is of high quality within 3 standard deviations of its nearest mode, a mode \\
-            is covered when it is the nearest mode of a high-quality sample. Prints the modes covered, the \\
-            percentage of high-quality samples and the reverse KL of their distribution over the modes \\
+            For the 2-D presets (grid2d, ring2d), the protocol of PacGAN and VEEGAN: 2,500 samples by \
+            default; a sample is of high quality within 3 standard deviations of its nearest mode, a mode \
+            is covered when it is the nearest mode of a high-quality sample. Prints the modes covered, the \
+            percentage of high-quality samples and the reverse KL of their distribution over the modes \
             from the uniform one. For dcgan28, 10,000 samples by default, measured in the features of \
             LearnedLoss's own Fashion-MNIST classifier (evaluator/, see `launcher evaluator train`) against \
             the test set or --reference: FID, KID with its standard deviation, precision and recall (k = 3), \

@@ -13,8 +13,8 @@ struct EvaluatorCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train the Fashion-MNIST evaluator network with LearnedLoss's own layers.",
             discussion: """
-                A small convolutional classifier; its 64 penultimate features take Inception's place in FID, \\
-                KID, precision and recall, so measuring needs nothing downloaded. Training is deterministic \\
+                A small convolutional classifier; its 64 penultimate features take Inception's place in FID, \
+                KID, precision and recall, so measuring needs nothing downloaded. Training is deterministic \
                 given --seed. The file records its test accuracy and this command in its attributes.
 
                   launcher evaluator train --epochs 3 --output evaluator/fashion-mnist-classifier.h5

@@ -7,8 +7,9 @@ struct SampleCommand: ParsableCommand {
         commandName: "sample",
         abstract: "Draw samples from a checkpoint's generator.",
         discussion: """
-            Writes float32 dataset `samples` of shape [N, 1, 28, 28] (images in [-1, 1]) or [N, 2] to an \\
-            .h5 file, or a picture to a .png file: a grid of images, or a scatter plot over the real modes.
+            Writes float32 dataset `samples` of shape [N, 1, 28, 28] (images in [-1, 1]) or [N, 2] to an \
+            .h5 file, or a picture to a .png file: a grid of images, or a scatter plot over the real modes. \
+            For completion28, completions of Fashion-MNIST test images: eight of each top half, a row each.
 
               launcher sample checkpoints/run/checkpoint-00003000.h5 --count 64 --out samples.png
             """
@@ -37,6 +38,41 @@ struct SampleCommand: ParsableCommand {
         let samples = try CheckpointTools.samples(from: file, count: count, seed: seed ?? file.configuration.seed)
         try CheckpointTools.write(samples, preset: file.configuration.preset, to: out)
         print("wrote \(count) samples of \(file.configuration.preset.rawValue) at step \(file.step) to \(out)")
+    }
+}
+
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct",
+        abstract: "Show Fashion-MNIST test images beside an alphagan28 checkpoint's reconstructions G(E(x)).",
+        discussion: """
+            Writes float32 datasets `images` and `reconstructions` [N, 1, 28, 28] (in [-1, 1]) to an .h5 \
+            file, or a .png of pairs, image then reconstruction, eight pairs to a row.
+
+              launcher reconstruct checkpoints/alpha/checkpoint-00003000.h5 --out reconstructions.png
+            """
+    )
+
+    @Argument(help: ArgumentHelp("An alphagan28 checkpoint.", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("Output: file.h5 or file.png.", valueName: "file"))
+    var out: String
+
+    @Option(help: "How many test images, from the first.")
+    var count: Int = 32
+
+    func validate() throws {
+        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+        let ending = (out as NSString).pathExtension.lowercased()
+        if !["h5", "hdf5", "png"].contains(ending) { throw ValidationError("--out \(out): expected a file ending in .h5 or .png") }
+    }
+
+    func run() throws {
+        let file = try CheckpointFile(path: checkpoint)
+        let (images, reconstructions) = try CheckpointTools.reconstructions(from: file, count: count)
+        try CheckpointTools.writeReconstructions(images, reconstructions, to: out)
+        print("wrote \(images.shape[0]) test images and their reconstructions at step \(file.step) to \(out)")
     }
 }
 

@@ -9,20 +9,25 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a GAN with alternating updates of data-parallel generator and discriminator replicas.",
         discussion: """
-            Run it directly for one process, with --processes N for N processes on this machine, or under \\
-            mpirun for a cluster. --batch-size is the global batch, split evenly over the ranks, so 1 and N \\
+            Run it directly for one process, with --processes N for N processes on this machine, or under \
+            mpirun for a cluster. --batch-size is the global batch, split evenly over the ranks, so 1 and N \
             ranks with the same flags train the same model.
 
-            Presets: dcgan28 trains on Fashion-MNIST (Debian's dataset-fashion-mnist; or any IDX or HDF5 \\
-            image file via --data); grid2d and ring2d train on PacGAN's 2-D mixtures, generated from --seed.
+            Presets: dcgan28 trains on Fashion-MNIST (Debian's dataset-fashion-mnist; or any IDX or HDF5 \
+            image file via --data); grid2d and ring2d train on PacGAN's 2-D mixtures, generated from --seed. \
+            alphagan28 adds an encoder and a code discriminator to dcgan28's networks (Alpha-GAN, with an \
+            L1 reconstruction term weighted by --recon-weight). completion28 learns to draw the bottom \
+            half of an image from its top half, with the --loss you choose: l2, l1, adversarial (a \
+            conditional discriminator) or l1+adversarial (docs/learned-loss.md compares them).
 
-            Options come from the preset's defaults, then --config FILE.yaml (the same names, without \\
-            dashes: `batch-size: 128`), then the flags. The run directory gets checkpoint-<step>.h5 files, \\
-            samples-<step>.png grids and metrics.jsonl. --resume auto continues from the newest valid \\
+            Options come from the preset's defaults, then --config FILE.yaml (the same names, without \
+            dashes: `batch-size: 128`), then the flags. The run directory gets checkpoint-<step>.h5 files, \
+            samples-<step>.png grids and metrics.jsonl. --resume auto continues from the newest valid \
             checkpoint of --run-dir, exactly as if the run had not stopped.
 
               launcher train --preset grid2d --steps 2000 --processes 2
               launcher train --preset dcgan28 --steps 500 --run-dir checkpoints/first
+              launcher train --preset completion28 --loss l2 --steps 2000 --processes 2
               launcher train --resume auto --run-dir checkpoints/first --steps 1000
               mpirun -np 8 --hostfile hosts launcher train --config run.yaml
             """
@@ -34,7 +39,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A YAML file of options; flags override it.", valueName: "file.yaml"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Image data for dcgan28: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W].", valueName: "path"))
+    @Option(help: ArgumentHelp("Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W].", valueName: "path"))
     var data: String?
 
     @Option(help: "Generator updates to train to (on resume: the total to continue up to).")
@@ -81,6 +86,15 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Samples the discriminator judges at once (PacGAN packing; default 1).")
     var pack: Int?
+
+    @Option(name: .customLong("lr-decay"), help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps).")
+    var learningRateDecay: LearningRateDecay?
+
+    @Option(help: "completion28's loss: l2, l1, adversarial, l1+adversarial (default l1+adversarial).")
+    var loss: CompletionLoss?
+
+    @Option(name: .customLong("recon-weight"), help: ArgumentHelp("Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784, the paper's λ = 1 on the pixel sum); completion28's with l1+adversarial (default 100).", valueName: "weight"))
+    var reconstructionWeight: Float?
 
     @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
     var resume: String?
@@ -133,6 +147,9 @@ struct TrainCommand: ParsableCommand {
         options.sampleEvery = sampleEvery
         options.stallTimeout = stallTimeout
         options.pack = pack
+        options.learningRateDecay = learningRateDecay
+        options.loss = loss
+        options.reconstructionWeight = reconstructionWeight
         return options
     }
 
@@ -156,3 +173,5 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension AdversarialObjective: ExpressibleByArgument {}
+extension LearningRateDecay: ExpressibleByArgument {}
+extension CompletionLoss: ExpressibleByArgument {}

@@ -2,8 +2,8 @@
 public enum Initialization {
     /// DCGAN's (Radford et al. 2016): convolution and linear weights from N(0, 0.02²) with zero
     /// bias; BatchNorm weight from N(1, 0.02²) with zero bias.
-    public static func dcgan(_ network: Sequential, random: inout RandomStream) {
-        for layer in network.layers {
+    public static func dcgan(_ network: Layer, random: inout RandomStream) {
+        for layer in network.allLayers {
             switch layer {
             case let layer as Conv2d: reset(layer.weight, layer.bias, mean: 0, random: &random)
             case let layer as ConvTranspose2d: reset(layer.weight, layer.bias, mean: 0, random: &random)

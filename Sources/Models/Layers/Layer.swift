@@ -22,11 +22,26 @@ public protocol Layer: AnyObject {
     var state: [(name: String, entry: StateEntry)] { get }
     /// Switches between training behaviour (batch statistics, dropout) and evaluation.
     func setTraining(_ training: Bool)
+    /// The layers this one is made of; empty for a single layer.
+    var sublayers: [Layer] { get }
 }
 
 extension Layer {
     public var state: [(name: String, entry: StateEntry)] { [] }
     public func setTraining(_ training: Bool) {}
+    public var sublayers: [Layer] { [] }
+
+    /// This layer and every layer inside it, depth first.
+    public var allLayers: [Layer] { [self] + sublayers.flatMap(\.allLayers) }
+
+    /// Frozen, no gradient is computed for any parameter (inputs still get theirs): a
+    /// discriminator is frozen while the generator learns through it.
+    public var isFrozen: Bool {
+        get { parameters.allSatisfy { !$0.requiresGradient } }
+        set { parameters.forEach { $0.requiresGradient = !newValue } }
+    }
+
+    public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
 
     /// The layer's trainable parameters.
     public var parameters: [Parameter] {

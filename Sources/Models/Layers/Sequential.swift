@@ -15,12 +15,5 @@ public final class Sequential: Layer {
 
     public func setTraining(_ training: Bool) { layers.forEach { $0.setTraining(training) } }
 
-    /// Frozen, no gradient is computed for any parameter (inputs still get theirs): a
-    /// discriminator is frozen while the generator learns through it.
-    public var isFrozen: Bool {
-        get { parameters.allSatisfy { !$0.requiresGradient } }
-        set { parameters.forEach { $0.requiresGradient = !newValue } }
-    }
-
-    public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
+    public var sublayers: [Layer] { layers }
 }

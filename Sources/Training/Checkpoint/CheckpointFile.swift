@@ -15,7 +15,7 @@ public final class CheckpointFile {
     public init(path: String) throws {
         self.path = path
         let file: HDF5File
-        do { file = try HDF5File.open(path) } catch let error as HDF5Error {
+        do { file = try HDF5File.open(path) } catch {
             throw CheckpointError("\(path): not a readable checkpoint: \(error.message)")
         }
         root = file.root
@@ -37,8 +37,11 @@ public final class CheckpointFile {
         }
     }
 
+    /// Whether the checkpoint has a group `name` (a network).
+    public func holds(_ name: String) -> Bool { root.contains(name) }
+
     /// Loads a network's parameters, buffers and counters from group `name`, checking every shape.
-    public func restore(_ network: Sequential, from name: String) throws {
+    public func restore(_ network: Layer, from name: String) throws {
         guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }
         let preset = configuration.preset.rawValue
         try NetworkState.read(network, from: try root.group(name)) { entry, stored, expected in
@@ -48,7 +51,7 @@ public final class CheckpointFile {
     }
 
     /// Loads an Adam state written for `network`'s parameters from /optimizer/`name`.
-    public func restore(_ optimizer: Adam, of network: Sequential, from name: String) throws {
+    public func restore(_ optimizer: Adam, of network: Layer, from name: String) throws {
         let group = try root.group("optimizer").group(name)
         var first: [Tensor] = [], second: [Tensor] = []
         for (entryName, parameter) in network.parameterNames {

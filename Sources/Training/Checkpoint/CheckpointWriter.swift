@@ -7,8 +7,14 @@ public struct TrainingSnapshot {
     /// A network with its HDF5 group name ("generator") and its optimizer.
     public struct Player {
         public let name: String
-        public let network: Sequential
+        public let network: Layer
+        /// The learning rate the configuration gives this network, before any decay.
+        public let learningRate: Float
         public let optimizer: Adam
+
+        public init(name: String, network: Layer, learningRate: Float? = nil, optimizer: Adam) {
+            (self.name, self.network, self.learningRate, self.optimizer) = (name, network, learningRate ?? optimizer.learningRate, optimizer)
+        }
     }
 
     public var configuration: TrainingConfiguration
@@ -61,7 +67,7 @@ extension TrainingSnapshot {
         }
     }
 
-    private static func write(_ optimizer: Adam, of network: Sequential, into group: HDF5Group) throws {
+    private static func write(_ optimizer: Adam, of network: Layer, into group: HDF5Group) throws {
         try group.setAttribute("step", Int64(optimizer.stepCount))
         try group.setAttribute("lr", Double(optimizer.learningRate))
         try group.setAttribute("beta1", Double(optimizer.beta1))
@@ -76,7 +82,7 @@ extension TrainingSnapshot {
     }
 }
 
-extension Sequential {
+extension Layer {
     /// The state names of the trainable parameters, in `parameters` order.
     var parameterNames: [(String, Parameter)] {
         state.compactMap { if case .parameter(let parameter) = $0.entry { ($0.name, parameter) } else { nil } }

@@ -36,6 +36,10 @@ public struct Evaluation {
         public let evaluated: String
         public let modeCoverage: ModeCoverage?
         public let images: ImageScores?
+        /// alphagan28's reconstructions of the test set.
+        public var reconstruction: ReconstructionScores? = nil
+        /// completion28's completions of the test set (no sample metrics: it has no unconditional samples).
+        public var completion: CompletionScores? = nil
     }
 
     /// The fewest samples that make the 2-D figures meaningful: a few per mode.
@@ -67,10 +71,14 @@ public struct Evaluation {
         let step = try world.valueFromRoot { try CheckpointFile(path: request.checkpoint).step }
         var coverage: ModeCoverage?
         var images: ImageScores?
+        var reconstruction: ReconstructionScores?
+        var completion: CompletionScores?
         if let mixture = configuration.preset.mixture {
             let count = request.samples ?? 2500
             let points = try world.agree { try gather(count: count, seed: seed) { $0 } }
             coverage = mixture.coverage(of: points)
+        } else if configuration.preset == .completion28 {
+            completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed)
         } else {
             let count = request.samples ?? 10_000
             let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
@@ -84,9 +92,13 @@ public struct Evaluation {
                 let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
                 return try ImageScores(embedded: embedded, reference: reference)
             }
+            if configuration.preset == .alphagan28 {
+                reconstruction = try measureReconstructions(count: count, evaluator: evaluator)
+            }
         }
-        let result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
+        var result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
                             evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage, images: images)
+        (result.reconstruction, result.completion) = (reconstruction, completion)
         _ = try world.onRoot {
             try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
                 .appendingPathComponent("evaluations.jsonl"))
@@ -100,10 +112,7 @@ public struct Evaluation {
     private func gather(count: Int, seed: UInt64, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let checkpoint = try CheckpointFile(path: request.checkpoint)
         let preset = checkpoint.configuration.preset
-        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: "init")
-        let generator = preset.makeGenerator(random: &random)
-        try checkpoint.restore(generator, from: "generator")
-        generator.setTraining(false)
+        let generator = try CheckpointTools.network("generator", of: checkpoint)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
             var noise = [Float]()
             for index in rows {
@@ -136,6 +145,104 @@ public struct Evaluation {
             ordered += gathered[(start * width)..<((start + min(share, max(0, count - start))) * width)]
         }
         return Tensor(shape: [count, width], scalars: ordered)
+    }
+
+    /// alphagan28: G(E(x)) of the first `count` test images (at most all of them), their mean L1 to
+    /// the images and the FID of the reconstructions against the reference.
+    private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator) throws -> ReconstructionScores {
+        let checkpoint = try CheckpointFile(path: request.checkpoint)
+        let (encoder, generator) = (try CheckpointTools.network("encoder", of: checkpoint), try CheckpointTools.network("generator", of: checkpoint))
+        let test = try world.agree { try CheckpointTools.testImages(for: "reconstructions") }
+        let count = min(requested, test.count)
+        // Each row: the reconstruction's features, then its mean absolute difference to the image.
+        let rows = try world.agree {
+            try gather(count: count, sampleShape: [Classifier.featureSize + 1], transform: { $0 }) { range in
+                let images = test.batch(range)
+                let reconstructions = CheckpointTools.reconstruct(images, encoder: encoder, generator: generator)
+                let features = Classifier.embed(reconstructions, with: evaluator.network).features
+                let size = images.count / range.count
+                let l1 = (0..<range.count).map { row in
+                    (row * size..<(row + 1) * size).reduce(Float(0)) { $0 + abs(images.scalars[$1] - reconstructions.scalars[$1]) } / Float(size)
+                }
+                return Tensor.concatenate([features, Tensor(shape: [range.count, 1], scalars: l1)], axis: 1)
+            }
+        }
+        return try world.agree {
+            let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
+            let features = rows.slice(0..<Classifier.featureSize, axis: 1)
+            let l1 = rows.slice(Classifier.featureSize..<Classifier.featureSize + 1, axis: 1).scalars.reduce(0.0) { $0 + Double($1) } / Double(count)
+            let distance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: features), ImageMetrics.Gaussian(features: reference))
+            return ReconstructionScores(samples: count, l1: l1, frechetDistance: distance)
+        }
+    }
+
+    /// Top halves each completed per test image, for diversity.
+    static let completionsPerTop = 8
+    /// Test images whose tops are completed `completionsPerTop` times for the diversity figure.
+    static let diversityTops = 1000
+
+    /// completion28: completes the top halves of the first `count` test images (completion i from
+    /// noise stream (seed, "evaluate", i)) and measures the completions.
+    private func measureCompletions(count requested: Int, seed: UInt64) throws -> CompletionScores {
+        let checkpoint = try CheckpointFile(path: request.checkpoint)
+        let generator = try CheckpointTools.network("generator", of: checkpoint)
+        let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
+        let test = try world.agree { try CheckpointTools.testImages(for: "completions") }
+        let count = min(requested, test.count)
+        let diversityTops = min(Self.diversityTops, count)
+        let features = Classifier.featureSize
+        func noise(_ purpose: String, _ indices: [Int]) -> Tensor {
+            var scalars: [Float] = []
+            for index in indices {
+                var stream = RandomStream(seed: seed, purpose: purpose, indices: [UInt64(index)])
+                scalars += stream.normal(count: Completion28.noiseSize)
+            }
+            return Tensor(shape: [indices.count, Completion28.noiseSize], scalars: scalars)
+        }
+        // Each row: the completed image's features, then its confidence, the real image's confidence,
+        // L1, L2, the gradient magnitudes of generated and real bottom, and the diversity of its top
+        // (0 beyond the first `diversityTops`).
+        let width = features + 7
+        let rows = try world.agree {
+            try gather(count: count, sampleShape: [width], transform: { $0 }) { range in
+                let images = test.batch(range)
+                let (top, bottom) = Completion28.halves(of: images)
+                let generated = Preset.completion28.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise("evaluate", Array(range))))
+                let completed = Completion28.halves(of: generated).bottom
+                let (completedFeatures, completedProbabilities) = Classifier.embed(generated, with: evaluator.network)
+                let realProbabilities = Classifier.embed(images, with: evaluator.network).probabilities
+                var scalars: [Float] = []
+                for (row, index) in range.enumerated() {
+                    let one = row..<row + 1
+                    let (fake, real) = (completed.slice(one, axis: 0), bottom.slice(one, axis: 0))
+                    let difference = fake - real
+                    var diversity = 0.0
+                    if index < diversityTops {
+                        let tops = Tensor.concatenate(Array(repeating: top.slice(one, axis: 0), count: Self.completionsPerTop), axis: 0)
+                        let inputs = Completion28.generatorInput(top: tops, noise: noise("diversity", (0..<Self.completionsPerTop).map { index * Self.completionsPerTop + $0 }))
+                        diversity = CompletionMetrics.diversity(Completion28.halves(of: Preset.completion28.samples(of: generator, input: inputs)).bottom)
+                    }
+                    scalars += completedFeatures.slice(one, axis: 0).scalars + [
+                        Float(CompletionMetrics.confidence(completedProbabilities.slice(one, axis: 0))),
+                        Float(CompletionMetrics.confidence(realProbabilities.slice(one, axis: 0))),
+                        difference.map { abs($0) }.mean(), (difference * difference).mean(),
+                        Float(CompletionMetrics.gradientMagnitude(fake)), Float(CompletionMetrics.gradientMagnitude(real)), Float(diversity),
+                    ]
+                }
+                return Tensor(shape: [range.count, width], scalars: scalars)
+            }
+        }
+        return try world.agree {
+            let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
+            func mean(_ column: Int, over n: Int = count) -> Double {
+                (0..<n).reduce(0.0) { $0 + Double(rows.scalars[$1 * width + features + column]) } / Double(n)
+            }
+            let distance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: rows.slice(0..<features, axis: 1)),
+                                                            ImageMetrics.Gaussian(features: reference))
+            return CompletionScores(samples: count, diversity: mean(6, over: diversityTops), diversityTops: diversityTops,
+                                    completionsPerTop: Self.completionsPerTop, sharpness: mean(4) / max(mean(5), 1e-12),
+                                    frechetDistance: distance, confidence: mean(0), realConfidence: mean(1), l1: mean(2), l2: mean(3))
+        }
     }
 
     /// Image metrics of real images in place of a generator's.
@@ -187,6 +294,8 @@ public struct Evaluation {
             ]
         }
         if let images = result.images { lines += images.tableLines }
+        if let reconstruction = result.reconstruction { lines += reconstruction.tableLines }
+        if let completion = result.completion { lines += completion.tableLines }
         return lines.joined(separator: "\n")
     }
 }

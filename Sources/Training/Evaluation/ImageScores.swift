@@ -52,7 +52,7 @@ public struct ImageScores: Codable, Sendable {
 
     /// Loads the evaluator from `path`, or from evaluator/ under the working directory or beside the build.
     static func loadEvaluator(_ path: String?) throws -> Evaluator {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let candidates = path.map { [$0] } ?? [
             Classifier.defaultPath,
             executable.appendingPathComponent("../../../\(Classifier.defaultPath)").standardized.path,
@@ -74,7 +74,7 @@ public struct ImageScores: Codable, Sendable {
 
     /// Features of the reference images, computed once and cached beside the evaluator weights.
     static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
-        let reference = path ?? "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let reference = path ?? TrainingConfiguration.fashionMNISTTest
         let attributes = try? FileManager.default.attributesOfItem(atPath: reference)
         let stamp = "\(reference)|\((attributes?[.size] as? Int) ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
         let key = stamp.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }

@@ -48,7 +48,7 @@ extension Preset {
     /// The mixture a 2-D preset trains on; nil for image presets.
     public var mixture: MixtureOfGaussians? {
         switch self {
-        case .dcgan28: nil
+        case .dcgan28, .alphagan28, .completion28: nil
         case .grid2d: .grid
         case .ring2d: .ring
         }
