@@ -52,3 +52,29 @@ def mlp2d_generator():
 
 def mlp2d_discriminator():
     return nn.Sequential(Maxout(2, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
+
+
+def alphagan28_encoder():
+    return nn.Sequential(
+        nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 100))
+
+
+def alphagan28_code_discriminator():
+    return nn.Sequential(nn.Linear(100, 750), nn.LeakyReLU(0.2), nn.Linear(750, 750), nn.LeakyReLU(0.2), nn.Linear(750, 1))
+
+
+class Completion28Generator(nn.Module):
+    """Input [N, 392 + 32]: a flattened top half, then noise; output the bottom half [N, 1, 14, 28]."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            Reshape(1, 14, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+            nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 3 * 7, 256), nn.BatchNorm1d(256), nn.ReLU())
+        self.decoder = nn.Sequential(
+            nn.Linear(256 + 32, 64 * 7 * 14), nn.BatchNorm1d(64 * 7 * 14), nn.ReLU(), Reshape(64, 7, 14),
+            nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 1, 3, 1, 1), nn.Tanh())
+
+    def forward(self, x):
+        return self.decoder(torch.cat([self.encoder(x[:, :392]), x[:, 392:]], dim=1))

@@ -20,10 +20,11 @@ public struct StepMetrics: Equatable, Sendable {
         (self.reconstruction, self.codeDiscriminatorLoss) = (reconstruction, codeDiscriminatorLoss)
     }
 
-    /// Every field: its key in metrics.jsonl, its label on the progress line, and where it is kept.
-    static var fields: [(key: String, label: String, path: WritableKeyPath<StepMetrics, Float?>)] {
-        [("d_loss", "D", \.discriminatorLoss), ("g_loss", "G", \.generatorOrNil), ("d_real", "D(x)", \.realScore),
-         ("d_fake", "D(G(z))", \.fakeScore), ("recon_l1", "L1", \.reconstruction), ("c_loss", "C", \.codeDiscriminatorLoss)]
+    /// Every field: its key in metrics.jsonl, its label on the progress line, its name in messages, and where it is kept.
+    static var fields: [(key: String, label: String, name: String, path: WritableKeyPath<StepMetrics, Float?>)] {
+        [("d_loss", "D", "the discriminator loss", \.discriminatorLoss), ("g_loss", "G", "the generator loss", \.generatorOrNil),
+         ("d_real", "D(x)", "D's score of real data", \.realScore), ("d_fake", "D(G(z))", "D's score of generated data", \.fakeScore),
+         ("recon_l1", "L1", "the reconstruction L1", \.reconstruction), ("c_loss", "C", "the code discriminator loss", \.codeDiscriminatorLoss)]
     }
 
     private var generatorOrNil: Float? {
@@ -32,8 +33,8 @@ public struct StepMetrics: Equatable, Sendable {
     }
 
     /// The fields this step has, in `fields` order.
-    var present: [(key: String, label: String, value: Float)] {
-        Self.fields.compactMap { field in self[keyPath: field.path].map { (field.key, field.label, $0) } }
+    var present: [(key: String, label: String, name: String, value: Float)] {
+        Self.fields.compactMap { field in self[keyPath: field.path].map { (field.key, field.label, field.name, $0) } }
     }
 }
 

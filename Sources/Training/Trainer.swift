@@ -82,7 +82,7 @@ public final class Trainer {
             step += 1
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
-            for (name, _, value) in metrics.present where !value.isFinite {
+            for (_, _, name, value) in metrics.present where !value.isFinite {
                 throw JobFailure("step \(step): \(name) is \(value.isNaN ? "NaN" : "infinite"); stopping. "
                                  + (lastCheckpoint.isEmpty ? "No checkpoint was written yet." : "The last good checkpoint is \(lastCheckpoint)."))
             }

@@ -88,3 +88,47 @@ final class CompositionTests: XCTestCase {
         XCTAssertTrue(layer.weight.gradient.scalars.allSatisfy { $0 == 0 })
     }
 }
+
+/// The conditional generator: condition and noise split from one input, joined after the encoder.
+final class ConditionalGeneratorTests: XCTestCase {
+    func tiny() -> ConditionalGenerator {
+        var random = RandomStream(seed: 5, purpose: "conditional")
+        return ConditionalGenerator(encoder: Sequential([Linear(6, 3, random: &random), Tanh()]),
+                                    decoder: Sequential([Linear(3 + 2, 4, random: &random)]), conditionSize: 6)
+    }
+
+    func testGradientsOfConditionNoiseAndBothParts() {
+        let generator = tiny()
+        GradientCheck().check(input: Sample.tensor([4, 8], seed: 50), parameters: generator.parameters) { input in
+            mseLoss(prediction: generator(input), target: Sample.tensor([4, 4], seed: 51))
+        }
+    }
+
+    func testStateNamesAndTheNoiseReachingOnlyTheDecoder() {
+        let generator = tiny()
+        XCTAssertEqual(generator.state.map(\.name), ["encoder.0.weight", "encoder.0.bias", "decoder.0.weight", "decoder.0.bias"])
+        XCTAssertEqual(generator.allLayers.count, 6, "itself, two Sequentials, three layers")
+        // The noise (columns 6 and 7) and the condition (0..<6) both steer the output.
+        let input = Sample.tensor([1, 8], seed: 52)
+        var other = input
+        other.scalars[7] += 1
+        XCTAssertNotEqual(generator(Variable(input)).value, generator(Variable(other)).value)
+        var otherCondition = input
+        otherCondition.scalars[0] += 1
+        XCTAssertNotEqual(generator(Variable(input)).value, generator(Variable(otherCondition)).value)
+    }
+
+    func testCompletion28Shapes() {
+        var random = RandomStream(seed: 1, purpose: "shapes")
+        let generator = Completion28.generator(random: &random)
+        let images = Sample.tensor([3, 1, 28, 28], seed: 53)
+        let (top, bottom) = Completion28.halves(of: images)
+        XCTAssertEqual(top.shape, [3, 1, 14, 28])
+        XCTAssertEqual(Tensor.concatenate([top, bottom], axis: 2), images, "the halves put back together are the image")
+        let input = Completion28.generatorInput(top: top, noise: Sample.tensor([3, Completion28.noiseSize], seed: 54))
+        XCTAssertEqual(input.shape, [3, Completion28.inputSize])
+        XCTAssertEqual(generator(Variable(input)).value.shape, [3, 1, 14, 28])
+        XCTAssertEqual(AlphaGAN28.encoder(random: &random)(Variable(images)).value.shape, [3, AlphaGAN28.codeSize])
+        XCTAssertEqual(AlphaGAN28.codeDiscriminator(random: &random)(Variable(Sample.tensor([3, 100], seed: 55))).value.shape, [3, 1])
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes parity.json: PyTorch's outputs, gradients and Adam updates for LearnedLoss's preset
-networks (dcgan28 and mlp2d, generator and discriminator), for ModelsTests/ParityTests.swift.
+networks (dcgan28 and mlp2d generator and discriminator, alphagan28's encoder and code
+discriminator, completion28's conditional generator), for ModelsTests/ParityTests.swift.
 
 Run by hand when the presets change (PyTorch is never a dependency of LearnedLoss itself):
 
@@ -20,7 +21,9 @@ import torch
 
 # The PyTorch definitions of the presets, shared with the side-by-side benchmark.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks"))
-from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator  # noqa: E402
+from torch_reference import (  # noqa: E402
+    Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
+    mlp2d_discriminator, mlp2d_generator)
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -94,6 +97,9 @@ fixtures = {
     "dcgan28_discriminator": case(dcgan28_discriminator(), (4, 1, 28, 28), 2e-4, (0.5, 0.999)),
     "mlp2d_generator": case(mlp2d_generator(), (8, 2), 1e-4, (0.8, 0.999)),
     "mlp2d_discriminator": case(mlp2d_discriminator(), (8, 2), 1e-4, (0.8, 0.999)),
+    "alphagan28_encoder": case(alphagan28_encoder(), (4, 1, 28, 28), 2e-4, (0.5, 0.999)),
+    "alphagan28_code_discriminator": case(alphagan28_code_discriminator(), (4, 100), 2e-4, (0.5, 0.999)),
+    "completion28_generator": case(Completion28Generator(), (4, 424), 2e-4, (0.5, 0.999)),
 }
 fixtures["torch_version"] = torch.__version__
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.json")

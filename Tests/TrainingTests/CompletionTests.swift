@@ -1,0 +1,105 @@
+import Models
+import TestSupport
+import XCTest
+@testable import Training
+
+/// completion28's step on a tiny conditional generator and discriminator, and the completion
+/// metrics on inputs whose answers are known.
+final class CompletionTests: XCTestCase {
+    func makeStep(_ loss: CompletionLoss) -> CompletionStep {
+        var random = RandomStream(seed: 21, purpose: "completion-test")
+        let generator = ConditionalGenerator(
+            encoder: Sequential([Linear(Completion28.halfSize, 3, random: &random), Tanh()]),
+            decoder: Sequential([Linear(3 + Completion28.noiseSize, Completion28.halfSize, random: &random), Tanh(), Reshape(Completion28.halfShape)]),
+            conditionSize: Completion28.halfSize)
+        let discriminator = loss.usesDiscriminator ? Sequential([Flatten(), Linear(784, 1, random: &random)]) : nil
+        return CompletionStep(generator: generator, discriminator: discriminator,
+                              generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
+                              discriminatorOptimizer: discriminator.map { Adam(parameters: $0.parameters, learningRate: 1e-3) },
+                              loss: loss, objective: .nonSaturating, reconstructionWeight: 5)
+    }
+
+    let images = randomTensor([3, 1, 28, 28], seed: 30, scale: 0.5)
+    let noise = randomTensor([3, Completion28.noiseSize], seed: 31)
+
+    func testGeneratorGradientsForEveryLoss() {
+        // True bottoms of ±1.5, beyond tanh's reach, keep L1 off its kink at every pixel (a finite
+        // difference across a kink measures neither side's slope); both signs of the slope are used.
+        let top = Completion28.halves(of: images).top
+        let bottom = Tensor(shape: [3, 1, 14, 28]) { $0 % 3 == 0 ? -1.5 : 1.5 }
+        let input = Completion28.generatorInput(top: top, noise: noise)
+        for loss in CompletionLoss.allCases {
+            let step = makeStep(loss)
+            step.discriminator?.isFrozen = true
+            let tape = Tape()
+            tape.backward(from: step.generatorLoss(top: tape.variable(top), input: tape.variable(input), bottom: bottom).loss)
+            // The decoder's first layer: 35 × 392 weights; its bias and the encoder's are checked whole.
+            let checked = step.generator.parameters.filter { $0.value.count <= 2000 }
+            assertGradientsMatchFiniteDifferences(checked, "G, \(loss.rawValue)") {
+                step.generatorLoss(top: Variable(top), input: Variable(input), bottom: bottom).loss.value.scalar
+            }
+        }
+    }
+
+    func testExplicitLossesHaveNoDiscriminatorAndAdversarialOnesTrainIt() throws {
+        for loss in CompletionLoss.allCases {
+            let step = makeStep(loss)
+            let before = step.discriminator?.parameters.map(\.value)
+            let metrics = try step.run(real: images, noise: noise)
+            XCTAssertEqual(metrics.discriminatorLoss != nil, loss.usesDiscriminator, loss.rawValue)
+            XCTAssertNotNil(metrics.reconstruction)
+            if let before { XCTAssertNotEqual(step.discriminator!.parameters.map(\.value), before, "\(loss.rawValue): D trained") }
+        }
+    }
+
+    func testL2AndL1LossesAreTheirFormulas() {
+        let (top, bottom) = Completion28.halves(of: images)
+        let input = Completion28.generatorInput(top: top, noise: noise)
+        for loss in [CompletionLoss.l2, .l1] {
+            let step = makeStep(loss)
+            let generated = step.generator(Variable(input)).value
+            let difference = generated - bottom
+            let expected = loss == .l2 ? (difference * difference).mean() : difference.map { abs($0) }.mean()
+            XCTAssertEqual(step.generatorLoss(top: Variable(top), input: Variable(input), bottom: bottom).loss.value.scalar, expected, accuracy: 1e-6)
+        }
+    }
+
+    // MARK: Metrics on constructed inputs
+
+    func testDiversityOfIdenticalCompletionsIsZeroAndOfTwoKnownOnesIsTheirSpread() {
+        let one = randomTensor([1, 5, 1, 2, 3], seed: 32)
+        XCTAssertEqual(CompletionMetrics.diversity(Tensor.concatenate(Array(repeating: one, count: 8), axis: 0)), 0, accuracy: 1e-6)
+        // Two completions 0 and 1 at every pixel: the population standard deviation is 0.5.
+        let pair = Tensor.concatenate([Tensor(shape: [1, 4, 7]), Tensor(shape: [1, 4, 7], repeating: 1)], axis: 0)
+        XCTAssertEqual(CompletionMetrics.diversity(pair), 0.5, accuracy: 1e-6)
+    }
+
+    func testGradientMagnitudeOfARampAndSharpnessOfABlurredImage() {
+        // A horizontal ramp rising 0.1 per pixel: every gradient is 0.1.
+        let ramp = Tensor(shape: [1, 1, 4, 6]) { Float($0 % 6) * 0.1 }
+        XCTAssertEqual(CompletionMetrics.gradientMagnitude(ramp), 0.1, accuracy: 1e-6)
+        XCTAssertEqual(CompletionMetrics.gradientMagnitude(Tensor(shape: [2, 1, 5, 5], repeating: 0.3)), 0, "a flat image has no edges")
+
+        let sharp = randomTensor([4, 1, 14, 28], seed: 33)
+        var blurred = sharp
+        for plane in 0..<4 {
+            for y in 0..<14 {
+                for x in 0..<28 {
+                    var sum: Float = 0, count: Float = 0
+                    for dy in -1...1 { for dx in -1...1 where (0..<14).contains(y + dy) && (0..<28).contains(x + dx) {
+                        sum += sharp.scalars[plane * 392 + (y + dy) * 28 + x + dx]; count += 1
+                    } }
+                    blurred.scalars[plane * 392 + y * 28 + x] = sum / count
+                }
+            }
+        }
+        let sharpness = CompletionMetrics.gradientMagnitude(blurred) / CompletionMetrics.gradientMagnitude(sharp)
+        XCTAssertLessThan(sharpness, 0.6, "a 3×3 box blur of noise keeps well under half its edges")
+        XCTAssertEqual(CompletionMetrics.gradientMagnitude(sharp) / CompletionMetrics.gradientMagnitude(sharp), 1)
+    }
+
+    func testConfidenceIsTheMeanLargestProbability() {
+        let probabilities = Tensor(shape: [2, 3], scalars: [0.7, 0.2, 0.1, 0.3, 0.6, 0.1])
+        XCTAssertEqual(CompletionMetrics.confidence(probabilities), 0.65, accuracy: 1e-6)
+    }
+}
