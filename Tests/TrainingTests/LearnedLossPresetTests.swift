@@ -1,0 +1,162 @@
+import Foundation
+import HDF5
+import Models
+import TestSupport
+import XCTest
+@testable import Training
+
+/// alphagan28 and completion28 as users run them: `launcher train` on 1 and 2 ranks, resume,
+/// `reconstruct`, `sample`, `evaluate`, and their bad inputs.
+final class LearnedLossPresetTests: XCTestCase {
+    var scratch: ScratchDirectory!
+    override func setUpWithError() throws {
+        scratch = try ScratchDirectory()
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: TrainingConfiguration.fashionMNISTTest), "dataset-fashion-mnist is not installed")
+    }
+    override func tearDown() { scratch?.remove() }
+
+    /// The first 32 Fashion-MNIST test images as an HDF5 file: training data small enough for a debug build.
+    func images() throws -> String {
+        let path = scratch.file("images.h5")
+        if !FileManager.default.fileExists(atPath: path) {
+            let images = try Dataset.images(at: TrainingConfiguration.fashionMNISTTest).batch(0..<32)
+            try HDF5File.create(path).root.write(images.scalars, shape: images.shape, to: "images")
+        }
+        return path
+    }
+
+    func launcher(ranks: Int = 1, _ arguments: [String]) throws -> ProcessResult {
+        let result = ranks == 1
+            ? try Subprocess.run(try Subprocess.product("launcher"), arguments, timeout: 300)
+            : try Subprocess.mpirun(ranks: ranks, "launcher", arguments, timeout: 300)
+        XCTAssertFalse(result.timedOut, "a rank was left hanging: \(result.combinedOutput)")
+        return result
+    }
+
+    func train(ranks: Int = 1, _ preset: String, _ extra: [String], steps: Int = 3, directory: String) throws -> ProcessResult {
+        try launcher(ranks: ranks, ["train", "--preset", preset, "--data", try images(), "--batch-size", "4", "--steps", "\(steps)",
+                                    "--threads", "1", "--checkpoint-every", "2", "--run-dir", directory] + extra)
+    }
+
+    func metrics(_ directory: String) throws -> [[String: Double]] {
+        try String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double])
+        }
+    }
+
+    func testAlphaGANTrainsOnOneAndTwoRanksWithItsFourNetworks() throws {
+        var runs: [[[String: Double]]] = []
+        for ranks in [1, 2] {
+            let directory = scratch.file("alpha-\(ranks)")
+            let result = try train(ranks: ranks, "alphagan28", [], directory: directory)
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            runs.append(try metrics(directory))
+            let root = try HDF5File.open("\(directory)/checkpoint-00000003.h5").root
+            XCTAssertEqual(try root.childNames(), ["code_discriminator", "discriminator", "encoder", "generator", "optimizer", "rng", "sampler", "samples"])
+            XCTAssertEqual(try root.group("optimizer").childNames(), ["code_discriminator", "discriminator", "encoder", "generator"])
+            XCTAssertEqual(try root.group("optimizer").group("encoder").attribute("step", as: Int64.self), 3)
+        }
+        XCTAssertEqual(Set(runs[0][0].keys), ["step", "d_loss", "g_loss", "d_real", "d_fake", "recon_l1", "c_loss", "lr_g", "lr_d", "images_per_second"])
+        // One and two ranks train the same model: the first step's figures agree to float rounding.
+        for key in ["d_loss", "g_loss", "recon_l1", "c_loss"] {
+            XCTAssertEqual(runs[1][0][key]!, runs[0][0][key]!, accuracy: 1e-4 * max(1, abs(runs[0][0][key]!)), key)
+        }
+    }
+
+    func testCompletionTrainsOnOneAndTwoRanksWithEachLoss() throws {
+        for (loss, ranks) in [("l2", 1), ("l1", 2), ("adversarial", 1), ("l1+adversarial", 2)] {
+            let directory = scratch.file("completion-\(loss)")
+            let result = try train(ranks: ranks, "completion28", ["--loss", loss], directory: directory)
+            XCTAssertEqual(result.status, 0, "\(loss): \(result.combinedOutput)")
+            let first = try XCTUnwrap(try metrics(directory).first)
+            XCTAssertEqual(first["d_loss"] != nil, loss.contains("adversarial"), "\(loss): a discriminator only for the adversarial losses")
+            XCTAssertNotNil(first["recon_l1"])
+            let root = try HDF5File.open("\(directory)/checkpoint-00000003.h5").root
+            XCTAssertEqual(root.contains("discriminator"), loss.contains("adversarial"), loss)
+            XCTAssertEqual(try TrainingConfiguration.fromJSON(root.stringAttribute("config")).loss?.rawValue, loss)
+        }
+    }
+
+    func testResumeIsExact() throws {
+        for (preset, extra, ranks) in [("alphagan28", [String](), 1), ("completion28", ["--loss", "l1+adversarial"], 2)] {
+            let straight = scratch.file("\(preset)-straight"), resumed = scratch.file("\(preset)-resumed")
+            XCTAssertEqual(try train(ranks: ranks, preset, extra, steps: 4, directory: straight).status, 0)
+            XCTAssertEqual(try train(ranks: ranks, preset, extra, steps: 2, directory: resumed).status, 0)
+            let second = try launcher(ranks: ranks, ["train", "--resume", "auto", "--run-dir", resumed, "--steps", "4", "--threads", "1"])
+            XCTAssertEqual(second.status, 0, second.combinedOutput)
+            let differences = try CheckpointComparison.differences("\(straight)/checkpoint-00000004.h5", "\(resumed)/checkpoint-00000004.h5")
+            XCTAssertEqual(differences, [], "\(preset): resumed and straight runs end bit for bit equal")
+        }
+    }
+
+    func testReconstructSampleAndEvaluate() throws {
+        let alpha = scratch.file("alpha"), completion = scratch.file("completion")
+        XCTAssertEqual(try train("alphagan28", [], steps: 1, directory: alpha).status, 0)
+        XCTAssertEqual(try train("completion28", ["--loss", "l1+adversarial"], steps: 1, directory: completion).status, 0)
+        let (alphaCheckpoint, completionCheckpoint) = ("\(alpha)/checkpoint-00000001.h5", "\(completion)/checkpoint-00000001.h5")
+
+        let reconstructed = try launcher(["reconstruct", alphaCheckpoint, "--count", "5", "--out", scratch.file("pairs.h5")])
+        XCTAssertEqual(reconstructed.status, 0, reconstructed.combinedOutput)
+        let pairs = try HDF5File.open(scratch.file("pairs.h5")).root
+        XCTAssertEqual(try pairs.shape(of: "images"), [5, 1, 28, 28])
+        XCTAssertEqual(try pairs.shape(of: "reconstructions"), [5, 1, 28, 28])
+        XCTAssertEqual(try launcher(["reconstruct", alphaCheckpoint, "--out", scratch.file("pairs.png")]).status, 0)
+        let noEncoder = try launcher(["reconstruct", completionCheckpoint, "--out", scratch.file("none.png")])
+        XCTAssertNotEqual(noEncoder.status, 0)
+        XCTAssertTrue(noEncoder.standardError.contains("\(completionCheckpoint): a completion28 checkpoint has no encoder"), noEncoder.standardError)
+
+        let sampled = try launcher(["sample", completionCheckpoint, "--count", "16", "--out", scratch.file("completions.h5")])
+        XCTAssertEqual(sampled.status, 0, sampled.combinedOutput)
+        let completions = try HDF5File.open(scratch.file("completions.h5")).root.read("samples", as: Float.self)
+        XCTAssertEqual(completions.shape, [16, 1, 28, 28])
+        let top = 14 * 28
+        XCTAssertEqual(Array(completions.values[0..<top]), Array(completions.values[784..<784 + top]), "a row shares its top half")
+        XCTAssertNotEqual(Array(completions.values[0..<top]), Array(completions.values[8 * 784..<8 * 784 + top]), "the next row is the next image")
+
+        let evaluator = scratch.file("evaluator.h5")
+        try FileManager.default.copyItem(atPath: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(Classifier.defaultPath).path, toPath: evaluator)
+        let reference = scratch.file("reference.h5")
+        let test = try Dataset.images(at: TrainingConfiguration.fashionMNISTTest).batch(0..<300)
+        try HDF5File.create(reference).root.write(test.scalars, shape: test.shape, to: "images")
+        var results: [Evaluation.Result] = []
+        for ranks in [1, 2] {
+            let result = try launcher(ranks: ranks, ["evaluate", completionCheckpoint, "--samples", "200", "--evaluator", evaluator, "--reference", reference, "--json"])
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            results.append(try JSONDecoder().decode(Evaluation.Result.self, from: Data(result.standardOutput.utf8)))
+        }
+        let (one, two) = (try XCTUnwrap(results[0].completion), try XCTUnwrap(results[1].completion))
+        XCTAssertEqual(one.samples, 200)
+        XCTAssertEqual(one.diversityTops, 200)
+        XCTAssertEqual(one.diversity, two.diversity, accuracy: 1e-9, "the same completions on any rank count")
+        XCTAssertEqual(one.frechetDistance, two.frechetDistance, accuracy: 1e-6 * one.frechetDistance)
+        XCTAssertGreaterThan(one.diversity, 0, "noise changes the completions")
+        XCTAssertGreaterThan(one.realConfidence, 0.5)
+        XCTAssertNil(results[0].images, "completion28 has no unconditional samples")
+
+        let alphaEvaluation = try launcher(["evaluate", alphaCheckpoint, "--samples", "200", "--evaluator", evaluator, "--reference", reference, "--json"])
+        XCTAssertEqual(alphaEvaluation.status, 0, alphaEvaluation.combinedOutput)
+        let alphaResult = try JSONDecoder().decode(Evaluation.Result.self, from: Data(alphaEvaluation.standardOutput.utf8))
+        XCTAssertNotNil(alphaResult.images)
+        let reconstruction = try XCTUnwrap(alphaResult.reconstruction)
+        XCTAssertEqual(reconstruction.samples, 200)
+        XCTAssertGreaterThan(reconstruction.l1, 0)
+    }
+
+    func testBadOptionsForThesePresets() throws {
+        let cases: [([String], String)] = [
+            (["--preset", "dcgan28", "--loss", "l2"], "--loss is for completion28 only; dcgan28 trains with --objective"),
+            (["--preset", "alphagan28", "--recon-weight=-1"], "--recon-weight must be a number at least 0, got -1.0"),
+            (["--preset", "grid2d", "--recon-weight", "5"], "--recon-weight is for alphagan28 and completion28, not grid2d"),
+            (["--preset", "alphagan28", "--pack", "2"], "--pack 2: packing is for dcgan28, grid2d and ring2d"),
+            (["--preset", "completion28", "--d-steps", "2"], "--d-steps 2: completion28 updates each network once per step; use 1"),
+        ]
+        for (arguments, expected) in cases {
+            for ranks in [1, 2] {
+                let result = try launcher(ranks: ranks, ["train", "--run-dir", scratch.file("bad"), "--steps", "1"] + arguments)
+                XCTAssertNotEqual(result.status, 0, "\(arguments)")
+                XCTAssertEqual(result.standardError.components(separatedBy: expected).count - 1, 1, "once, on \(ranks) rank(s): \(result.standardError)")
+            }
+        }
+    }
+}
