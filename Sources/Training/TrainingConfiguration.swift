@@ -88,7 +88,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             return configuration
         case .grid2d, .ring2d:
             return TrainingConfiguration(
-                preset: preset, data: nil, steps: 5000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
+                preset: preset, data: nil, steps: 12_000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 1e-4, discriminatorLearningRate: 1e-4, beta1: 0.8, beta2: 0.999, seed: 1,
                 runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1,
                 learningRateDecay: LearningRateDecay.none)
