@@ -27,11 +27,7 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed of the latent noise (default: the run's seed).")
     var seed: UInt64?
 
-    func validate() throws {
-        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
-        let ending = (out as NSString).pathExtension.lowercased()
-        if !["h5", "hdf5", "png"].contains(ending) { throw ValidationError("--out \(out): expected a file ending in .h5 or .png") }
-    }
+    func validate() throws { try validateOutput(count: count, out: out) }
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
@@ -62,11 +58,7 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "How many test images, from the first.")
     var count: Int = 32
 
-    func validate() throws {
-        if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
-        let ending = (out as NSString).pathExtension.lowercased()
-        if !["h5", "hdf5", "png"].contains(ending) { throw ValidationError("--out \(out): expected a file ending in .h5 or .png") }
-    }
+    func validate() throws { try validateOutput(count: count, out: out) }
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
@@ -89,4 +81,11 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         print(try CheckpointTools.describe(try CheckpointFile(path: checkpoint)))
     }
+}
+
+/// `--count` and `--out` as `sample` and `reconstruct` take them.
+private func validateOutput(count: Int, out: String) throws {
+    if count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
+    let ending = (out as NSString).pathExtension.lowercased()
+    if !["h5", "hdf5", "png"].contains(ending) { throw ValidationError("--out \(out): expected a file ending in .h5 or .png") }
 }

@@ -8,12 +8,7 @@ public enum AlphaGAN28 {
     /// Conv2d(1, 64, k4, s2, p1) → LeakyReLU(0.2) → Conv2d(64, 128, k4, s2, p1) → BatchNorm(128)
     /// → LeakyReLU(0.2) → Flatten → Linear(6272, 100). Indices 0...6.
     public static func encoder(random: inout RandomStream) -> Sequential {
-        let network = Sequential([
-            Conv2d(1, 64, kernel: 4, stride: 2, padding: 1, random: &random),
-            LeakyReLU(slope: 0.2),
-            Conv2d(64, 128, kernel: 4, stride: 2, padding: 1, random: &random),
-            BatchNorm(128),
-            LeakyReLU(slope: 0.2),
+        let network = Sequential(DCGAN28.downsampling(random: &random) + [
             Flatten(),
             Linear(128 * 7 * 7, codeSize, random: &random),
         ])

@@ -10,13 +10,7 @@ public enum Completion28 {
 
     /// The conditional generator, top half and noise → bottom half; see `ConditionalGenerator`.
     public static func generator(random: inout RandomStream) -> ConditionalGenerator {
-        let encoder = Sequential([
-            Reshape(halfShape),
-            Conv2d(1, 64, kernel: 4, stride: 2, padding: 1, random: &random),
-            LeakyReLU(slope: 0.2),
-            Conv2d(64, 128, kernel: 4, stride: 2, padding: 1, random: &random),
-            BatchNorm(128),
-            LeakyReLU(slope: 0.2),
+        let encoder = Sequential([Reshape(halfShape)] + DCGAN28.downsampling(random: &random) + [
             Flatten(),
             Linear(128 * 3 * 7, 256, random: &random),
             BatchNorm(256),

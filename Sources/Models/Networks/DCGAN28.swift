@@ -29,16 +29,24 @@ public enum DCGAN28 {
     /// Conv2d(channels, 64, k4, s2, p1) → LeakyReLU(0.2) → Conv2d(64, 128, k4, s2, p1) → BatchNorm(128)
     /// → LeakyReLU(0.2) → Flatten → Linear(6272, 1). Indices 0...6. `channels` > 1 packs samples (PacGAN).
     public static func discriminator(channels: Int = 1, random: inout RandomStream) -> Sequential {
-        let network = Sequential([
-            Conv2d(channels, 64, kernel: 4, stride: 2, padding: 1, random: &random),
-            LeakyReLU(slope: 0.2),
-            Conv2d(64, 128, kernel: 4, stride: 2, padding: 1, random: &random),
-            BatchNorm(128),
-            LeakyReLU(slope: 0.2),
+        let network = Sequential(downsampling(channels: channels, random: &random) + [
             Flatten(),
             Linear(128 * 7 * 7, 1, random: &random),
         ])
         Initialization.dcgan(network, random: &random)
         return network
+    }
+
+    /// image `[N, channels, H, W]` → features `[N, 128, H/4, W/4]` (rounded down, for H, W multiples of 2):
+    /// Conv2d(channels, 64, k4, s2, p1) → LeakyReLU(0.2) → Conv2d(64, 128, k4, s2, p1) → BatchNorm(128)
+    /// → LeakyReLU(0.2). The discriminator's front, shared by alphagan28's encoder and completion28's.
+    public static func downsampling(channels: Int = 1, random: inout RandomStream) -> [Layer] {
+        [
+            Conv2d(channels, 64, kernel: 4, stride: 2, padding: 1, random: &random),
+            LeakyReLU(slope: 0.2),
+            Conv2d(64, 128, kernel: 4, stride: 2, padding: 1, random: &random),
+            BatchNorm(128),
+            LeakyReLU(slope: 0.2),
+        ]
     }
 }
