@@ -38,6 +38,11 @@ public struct StepMetrics: Equatable, Sendable {
     }
 }
 
+extension Tensor {
+    /// The mean of σ(x) over the logits: the discriminator's average belief that its inputs are real.
+    var meanSigmoid: Float { map { 1 / (1 + exp(-$0)) }.mean() }
+}
+
 /// One alternating GAN iteration: a discriminator update on a real and a generated batch,
 /// then a generator update through the frozen discriminator.
 ///

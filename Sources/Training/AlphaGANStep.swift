@@ -1,4 +1,3 @@
-import Foundation
 import Models
 
 /// One Alpha-GAN iteration (Rosca et al. 2017, Algorithm 1): four networks, each with its own
@@ -111,9 +110,4 @@ public final class AlphaGANStep {
         optimizers.forEach { $0.step() }
         networks.forEach { $0.isFrozen = false }
     }
-}
-
-extension Tensor {
-    /// The mean of σ(x) over the logits: the discriminator's average belief that its inputs are real.
-    var meanSigmoid: Float { map { 1 / (1 + exp(-$0)) }.mean() }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import Models
 
 /// What the completion generator is trained to minimise.

@@ -16,11 +16,14 @@ struct EvaluateCommand: ParsableCommand {
             LearnedLoss's own Fashion-MNIST classifier (evaluator/, see `launcher evaluator train`) against \
             the test set or --reference: FID, KID with its standard deviation, precision and recall (k = 3), \
             the classifier score (the Inception-score formula) and the classes seen. The reference features \
-            are computed once and cached beside the evaluator. Every result is appended to evaluations.jsonl \
-            beside the checkpoint.
+            are computed once and cached beside the evaluator. alphagan28 adds the L1 and the FID of its \
+            reconstructions G(E(x)) of the test set. completion28 completes the test set's top halves and \
+            reports diversity (8 completions of one top), sharpness against the true bottoms, FID, the \
+            evaluator's confidence, and L1 and L2 to the truth (docs/evaluation.md). Every result is \
+            appended to evaluations.jsonl beside the checkpoint.
 
-              launcher evaluate checkpoints/grid/checkpoint-00005000.h5
-              mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00005000.h5 --json
+              launcher evaluate checkpoints/grid/checkpoint-00012000.h5
+              mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00012000.h5 --json
               launcher evaluate --images /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
             """
     )
