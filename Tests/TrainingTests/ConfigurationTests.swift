@@ -21,6 +21,23 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertTrue(grid.runDirectory.hasPrefix("checkpoints/grid2d-"))
         try dcgan.validate()
         try grid.validate()
+        let completion = TrainingConfiguration.defaults(for: .completion28)
+        XCTAssertEqual(completion.loss, .l1Adversarial)
+        XCTAssertEqual(completion.reconstructionWeight, 100, "pix2pix's weight for l1+adversarial")
+        XCTAssertEqual(TrainingConfiguration.defaults(for: .alphagan28).reconstructionWeight, 784, "λ = 1 on the pixel sum")
+        XCTAssertNil(dcgan.loss)
+        XCTAssertNil(dcgan.reconstructionWeight)
+        try completion.validate()
+    }
+
+    func testLinearDecayFallsFromTheGivenRatesTowardsZero() throws {
+        var configuration = TrainingConfiguration.defaults(for: .grid2d)
+        configuration.steps = 4
+        XCTAssertEqual((0..<4).map(configuration.learningRateFactor), [1, 1, 1, 1], "constant by default")
+        configuration.learningRateDecay = .linear
+        XCTAssertEqual((0..<4).map(configuration.learningRateFactor), [1, 0.75, 0.5, 0.25], "the last update still moves")
+        let stored = try TrainingConfiguration.fromJSON(try configuration.json())
+        XCTAssertEqual(stored.learningRateDecay, .linear, "kept in the checkpoint's config")
     }
 
     func testYAMLThenFlags() throws {
