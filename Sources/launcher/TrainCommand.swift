@@ -93,7 +93,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "completion28's loss: l2, l1, adversarial, l1+adversarial (default l1+adversarial).")
     var loss: CompletionLoss?
 
-    @Option(name: .customLong("recon-weight"), help: ArgumentHelp("Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784, the paper's λ = 1 on the pixel sum); completion28's with l1+adversarial (default 100).", valueName: "weight"))
+    @Option(name: .customLong("recon-weight"), help: ArgumentHelp("Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of Algorithm 1); completion28's with l1+adversarial (default 100).", valueName: "weight"))
     var reconstructionWeight: Float?
 
     @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
