@@ -107,14 +107,9 @@ struct Setup {
     /// (seed, purpose, step, substep, i), whichever rank draws it.
     func latent(_ purpose: String, step: Int, substep: Int) -> Tensor {
         let share = configuration.batchSize / world.size
-        let latentSize = configuration.preset.latentSize
-        var scalars = [Float]()
-        scalars.reserveCapacity(share * latentSize)
-        for sample in world.rank * share..<(world.rank + 1) * share {
-            var stream = RandomStream(seed: configuration.seed, purpose: purpose, indices: [UInt64(step), UInt64(substep), UInt64(sample)])
-            scalars += stream.normal(count: latentSize)
-        }
-        return Tensor(shape: [share, latentSize], scalars: scalars)
+        return RandomStream.normalRows(seed: configuration.seed, purpose: purpose,
+                                       keys: (world.rank * share..<(world.rank + 1) * share).map { [UInt64(step), UInt64(substep), UInt64($0)] },
+                                       width: configuration.preset.latentSize)
     }
 
     /// The generator's samples of the fixed grid input, in evaluation mode, as a picture.

@@ -70,6 +70,18 @@ public struct RandomStream: Equatable, Codable, Sendable {
         return Array(values.prefix(count))
     }
 
+    /// Rows `[keys.count, width]` from N(0, 1), row r from its own stream (seed, purpose, keys[r]):
+    /// the noise of samples that any rank, in any batch, must draw the same.
+    public static func normalRows(seed: UInt64, purpose: String, keys: [[UInt64]], width: Int) -> Tensor {
+        var scalars = [Float]()
+        scalars.reserveCapacity(keys.count * width)
+        for key in keys {
+            var stream = RandomStream(seed: seed, purpose: purpose, indices: key)
+            scalars += stream.normal(count: width)
+        }
+        return Tensor(shape: [keys.count, width], scalars: scalars)
+    }
+
     /// A tensor of `shape` filled from N(mean, std²).
     public mutating func normal(shape: [Int], mean: Float = 0, std: Float = 1) -> Tensor {
         Tensor(shape: shape, scalars: normal(count: shape.reduce(1, *), mean: mean, std: std))

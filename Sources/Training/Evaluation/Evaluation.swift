@@ -114,12 +114,8 @@ public struct Evaluation {
         let preset = checkpoint.configuration.preset
         let generator = try CheckpointTools.network("generator", of: checkpoint)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
-            var noise = [Float]()
-            for index in rows {
-                var stream = RandomStream(seed: seed, purpose: "evaluate", indices: [UInt64(index)])
-                noise += stream.normal(count: preset.latentSize)
-            }
-            return generator(Variable(Tensor(shape: [rows.count, preset.latentSize], scalars: noise))).value
+            generator(Variable(RandomStream.normalRows(seed: seed, purpose: "evaluate", keys: rows.map { [UInt64($0)] },
+                                                       width: preset.latentSize))).value
         }
     }
 
@@ -192,12 +188,7 @@ public struct Evaluation {
         let diversityTops = min(Self.diversityTops, count)
         let features = Classifier.featureSize
         func noise(_ purpose: String, _ indices: [Int]) -> Tensor {
-            var scalars: [Float] = []
-            for index in indices {
-                var stream = RandomStream(seed: seed, purpose: purpose, indices: [UInt64(index)])
-                scalars += stream.normal(count: Completion28.noiseSize)
-            }
-            return Tensor(shape: [indices.count, Completion28.noiseSize], scalars: scalars)
+            RandomStream.normalRows(seed: seed, purpose: purpose, keys: indices.map { [UInt64($0)] }, width: Completion28.noiseSize)
         }
         // Each row: the completed image's features, then its confidence, the real image's confidence,
         // L1, L2, the gradient magnitudes of generated and real bottom, and the diversity of its top
@@ -211,17 +202,19 @@ public struct Evaluation {
                 let completed = Completion28.halves(of: generated).bottom
                 let (completedFeatures, completedProbabilities) = Classifier.embed(generated, with: evaluator.network)
                 let realProbabilities = Classifier.embed(images, with: evaluator.network).probabilities
+                // The diversity completions of this chunk's first tops in one batch: top t's k-th
+                // completion is row t·K + k, from noise stream (seed, "diversity", index·K + k).
+                let perTop = Self.completionsPerTop
+                let diverse = range.lowerBound..<max(range.lowerBound, min(range.upperBound, diversityTops))
+                let repeatedTops = Completion28.halves(of: test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
+                let variants = diverse.isEmpty ? nil : Completion28.halves(of: Preset.completion28.samples(
+                    of: generator, input: Completion28.generatorInput(top: repeatedTops, noise: noise("diversity", diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
                 var scalars: [Float] = []
                 for (row, index) in range.enumerated() {
                     let one = row..<row + 1
                     let (fake, real) = (completed.slice(one, axis: 0), bottom.slice(one, axis: 0))
                     let difference = fake - real
-                    var diversity = 0.0
-                    if index < diversityTops {
-                        let tops = Tensor.concatenate(Array(repeating: top.slice(one, axis: 0), count: Self.completionsPerTop), axis: 0)
-                        let inputs = Completion28.generatorInput(top: tops, noise: noise("diversity", (0..<Self.completionsPerTop).map { index * Self.completionsPerTop + $0 }))
-                        diversity = CompletionMetrics.diversity(Completion28.halves(of: Preset.completion28.samples(of: generator, input: inputs)).bottom)
-                    }
+                    let diversity = index < diversityTops ? CompletionMetrics.diversity(variants!.slice(row * perTop..<(row + 1) * perTop, axis: 0)) : 0
                     scalars += completedFeatures.slice(one, axis: 0).scalars + [
                         Float(CompletionMetrics.confidence(completedProbabilities.slice(one, axis: 0))),
                         Float(CompletionMetrics.confidence(realProbabilities.slice(one, axis: 0))),
