@@ -28,23 +28,69 @@ public final class Adam: Optimizer {
         let correction1 = 1 - pow(Double(beta1), Double(stepCount))
         let correction2Root = (1 - pow(Double(beta2), Double(stepCount))).squareRoot()
         let stepSize = Float(Double(learningRate) / correction1)
-        let (beta1, beta2, epsilon, weightDecay) = (self.beta1, self.beta2, self.epsilon, self.weightDecay)
-        let root = Float(correction2Root)
+        let update = Update(stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                            weightDecay: weightDecay, root: Float(correction2Root))
         for (index, parameter) in parameters.enumerated() {
             parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
                 parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
                     firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
                         secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
-                            for i in theta.indices {
-                                let g = weightDecay == 0 ? gradient[i] : gradient[i] + weightDecay * theta[i]
-                                m[i] = lerp(m[i], g, 1 - beta1)
-                                v[i] = v[i] * beta2 + (1 - beta2) * g * g
-                                theta[i] -= stepSize * (m[i] / (v[i].squareRoot() / root + epsilon))
-                            }
+                            update.apply(theta: theta, gradient: gradient, m: m, v: v)
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// One step's constants, applied eight elements at a time: the step is elementwise and runs
+    /// over every parameter on every rank, so unvectorised it cost a fifth of a small network's step.
+    /// Each lane does the scalar operations in the scalar order (no fused multiply-add), so
+    /// results stay bit-identical to PyTorch's.
+    private struct Update {
+        let stepSize: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, root: Float
+
+        func apply(theta: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                   m: UnsafeMutableBufferPointer<Float>, v: UnsafeMutableBufferPointer<Float>) {
+            let count = theta.count
+            var start = 0
+            while start + Lanes.scalarCount <= count {
+                let (t, m1, v1) = step(theta: load(theta, start), gradient: load(gradient, start), m: load(m, start), v: load(v, start))
+                store(t, theta, start)
+                store(m1, m, start)
+                store(v1, v, start)
+                start += Lanes.scalarCount
+            }
+            for i in start..<count {
+                let (t, m1, v1) = step(theta: Lanes(repeating: theta[i]), gradient: Lanes(repeating: gradient[i]),
+                                       m: Lanes(repeating: m[i]), v: Lanes(repeating: v[i]))
+                (theta[i], m[i], v[i]) = (t[0], m1[0], v1[0])
+            }
+        }
+
+        typealias Lanes = SIMD8<Float>
+
+        @inline(__always)
+        private func step(theta: Lanes, gradient: Lanes, m: Lanes, v: Lanes) -> (theta: Lanes, m: Lanes, v: Lanes) {
+            let g = weightDecay == 0 ? gradient : gradient + weightDecay * theta
+            let m = lerp(m, g, 1 - beta1)
+            let v = v * beta2 + (1 - beta2) * g * g
+            return (theta - stepSize * (m / (v.squareRoot() / root + epsilon)), m, v)
+        }
+
+        @inline(__always)
+        private func load(_ buffer: UnsafeMutableBufferPointer<Float>, _ start: Int) -> Lanes {
+            UnsafeRawPointer(buffer.baseAddress! + start).loadUnaligned(as: Lanes.self)
+        }
+
+        @inline(__always)
+        private func load(_ buffer: UnsafeBufferPointer<Float>, _ start: Int) -> Lanes {
+            UnsafeRawPointer(buffer.baseAddress! + start).loadUnaligned(as: Lanes.self)
+        }
+
+        @inline(__always)
+        private func store(_ lanes: Lanes, _ buffer: UnsafeMutableBufferPointer<Float>, _ start: Int) {
+            UnsafeMutableRawPointer(buffer.baseAddress! + start).storeBytes(of: lanes, as: Lanes.self)
         }
     }
 

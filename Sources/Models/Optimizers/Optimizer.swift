@@ -18,6 +18,6 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 
 /// `start + weight·(end − start)` as PyTorch's `lerp` computes it, so Adam's moments match bit for bit.
 @inline(__always)
-func lerp(_ start: Float, _ end: Float, _ weight: Float) -> Float {
+func lerp<Lanes: SIMD>(_ start: Lanes, _ end: Lanes, _ weight: Float) -> Lanes where Lanes.Scalar == Float {
     weight < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight)
 }
