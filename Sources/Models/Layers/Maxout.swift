@@ -19,20 +19,27 @@ public final class Maxout: Layer {
         let (units, pieces) = (self.units, self.pieces)
         let candidates = affine(input)
         let batch = candidates.value.shape[0]
-        var y = Tensor(shape: [batch, units])
         var winners = [Int32](repeating: 0, count: batch * units)
-        candidates.value.scalars.withUnsafeBufferPointer { values in
-            for row in 0..<batch * units {
-                let base = row * pieces
-                var best = 0
-                for piece in 1..<pieces where values[base + piece] > values[base + best] { best = piece }
-                winners[row] = Int32(best)
-                y.scalars[row] = values[base + best]
+        let y = candidates.value.scalars.withUnsafeBufferPointer { values in
+            winners.withUnsafeMutableBufferPointer { winners in
+                [Float].filled(count: batch * units) { y in
+                    for row in 0..<batch * units {
+                        let base = row * pieces
+                        var best = 0
+                        for piece in 1..<pieces where values[base + piece] > values[base + best] { best = piece }
+                        winners[row] = Int32(best)
+                        y[row] = values[base + best]
+                    }
+                }
             }
         }
-        return Variable.result(y, of: [candidates]) { dy in
+        return Variable.result(Tensor(shape: [batch, units], scalars: y), of: [candidates]) { dy in
             var gradient = Tensor(shape: candidates.value.shape)
-            for row in 0..<dy.count { gradient.scalars[row * pieces + Int(winners[row])] = dy.scalars[row] }
+            gradient.scalars.withUnsafeMutableBufferPointer { gradient in
+                dy.scalars.withUnsafeBufferPointer { dy in
+                    for row in dy.indices { gradient[row * pieces + Int(winners[row])] = dy[row] }
+                }
+            }
             candidates.accumulate(gradient)
         }
     }
