@@ -1,7 +1,7 @@
 """LearnedLoss's preset networks in PyTorch, layer for layer and with the same state_dict names.
 
 Used by the parity fixtures (Tests/ModelsTests/Fixtures/make_parity_fixtures.py) and by the
-side-by-side benchmark (benchmarks/pytorch_dcgan28.py). PyTorch is not a dependency of LearnedLoss.
+side-by-side benchmark (benchmarks/pytorch_bench.py). PyTorch is not a dependency of LearnedLoss.
 """
 import torch
 from torch import nn

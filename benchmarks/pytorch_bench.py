@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The PyTorch yardstick for `launcher bench`: the same dcgan28 iteration in PyTorch's fastest
-idiomatic CPU form, timed the same way (warm-up excluded, random data).
+"""The PyTorch yardstick for `launcher bench`: the same iteration of a preset (dcgan28 or grid2d) in
+PyTorch's fastest idiomatic CPU form, timed the same way (warm-up excluded, random data).
 
 One iteration: D on real and fake together in one pass (fake made under no_grad), BCE-with-logits,
 Adam step; then G through D with D's parameters frozen (requires_grad False), Adam step.
@@ -8,7 +8,7 @@ With --separate-passes, D sees real and fake in two passes, as LearnedLoss's tra
 (a BatchNorm in D then normalises real and fake batches apart, as in G's phase).
 
     pip install torch
-    python3 benchmarks/pytorch_dcgan28.py --threads 1 --batch-size 64 --iterations 20
+    python3 benchmarks/pytorch_bench.py --preset dcgan28 --threads 1 --batch-size 64 --iterations 20
 """
 import argparse
 import json
@@ -17,11 +17,18 @@ import time
 import torch
 from torch import nn
 
-from torch_reference import dcgan28_discriminator, dcgan28_generator
+from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator
+
+# Per preset: networks, latent size, one real sample's shape, Adam's learning rate and betas.
+PRESETS = {
+    "dcgan28": (dcgan28_generator, dcgan28_discriminator, 100, (1, 28, 28), 2e-4, (0.5, 0.999)),
+    "grid2d": (mlp2d_generator, mlp2d_discriminator, 2, (2,), 1e-4, (0.8, 0.999)),
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="dcgan28")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--iterations", type=int, default=20)
@@ -32,17 +39,18 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    generator, discriminator = dcgan28_generator(), dcgan28_discriminator()
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    make_generator, make_discriminator, latent, sample_shape, lr, betas = PRESETS[args.preset]
+    generator, discriminator = make_generator(), make_discriminator()
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
     loss = nn.BCEWithLogitsLoss()
     n = args.batch_size
-    real = torch.rand(n, 1, 28, 28) * 2 - 1
+    real = torch.rand(n, *sample_shape) * 2 - 1
     ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
 
     def iterate():
         with torch.no_grad():
-            fake = generator(torch.randn(n, 100))
+            fake = generator(torch.randn(n, latent))
         if args.separate_passes:
             loss_d = loss(discriminator(real), ones) + loss(discriminator(fake), zeros)
         else:
@@ -53,7 +61,7 @@ def main():
         optimizer_d.step()
 
         discriminator.requires_grad_(False)
-        loss_g = loss(discriminator(generator(torch.randn(n, 100))), ones)
+        loss_g = loss(discriminator(generator(torch.randn(n, latent))), ones)
         optimizer_g.zero_grad(set_to_none=True)
         loss_g.backward()
         optimizer_g.step()
@@ -66,7 +74,7 @@ def main():
         iterate()
     seconds = time.perf_counter() - start
     result = {
-        "framework": f"pytorch {torch.__version__}", "threads": args.threads, "batchSize": n,
+        "framework": f"pytorch {torch.__version__}", "preset": args.preset, "threads": args.threads, "batchSize": n,
         "discriminatorPasses": 2 if args.separate_passes else 1,
         "iterations": args.iterations, "imagesPerSecond": n * args.iterations / seconds,
         "millisecondsPerIteration": seconds * 1000 / args.iterations,
@@ -74,8 +82,8 @@ def main():
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
-        print(f"pytorch {torch.__version__}, batch {n}, {args.threads} thread(s): "
-              f"{result['imagesPerSecond']:.1f} images/s, {result['millisecondsPerIteration']:.1f} ms/iteration")
+        print(f"pytorch {torch.__version__}, {args.preset}, batch {n}, {args.threads} thread(s): "
+              f"{result['imagesPerSecond']:.1f} samples/s, {result['millisecondsPerIteration']:.1f} ms/iteration")
 
 
 if __name__ == "__main__":
