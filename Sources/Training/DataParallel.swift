@@ -9,6 +9,8 @@ final class DataParallel {
     /// Time spent in gradient all-reduces, and the sizes (bytes) of those all-reduces.
     private(set) var allReduceSeconds = 0.0
     private(set) var allReduceSizes: Set<Int> = []
+    /// Every phase's gradients in one message; kept between steps, as it is as large as a network.
+    private var fusedGradients: [Float] = []
 
     init(world: Communicator) { self.world = world }
 
@@ -53,20 +55,29 @@ final class DataParallel {
     /// Averages the gradients of `parameters` over the ranks in one fused all-reduce.
     func averageGradients(_ parameters: [Parameter]) throws {
         guard world.size > 1 else { return }
-        var flat = [Float]()
-        flat.reserveCapacity(parameters.reduce(0) { $0 + $1.gradient.count })
-        for parameter in parameters { flat += parameter.gradient.scalars }
-        let started = DispatchTime.now()
-        try world.allReduce(&flat, op: .sum)
-        allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-        allReduceSizes.insert(flat.count * MemoryLayout<Float>.size)
-        let scale = 1 / Float(world.size)
-        var offset = 0
-        for parameter in parameters {
-            let count = parameter.gradient.count
-            parameter.gradient.scalars = flat[offset..<offset + count].map { $0 * scale }
-            offset += count
+        let total = parameters.reduce(0) { $0 + $1.gradient.count }
+        if fusedGradients.count < total { fusedGradients = [Float](repeating: 0, count: total) }
+        try fusedGradients.withUnsafeMutableBufferPointer { buffer in
+            var offset = 0
+            for parameter in parameters {
+                parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + gradient.count]).update(fromContentsOf: gradient)
+                }
+                offset += parameter.gradient.count
+            }
+            let started = DispatchTime.now()
+            try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
+            allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            let scale = 1 / Float(world.size)
+            offset = 0
+            for parameter in parameters {
+                parameter.gradient.scalars.withUnsafeMutableBufferPointer { gradient in
+                    for index in gradient.indices { gradient[index] = buffer[offset + index] * scale }
+                }
+                offset += parameter.gradient.count
+            }
         }
+        allReduceSizes.insert(total * MemoryLayout<Float>.size)
     }
 
     /// What one bare `MPI_Allreduce` of each size the step used takes, summed (the mean of
