@@ -44,7 +44,7 @@ public final class Adam: Optimizer {
     }
 
     /// One step's constants, applied eight elements at a time: the step is elementwise and runs
-    /// over every parameter on every rank, so unvectorised it cost a fifth of a small network's step.
+    /// over every parameter on every rank, so one element at a time it took a sixth of a grid2d step.
     /// Each lane does the scalar operations in the scalar order (no fused multiply-add), so
     /// results stay bit-identical to PyTorch's.
     private struct Update {
