@@ -13,6 +13,10 @@ public final class Maxout: Layer {
         affine = Linear(inFeatures, units * pieces, random: &random)
     }
 
+    /// `[units·pieces, inFeatures]` and `[units·pieces]`, as the class comment lays them out.
+    public var weight: Parameter { affine.weight }
+    public var bias: Parameter { affine.bias }
+
     public var state: [(name: String, entry: StateEntry)] { affine.state }
 
     public func callAsFunction(_ input: Variable) -> Variable {
