@@ -24,6 +24,11 @@ class Maxout(nn.Module):
         self.units, self.pieces = units, pieces
         self.weight = nn.Parameter(torch.empty(units * pieces, inputs))
         self.bias = nn.Parameter(torch.empty(units * pieces))
+        # nn.Linear's own initialisation, as LearnedLoss's Maxout draws it: U(±1/√inputs) for both.
+        # (torch.empty alone leaves whatever the memory held, which timings and training would inherit.)
+        bound = inputs ** -0.5
+        nn.init.uniform_(self.weight, -bound, bound)
+        nn.init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
         return nn.functional.linear(x, self.weight, self.bias).view(x.shape[0], self.units, self.pieces).max(-1).values
