@@ -5,8 +5,8 @@ The baseline is the preset as `launcher train --preset grid2d` runs it: the mlp2
 Gaussians at {-4,-2,0,2,4}^2 with std 0.05 (100,000 points), batch 100, non-saturating objective,
 Adam lr 1e-4 and betas (0.8, 0.999), one D update then one G update per step. Every --every steps it
 prints modes covered and the high-quality share of 2,500 samples (G in evaluation mode), PacGAN's
-protocol as `launcher evaluate` counts it. The figures in docs/evaluation.md that are marked as
-PyTorch's came from this script.
+protocol as `launcher evaluate` counts it. docs/evaluation.md's PyTorch figures came from this
+script or, where it says so, from its first draft.
 
     pip install torch
     python3 benchmarks/grid2d_torch_variants.py --seed 1 --r1 0.01
@@ -64,8 +64,7 @@ def main():
             last.weight.mul_((args.output_std / generator(torch.randn(1000, 2)).std(0))[:, None])
             last.bias.zero_()
     average = copy.deepcopy(generator) if args.ema else None
-    adam = lambda net: torch.optim.Adam(net.parameters(), 1e-4, betas=(0.8, 0.999))  # noqa: E731
-    g_optimizer, d_optimizer = adam(generator), adam(discriminator)
+    g_optimizer, d_optimizer = (torch.optim.Adam(net.parameters(), 1e-4, betas=(0.8, 0.999)) for net in (generator, discriminator))
     softplus = torch.nn.functional.softplus
 
     data = MEANS[torch.randint(0, 25, (100000,))] + 0.05 * torch.randn(100000, 2)
