@@ -61,6 +61,8 @@ public final class AdversarialStep {
     /// Discriminator updates per generator update in `iterate` (each on its own real batch).
     public var discriminatorSteps = 1
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
+    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
+    public var lossScale: Float = 1
 
     public init(generator: Layer, discriminator: Layer, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
                 objective: AdversarialObjective, pack: Int = 1) {
@@ -101,7 +103,7 @@ public final class AdversarialStep {
         let realLogits = discriminator(packed(tape.variable(real)))
         let fakeLogits = discriminator(packed(tape.variable(fake)))
         let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-        tape.backward(from: loss)
+        tape.backward(from: loss, scale: lossScale)
         try averageGradients(discriminator.parameters)
         discriminatorOptimizer.step()
         generator.isFrozen = false
@@ -117,7 +119,7 @@ public final class AdversarialStep {
         generator.zeroGradients()
         let tape = Tape()
         let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))
-        tape.backward(from: loss)
+        tape.backward(from: loss, scale: lossScale)
         try averageGradients(generator.parameters)
         generatorOptimizer.step()
         discriminator.isFrozen = false

@@ -22,6 +22,8 @@ public final class AlphaGANStep {
     /// λ, the weight of the pixel L1 reconstruction term.
     public let reconstructionWeight: Float
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
+    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
+    public var lossScale: Float = 1
 
     public init(encoder: Layer, generator: Layer, discriminator: Layer, codeDiscriminator: Layer,
                 optimizers: (encoder: Adam, generator: Adam, discriminator: Adam, codeDiscriminator: Adam),
@@ -105,7 +107,7 @@ public final class AlphaGANStep {
         updated.forEach { $0.zeroGradients() }
         let tape = Tape()
         let loss = build(tape)
-        tape.backward(from: loss)
+        tape.backward(from: loss, scale: lossScale)
         try averageGradients(updated.flatMap(\.parameters))
         optimizers.forEach { $0.step() }
         networks.forEach { $0.isFrozen = false }

@@ -29,6 +29,8 @@ public final class CompletionStep {
     /// The weight of the L1 term in `l1+adversarial`.
     public let reconstructionWeight: Float
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
+    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
+    public var lossScale: Float = 1
 
     public init(generator: Layer, discriminator: Layer?, generatorOptimizer: Adam, discriminatorOptimizer: Adam?,
                 loss: CompletionLoss, objective: AdversarialObjective, reconstructionWeight: Float) {
@@ -51,7 +53,7 @@ public final class CompletionStep {
             let realLogits = discriminator(tape.variable(real))
             let fakeLogits = discriminator(tape.variable(Tensor.concatenate([top, generated], axis: 2)))
             let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-            tape.backward(from: loss)
+            tape.backward(from: loss, scale: lossScale)
             try averageGradients(discriminator.parameters)
             discriminatorOptimizer.step()
             generator.isFrozen = false
@@ -63,7 +65,7 @@ public final class CompletionStep {
         generator.zeroGradients()
         let tape = Tape()
         let (loss, l1) = generatorLoss(top: tape.variable(top), input: tape.variable(input), bottom: bottom)
-        tape.backward(from: loss)
+        tape.backward(from: loss, scale: lossScale)
         try averageGradients(generator.parameters)
         generatorOptimizer.step()
         discriminator?.isFrozen = false

@@ -46,7 +46,8 @@ public final class Trainer {
         BLAS.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
         let dataset = try world.agree { try Self.loadDataset(configuration) }
-        let setup = Setup(configuration: configuration, world: world, dataset: dataset)
+        let split = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)
+        let setup = Setup(configuration: configuration, world: world, split: split, dataset: dataset)
         var sampler = try world.agree {
             try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize)
         }
@@ -158,10 +159,10 @@ public final class Trainer {
     /// One iteration of the preset's algorithm, each real batch this rank's slice of the next global
     /// batch; returns the metrics averaged over the ranks.
     private func trainStep(_ step: Int, setup: Setup, dataset: Dataset, sampler: inout EpochSampler) throws -> StepMetrics {
-        let rank = world.rank, size = world.size
-        let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rank: rank, worldSize: size)) },
+        let rows = setup.split.rows(of: world.rank)
+        let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rows: rows)) },
                                                   noise: { setup.latent($0, step: step, substep: $1) })
-        return try average(metrics)
+        return try average(metrics, weight: setup.algorithm.lossScale)
     }
 
     /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the end).
@@ -218,19 +219,15 @@ public final class Trainer {
             configuration = try request.options.applied(to: .defaults(for: request.options.preset ?? .dcgan28))
         }
         try configuration.validate()
-        let unit = world.size * configuration.packSize
-        guard configuration.batchSize % unit == 0 else {
-            let packs = configuration.packSize == 1 ? "" : " in packs of \(configuration.packSize)"
-            throw ConfigurationError("--batch-size \(configuration.batchSize) does not split evenly over \(world.size) rank\(world.size == 1 ? "" : "s")\(packs); "
-                                     + "use a multiple of \(unit)")
-        }
+        _ = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)
         return try configuration.json()
     }
 
-    /// Averages step metrics over the ranks (each rank's are means over equal shares; every rank has the same fields).
-    private func average(_ metrics: StepMetrics) throws -> StepMetrics {
+    /// Averages step metrics over the ranks, each rank's means weighted by its share of the batch
+    /// over the mean share (`BatchSplit.lossScale`); every rank has the same fields.
+    private func average(_ metrics: StepMetrics, weight: Float) throws -> StepMetrics {
         let fields = StepMetrics.fields.filter { metrics[keyPath: $0.path] != nil }
-        var values = fields.map { Double(metrics[keyPath: $0.path]!) }
+        var values = fields.map { Double(metrics[keyPath: $0.path]!) * Double(weight) }
         try world.allReduce(&values, op: .sum)
         var averaged = metrics
         for (field, value) in zip(fields, values) { averaged[keyPath: field.path] = Float(value / Double(world.size)) }

@@ -11,7 +11,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var data: String?
     /// The run ends when the generator has made this many updates.
     public var steps: Int
-    /// The global batch, split evenly over the ranks.
+    /// The global batch, split over the ranks by `BatchSplit`.
     public var batchSize: Int
     public var objective: AdversarialObjective
     /// Discriminator updates per generator update.

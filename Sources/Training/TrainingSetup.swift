@@ -5,6 +5,8 @@ import Models
 protocol TrainingAlgorithm: AnyObject {
     /// The data-parallel all-reduce of the gradients a phase computed (the identity in one process).
     var averageGradients: ([Parameter]) throws -> Void { get set }
+    /// The factor on each loss before its backward, so uneven shares of the batch weigh rows equally.
+    var lossScale: Float { get set }
     /// One iteration: `nextBatch` gives this rank's slice of the next global batch of real data,
     /// `noise(purpose, substep)` this rank's slice of the step's noise `[N, latentSize]`.
     func iterate(nextBatch: () -> Tensor, noise: (String, Int) -> Tensor) throws -> StepMetrics
@@ -41,13 +43,16 @@ struct Setup {
     let players: [TrainingSnapshot.Player]
     let algorithm: TrainingAlgorithm
     let parallel: DataParallel
+    /// Which rows of each global batch (data and noise) this rank takes.
+    let split: BatchSplit
     /// The generator's input for the sample grid: 64 noise vectors, 2,500 for the 2-D presets, or
     /// for completion28 the top halves of the first 8 training images with 8 noise vectors each.
     let gridLatent: Tensor
 
-    init(configuration: TrainingConfiguration, world: Communicator, dataset: Dataset) {
+    init(configuration: TrainingConfiguration, world: Communicator, split: BatchSplit, dataset: Dataset) {
         self.configuration = configuration
         self.world = world
+        self.split = split
         let preset = configuration.preset
         var random = RandomStream(seed: configuration.seed, purpose: "init")
         // G and D come first so that a preset sharing dcgan28's networks starts from the same G and D.
@@ -90,6 +95,7 @@ struct Setup {
         parallel = DataParallel(world: world)
         for player in players { parallel.synchronizeBatchNorm(in: player.network) }
         algorithm.averageGradients = { [parallel] in try parallel.averageGradients($0) }
+        algorithm.lossScale = split.lossScale(of: world.rank)
 
         var gridNoise = RandomStream(seed: configuration.seed, purpose: "grid")
         switch preset {
@@ -106,10 +112,9 @@ struct Setup {
     /// This rank's share of a step's noise: sample i of the global batch comes from the stream
     /// (seed, purpose, step, substep, i), whichever rank draws it.
     func latent(_ purpose: String, step: Int, substep: Int) -> Tensor {
-        let share = configuration.batchSize / world.size
-        return RandomStream.normalRows(seed: configuration.seed, purpose: purpose,
-                                       keys: (world.rank * share..<(world.rank + 1) * share).map { [UInt64(step), UInt64(substep), UInt64($0)] },
-                                       width: configuration.preset.latentSize)
+        RandomStream.normalRows(seed: configuration.seed, purpose: purpose,
+                                keys: split.rows(of: world.rank).map { [UInt64(step), UInt64(substep), UInt64($0)] },
+                                width: configuration.preset.latentSize)
     }
 
     /// The generator's samples of the fixed grid input, in evaluation mode, as a picture.

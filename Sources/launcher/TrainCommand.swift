@@ -10,8 +10,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a GAN with alternating updates of data-parallel generator and discriminator replicas.",
         discussion: """
             Run it directly for one process, with --processes N for N processes on this machine, or under \
-            mpirun for a cluster. --batch-size is the global batch, split evenly over the ranks, so 1 and N \
-            ranks with the same flags train the same model.
+            mpirun for a cluster. --batch-size is the global batch, split over the ranks as evenly as whole \
+            packs allow and weighted by share, so 1 and N ranks with the same flags train the same model.
 
             Presets: dcgan28 trains on Fashion-MNIST (Debian's dataset-fashion-mnist; or any IDX or HDF5 \
             image file via --data); grid2d and ring2d train on PacGAN's 2-D mixtures, generated from --seed. \
@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Generator updates to train to (on resume: the total to continue up to).")
     var steps: Int?
 
-    @Option(help: "The global batch, split evenly over the ranks.")
+    @Option(help: "The global batch, split over the ranks in whole packs.")
     var batchSize: Int?
 
     @Option(help: "Adversarial objective: \(AdversarialObjective.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -90,22 +90,48 @@ final class DataTests: XCTestCase {
         }
     }
 
+    func testBatchSplitGivesWholePacksAsEvenlyAsTheyGo() throws {
+        for (batch, ranks, pack, counts) in [(100, 2, 1, [50, 50]), (100, 2, 4, [52, 48]), (100, 4, 4, [28, 24, 24, 24]),
+                                             (20, 3, 1, [7, 7, 6]), (12, 3, 4, [4, 4, 4])] {
+            let split = try BatchSplit(batchSize: batch, ranks: ranks, pack: pack)
+            let rows = (0..<ranks).map(split.rows(of:))
+            XCTAssertEqual(rows.map(\.count), counts, "\(batch) over \(ranks) in packs of \(pack)")
+            XCTAssertEqual(rows.flatMap { Array($0) }, Array(0..<batch), "the ranks' rows are the batch, in order")
+            let scales = (0..<ranks).map(split.lossScale(of:))
+            for (scale, count) in zip(scales, counts) {
+                XCTAssertEqual(scale * Float(batch) / Float(ranks), Float(count), accuracy: 1e-4, "the weight is the share over the mean share")
+            }
+            XCTAssertEqual(scales.reduce(0, +), Float(ranks), accuracy: 1e-6, "the weights average to 1")
+        }
+        XCTAssertEqual(try BatchSplit(batchSize: 100, ranks: 4).lossScale(of: 3), 1, "exactly 1 for an even split")
+        XCTAssertThrowsError(try BatchSplit(batchSize: 10, ranks: 1, pack: 4)) {
+            XCTAssertEqual("\($0)", "--batch-size 10 is not a whole number of packs of 4; use a multiple of 4")
+        }
+        XCTAssertThrowsError(try BatchSplit(batchSize: 12, ranks: 4, pack: 4)) {
+            XCTAssertEqual("\($0)", "--batch-size 12 leaves some of the 4 ranks without a pack of 4; use at least 16")
+        }
+        XCTAssertThrowsError(try BatchSplit(batchSize: 3, ranks: 4)) {
+            XCTAssertEqual("\($0)", "--batch-size 3 leaves some of the 4 ranks without a sample; use at least 4")
+        }
+    }
+
     func testSamplerOrderDoesNotDependOnTheWorldSize() throws {
         var single = try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20)
-        var pairs = [try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20), try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20)]
-        var quads = (0..<4).map { _ in try! EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20) }
+        var pairs = (0..<2).map { _ in try! EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20) }
+        var triples = (0..<3).map { _ in try! EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20) }
+        let (even, uneven) = (try BatchSplit(batchSize: 20, ranks: 2), try BatchSplit(batchSize: 20, ranks: 3))
         var seen = [Int]()
         for _ in 0..<12 {  // 5 batches an epoch: crosses two epoch boundaries
-            let whole = Array(single.next(rank: 0, worldSize: 1))
-            XCTAssertEqual((0..<2).flatMap { pairs[$0].next(rank: $0, worldSize: 2) }, whole)
-            XCTAssertEqual((0..<4).flatMap { quads[$0].next(rank: $0, worldSize: 4) }, whole)
+            let whole = Array(single.next())
+            XCTAssertEqual((0..<2).flatMap { pairs[$0].next(rows: even.rows(of: $0)) }, whole)
+            XCTAssertEqual((0..<3).flatMap { triples[$0].next(rows: uneven.rows(of: $0)) }, whole)
             seen += whole
         }
         XCTAssertEqual(Set(seen.prefix(100)).count, 100, "an epoch visits distinct samples")
         XCTAssertEqual(single.epoch, 2)
         XCTAssertEqual(single.position, 2)
         var resumed = try EpochSampler(seed: 9, datasetCount: 103, globalBatch: 20, epoch: 2, position: 2)
-        XCTAssertEqual(resumed.next(rank: 0, worldSize: 1), single.next(rank: 0, worldSize: 1))
+        XCTAssertEqual(resumed.next(), single.next())
         XCTAssertThrowsError(try EpochSampler(seed: 1, datasetCount: 10, globalBatch: 64))
     }
 

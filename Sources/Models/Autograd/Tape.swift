@@ -24,12 +24,12 @@ public final class Tape {
         entries.append(Entry(output: output, backward: backward))
     }
 
-    /// Propagates d(loss)/d(loss) = 1 back through every recorded operation, accumulating
-    /// into the gradients of parameters and of variables that require them. Clears the tape.
-    public func backward(from loss: Variable) {
+    /// Propagates d(scale · loss)/d(loss) = `scale` back through every recorded operation,
+    /// accumulating into the gradients of parameters and of variables that require them. Clears the tape.
+    public func backward(from loss: Variable, scale: Float = 1) {
         precondition(loss.value.count == 1, "backward needs a scalar loss, got shape \(loss.value.shape)")
         guard loss.requiresGradient else { entries.removeAll(); return }
-        loss.gradient = Tensor(shape: loss.value.shape, repeating: 1)
+        loss.gradient = Tensor(shape: loss.value.shape, repeating: scale)
         for entry in entries.reversed() {
             guard let gradient = entry.output.gradient else { continue }
             entry.backward(gradient)

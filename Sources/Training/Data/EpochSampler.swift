@@ -25,18 +25,20 @@ public struct EpochSampler: Equatable, Sendable {
     /// Batches in one epoch; the incomplete last one is dropped.
     public var batchesPerEpoch: Int { datasetCount / globalBatch }
 
-    /// The dataset indices of this rank's slice of the next global batch.
-    public mutating func next(rank: Int, worldSize: Int) -> ArraySlice<Int> {
+    /// The dataset indices of `rows` (this rank's, `BatchSplit.rows(of:)`) of the next global batch.
+    public mutating func next(rows: Range<Int>) -> ArraySlice<Int> {
         if position == batchesPerEpoch {
             epoch += 1
             position = 0
             order = Self.permutation(seed: seed, epoch: epoch, count: datasetCount)
         }
         let start = position * globalBatch
-        let share = globalBatch / worldSize
         position += 1
-        return order[(start + rank * share)..<(start + (rank + 1) * share)]
+        return order[(start + rows.lowerBound)..<(start + rows.upperBound)]
     }
+
+    /// The dataset indices of the whole next global batch.
+    public mutating func next() -> ArraySlice<Int> { next(rows: 0..<globalBatch) }
 
     private static func permutation(seed: UInt64, epoch: Int, count: Int) -> [Int] {
         var random = RandomStream(seed: seed, purpose: "epoch-order", indices: [UInt64(epoch)])

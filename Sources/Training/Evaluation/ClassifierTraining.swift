@@ -41,7 +41,7 @@ public struct ClassifierTraining {
             network.setTraining(true)
             var total = 0.0
             for _ in 0..<sampler.batchesPerEpoch {
-                let indices = sampler.next(rank: 0, worldSize: 1)
+                let indices = sampler.next()
                 adam.zeroGradients()
                 let tape = Tape()
                 let loss = softmaxCrossEntropy(logits: network(tape.variable(train.batch(indices))), labels: indices.map { trainLabels[$0] })
