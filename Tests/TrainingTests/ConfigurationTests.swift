@@ -17,7 +17,8 @@ final class ConfigurationTests: XCTestCase {
         let grid = TrainingConfiguration.defaults(for: .grid2d)
         XCTAssertNil(grid.data)
         XCTAssertEqual(grid.batchSize, 100)
-        XCTAssertEqual([grid.generatorLearningRate, grid.beta1], [1e-4, 0.8])
+        XCTAssertEqual([grid.generatorLearningRate, grid.discriminatorLearningRate, grid.beta1], [2e-4, 1e-3, 0.5])
+        XCTAssertEqual(grid.learningRateDecay, .linear)
         XCTAssertTrue(grid.runDirectory.hasPrefix("checkpoints/grid2d-"))
         try dcgan.validate()
         try grid.validate()
@@ -31,7 +32,7 @@ final class ConfigurationTests: XCTestCase {
     }
 
     func testLinearDecayFallsFromTheGivenRatesTowardsZero() throws {
-        var configuration = TrainingConfiguration.defaults(for: .grid2d)
+        var configuration = TrainingConfiguration.defaults(for: .dcgan28)
         configuration.steps = 4
         XCTAssertEqual((0..<4).map(configuration.learningRateFactor), [1, 1, 1, 1], "constant by default")
         configuration.learningRateDecay = .linear
@@ -51,7 +52,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.steps, 400, "the flag wins")
         XCTAssertEqual(configuration.generatorLearningRate, 3e-4)
         XCTAssertEqual(configuration.objective, .hinge)
-        XCTAssertEqual(configuration.discriminatorLearningRate, 1e-4, "untouched options keep the preset's default")
+        XCTAssertEqual(configuration.discriminatorLearningRate, 1e-3, "untouched options keep the preset's default")
         XCTAssertEqual(try TrainingConfiguration.fromJSON(configuration.json()), configuration)
     }
 

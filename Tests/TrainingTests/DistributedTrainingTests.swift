@@ -37,11 +37,16 @@ final class DistributedTrainingTests: XCTestCase {
     }
 
     /// Trains 20 steps of `arguments` on 1, 2 and 4 ranks and compares every step's metrics.
+    ///
+    /// At PacGAN's rates (1e-4, beta1 0.8, no decay): the preset's faster D (1e-3) turns the rank
+    /// counts' different rounding into visibly different games within 20 steps, which says nothing
+    /// about whether the ranks train one model.
     func checkRanksAgree(_ arguments: [String]) throws {
+        let gentle = ["--lr-g", "0.0001", "--lr-d", "0.0001", "--beta1", "0.8", "--lr-decay", "none"]
         var runs: [Int: [[String: Double]]] = [:]
         for ranks in [1, 2, 4] {
             let directory = scratch.file("agree-\(ranks)")
-            let result = try train(ranks: ranks, arguments + ["--steps", "20", "--threads", "1", "--run-dir", directory])
+            let result = try train(ranks: ranks, arguments + gentle + ["--steps", "20", "--threads", "1", "--run-dir", directory])
             XCTAssertEqual(result.status, 0, result.combinedOutput)
             runs[ranks] = try metrics(directory)
         }
@@ -127,7 +132,7 @@ final class DistributedTrainingTests: XCTestCase {
 
         let adam = try root.group("optimizer").group("generator")
         XCTAssertEqual(try adam.attribute("step", as: Int64.self), 4)
-        XCTAssertEqual(try adam.attribute("lr", as: Double.self), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(try adam.attribute("lr", as: Double.self), 2e-4 / 4, accuracy: 1e-9, "the rate of the last step, a quarter of the way from 0")
         XCTAssertEqual(try adam.shape(of: "0.weight/exp_avg"), [400, 2])
         XCTAssertEqual(try adam.shape(of: "0.weight/exp_avg_sq"), [400, 2])
         XCTAssertEqual(try root.group("sampler").attribute("position", as: Int64.self), 4)
