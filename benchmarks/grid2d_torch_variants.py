@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """grid2d in PyTorch, to try a change to its training before building it into LearnedLoss.
 
-The baseline is the preset as `launcher train --preset grid2d` runs it: the mlp2d networks, 25
-Gaussians at {-4,-2,0,2,4}^2 with std 0.05 (100,000 points), batch 100, non-saturating objective,
-Adam lr 1e-4 and betas (0.8, 0.999), one D update then one G update per step. Every --every steps it
+The baseline is grid2d at PacGAN's rates, as `launcher train --preset grid2d --lr-g 1e-4 --lr-d 1e-4
+--beta1 0.8 --lr-decay none` runs it (the preset's defaults when this script was written): the mlp2d
+networks, 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05 (100,000 points), batch 100,
+non-saturating objective, Adam lr 1e-4 and betas (0.8, 0.999), one D update then one G update per step. Every --every steps it
 prints modes covered and the high-quality share of 2,500 samples (G in evaluation mode), PacGAN's
 protocol as `launcher evaluate` counts it. docs/evaluation.md's PyTorch figures came from this
 script or, where it says so, from its first draft.
