@@ -152,6 +152,14 @@ public final class Trainer {
             // Sums split differently over ranks or OpenBLAS threads round differently.
             let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
             say("resuming from \(path) at step \(checkpoint.step)\(exactness)")
+            let (stored, resumed) = (checkpoint.configuration, setup.configuration)
+            if resumed.learningRateDecay == .linear, stored.steps != resumed.steps {
+                func percent(_ configuration: TrainingConfiguration) -> Int {
+                    Int((configuration.learningRateFactor(step: checkpoint.step) * 100).rounded())
+                }
+                say("note: --lr-decay linear falls towards --steps, now \(resumed.steps) instead of \(stored.steps): "
+                    + "the rates go on at \(percent(resumed))% of their start, not \(percent(stored))%")
+            }
             return ResumePoint(step: checkpoint.step, epoch: epoch, position: position)
         }
     }

@@ -65,8 +65,9 @@ final class DistributedTrainingTests: XCTestCase {
     func testResumeIsExactOnOneRank() throws { try checkExactResume(ranks: 1) }
     func testResumeIsExactOnTwoRanks() throws { try checkExactResume(ranks: 2) }
 
+    /// Stops at step 6 by asking for 6 steps, so the rates must not depend on --steps: no decay.
     private func checkExactResume(ranks: Int) throws {
-        let common = ["--preset", "ring2d", "--batch-size", "20", "--checkpoint-every", "3", "--threads", "1"]
+        let common = ["--preset", "ring2d", "--batch-size", "20", "--checkpoint-every", "3", "--threads", "1", "--lr-decay", "none"]
         let straight = scratch.file("straight"), resumed = scratch.file("resumed")
         XCTAssertEqual(try train(ranks: ranks, common + ["--steps", "12", "--run-dir", straight]).status, 0)
         XCTAssertEqual(try train(ranks: ranks, common + ["--steps", "6", "--run-dir", resumed]).status, 0)
@@ -76,6 +77,15 @@ final class DistributedTrainingTests: XCTestCase {
         let differences = try CheckpointComparison.differences("\(straight)/checkpoint-00000012.h5", "\(resumed)/checkpoint-00000012.h5")
         XCTAssertEqual(differences, [], "resumed and straight runs end bit for bit equal")
         XCTAssertEqual(try metrics(resumed).map { $0["step"]! }, (1...12).map(Double.init), "the metrics log continues")
+    }
+
+    func testResumingALinearDecayTowardsMoreStepsSaysSo() throws {
+        let directory = scratch.file("decay")
+        XCTAssertEqual(try train(["--preset", "ring2d", "--batch-size", "20", "--steps", "2", "--run-dir", directory]).status, 0)
+        let resumed = try train(["--resume", "auto", "--run-dir", directory, "--steps", "4"])
+        XCTAssertEqual(resumed.status, 0, resumed.combinedOutput)
+        XCTAssertTrue(resumed.standardOutput.contains(
+            "note: --lr-decay linear falls towards --steps, now 4 instead of 2: the rates go on at 50% of their start, not 0%"), resumed.standardOutput)
     }
 
     func testResumeOnAnotherNumberOfRanksSaysSo() throws {
