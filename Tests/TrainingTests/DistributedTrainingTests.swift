@@ -79,6 +79,17 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(try metrics(resumed).map { $0["step"]! }, (1...12).map(Double.init), "the metrics log continues")
     }
 
+    func testResumeWithLinearDecayIsExactTowardsTheSameSteps() throws {
+        let common = ["--preset", "ring2d", "--batch-size", "20", "--threads", "1"]
+        let straight = scratch.file("straight"), resumed = scratch.file("resumed")
+        XCTAssertEqual(try train(common + ["--steps", "12", "--checkpoint-every", "6", "--run-dir", straight]).status, 0)
+        let second = try train(["--resume", "\(straight)/checkpoint-00000006.h5", "--run-dir", resumed, "--threads", "1"])
+        XCTAssertEqual(second.status, 0, second.combinedOutput)
+        XCTAssertFalse(second.standardOutput.contains("note:"), second.standardOutput)
+        let differences = try CheckpointComparison.differences("\(straight)/checkpoint-00000012.h5", "\(resumed)/checkpoint-00000012.h5")
+        XCTAssertEqual(differences, [], "a crash at step 6, resumed: the same run bit for bit")
+    }
+
     func testResumingALinearDecayTowardsMoreStepsSaysSo() throws {
         let directory = scratch.file("decay")
         XCTAssertEqual(try train(["--preset", "ring2d", "--batch-size", "20", "--steps", "2", "--run-dir", directory]).status, 0)
