@@ -99,6 +99,26 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(layer.parameters[0].value.shape, [15, 4])
     }
 
+    /// A Maxout and a Linear layer, linearized at an input: the Jacobian applied to a direction is the
+    /// central difference of the network along it, and its weight gradients match finite differences.
+    func testPiecewiseLinearJacobian() {
+        var random = Sample.stream
+        let network = Sequential([Maxout(3, units: 4, pieces: 3, random: &random), Linear(4, 2, random: &random)])
+        XCTAssertTrue(network.isPiecewiseLinear)
+        XCTAssertFalse(Sequential([network, ReLU()]).isPiecewiseLinear)
+        let (x, direction) = (Sample.tensor([5, 3], seed: 15), Sample.tensor([5, 3], seed: 16))
+        let tape = Tape()
+        let (output, jacobian) = network.linearized(tape.variable(x))
+        XCTAssertEqual(output.value.scalars, network(Variable(x)).value.scalars)
+        let step: Float = 1e-3
+        let difference = (network(Variable(x + direction * step)).value - network(Variable(x - direction * step)).value) * (1 / (2 * step))
+        assertClose(jacobian(tape.variable(direction)).value.scalars, difference.scalars, rtol: 1e-2, atol: 1e-3, "J·direction")
+
+        check.check(input: x, inputRequiresGradient: false, parameters: network.parameters) { x, tape in
+            probe(network.linearized(x).jacobian(tape.variable(direction)))
+        }
+    }
+
     func testDropoutInTrainingAndEvaluation() {
         let layer = Dropout(probability: 0.5, random: RandomStream(seed: 1, purpose: "dropout"))
         let start = layer.random

@@ -19,35 +19,42 @@ public final class Linear: Layer {
 
     public var state: [(name: String, entry: StateEntry)] { [("weight", .parameter(weight)), ("bias", .parameter(bias))] }
 
-    public func callAsFunction(_ input: Variable) -> Variable {
+    public func callAsFunction(_ input: Variable) -> Variable { apply(input, withBias: true) }
+
+    /// `direction · Wᵀ` `[N, in]` → `[N, out]`: the layer without its bias, which is its Jacobian.
+    func jacobianProduct(_ direction: Variable) -> Variable { apply(direction, withBias: false) }
+
+    private func apply(_ input: Variable, withBias: Bool) -> Variable {
         let x = input.value
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "Linear(\(inFeatures), \(outFeatures)) got input \(x.shape)")
         let batch = x.shape[0]
         var y = Tensor(shape: [batch, outFeatures])
-        forward(x.scalars, into: &y.scalars, batch: batch)
-        return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, batch: batch)
+        forward(x.scalars, into: &y.scalars, batch: batch, withBias: withBias)
+        return Variable.result(y, of: [input], parameters: withBias ? [weight, bias] : [weight]) { dy in
+            self.backward(dy, input: input, batch: batch, withBias: withBias)
         }
     }
 
-    /// y[N, out] = x[N, in] · Wᵀ + b
-    private func forward(_ x: [Float], into y: inout [Float], batch: Int) {
+    /// y[N, out] = x[N, in] · Wᵀ + b (y starts at 0 without the bias)
+    private func forward(_ x: [Float], into y: inout [Float], batch: Int, withBias: Bool) {
         let (n, m, k) = (outFeatures, batch, inFeatures)
         y.withUnsafeMutableBufferPointer { out in
-            bias.value.scalars.withUnsafeBufferPointer { b in
-                for row in 0..<m { (out.baseAddress! + row * n).update(from: b.baseAddress!, count: n) }
+            if withBias {
+                bias.value.scalars.withUnsafeBufferPointer { b in
+                    for row in 0..<m { (out.baseAddress! + row * n).update(from: b.baseAddress!, count: n) }
+                }
             }
             BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: x, lda: k, b: weight.value.scalars, ldb: k, beta: 1, c: out.baseAddress!, ldc: n)
         }
     }
 
     /// dx[N, in] = dy · W;  dW[out, in] += dyᵀ · x;  db[out] += Σ_N dy
-    private func backward(_ dy: Tensor, input: Variable, batch: Int) {
+    private func backward(_ dy: Tensor, input: Variable, batch: Int, withBias: Bool) {
         if weight.requiresGradient {
             BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch, a: dy.scalars, lda: outFeatures,
                       b: input.value.scalars, ldb: inFeatures, beta: 1, c: &weight.gradient.scalars, ldc: inFeatures)
         }
-        if bias.requiresGradient {
+        if withBias, bias.requiresGradient {
             bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
                 dy.scalars.withUnsafeBufferPointer { g in
                     for row in 0..<batch { for column in 0..<outFeatures { db[column] += g[row * outFeatures + column] } }
@@ -61,5 +68,11 @@ public final class Linear: Layer {
             })
             input.accumulate(dx)
         }
+    }
+}
+
+extension Linear: PiecewiseLinear {
+    public func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable) {
+        (self(input), jacobianProduct)
     }
 }

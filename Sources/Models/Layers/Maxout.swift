@@ -3,7 +3,7 @@
 /// - input `[N, inFeatures]`, output `[N, units]`
 /// - `weight` `[units·pieces, inFeatures]`, `bias` `[units·pieces]`; row `u·pieces + k` is piece k of unit u,
 ///   so the PyTorch equivalent is `linear(x).view(N, units, pieces).max(-1)`.
-public final class Maxout: Layer {
+public final class Maxout: PiecewiseLinear {
     public let units: Int
     public let pieces: Int
     private let affine: Linear
@@ -19,22 +19,35 @@ public final class Maxout: Layer {
 
     public var state: [(name: String, entry: StateEntry)] { affine.state }
 
-    public func callAsFunction(_ input: Variable) -> Variable {
-        let (units, pieces) = (self.units, self.pieces)
+    public func callAsFunction(_ input: Variable) -> Variable { linearized(input).output }
+
+    /// The Jacobian keeps each unit's winning piece at `input`: the affine map of that piece, without its bias.
+    public func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable) {
         let candidates = affine(input)
+        let winners = winningPieces(of: candidates.value)
+        return (select(winners, from: candidates), { direction in self.select(winners, from: self.affine.jacobianProduct(direction)) })
+    }
+
+    /// For each row and unit of `candidates` `[N, units·pieces]`, the piece with the largest value (the first on a tie): `[N·units]`.
+    private func winningPieces(of candidates: Tensor) -> [Int32] {
+        let (rows, pieces) = (candidates.shape[0] * units, self.pieces)
+        return candidates.scalars.withUnsafeBufferPointer { values in
+            (0..<rows).map { row in
+                let base = row * pieces
+                var best = 0
+                for piece in 1..<pieces where values[base + piece] > values[base + best] { best = piece }
+                return Int32(best)
+            }
+        }
+    }
+
+    /// `[N, units·pieces]` → `[N, units]`: each unit's piece `winners` names; the gradient goes to that piece alone.
+    private func select(_ winners: [Int32], from candidates: Variable) -> Variable {
+        let (units, pieces) = (self.units, self.pieces)
         let batch = candidates.value.shape[0]
-        var winners = [Int32](repeating: 0, count: batch * units)
         let y = candidates.value.scalars.withUnsafeBufferPointer { values in
-            winners.withUnsafeMutableBufferPointer { winners in
-                [Float].filled(count: batch * units) { y in
-                    for row in 0..<batch * units {
-                        let base = row * pieces
-                        var best = 0
-                        for piece in 1..<pieces where values[base + piece] > values[base + best] { best = piece }
-                        winners[row] = Int32(best)
-                        y[row] = values[base + best]
-                    }
-                }
+            [Float].filled(count: batch * units) { y in
+                for row in 0..<batch * units { y[row] = values[row * pieces + Int(winners[row])] }
             }
         }
         return Variable.result(Tensor(shape: [batch, units], scalars: y), of: [candidates]) { dy in
