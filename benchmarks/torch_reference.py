@@ -50,13 +50,13 @@ def dcgan28_discriminator():
 def mlp2d_generator():
     layers, width = [], 2
     for _ in range(4):
-        layers += [nn.Linear(width, 400), nn.BatchNorm1d(400), nn.ReLU()]
+        layers += [nn.Linear(width, 400), nn.ReLU()]
         width = 400
     return nn.Sequential(*layers, nn.Linear(400, 2))
 
 
-def mlp2d_discriminator():
-    return nn.Sequential(Maxout(2, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
+def mlp2d_discriminator(pack=1):
+    return nn.Sequential(Maxout(2 * pack, 200, 5), Maxout(200, 200, 5), Maxout(200, 200, 5), nn.Linear(200, 1))
 
 
 def alphagan28_encoder():

@@ -13,18 +13,21 @@ public struct StepMetrics: Equatable, Sendable {
     /// The L1 distance of the output to its target (reconstruction or true bottom half).
     public var reconstruction: Float?
     public var codeDiscriminatorLoss: Float?
+    /// The R1 penalty on D's gradient at the real batch, not included in `discriminatorLoss`.
+    public var gradientPenalty: Float?
 
     public init(generatorLoss: Float, discriminatorLoss: Float? = nil, realScore: Float? = nil, fakeScore: Float? = nil,
-                reconstruction: Float? = nil, codeDiscriminatorLoss: Float? = nil) {
+                reconstruction: Float? = nil, codeDiscriminatorLoss: Float? = nil, gradientPenalty: Float? = nil) {
         (self.generatorLoss, self.discriminatorLoss, self.realScore, self.fakeScore) = (generatorLoss, discriminatorLoss, realScore, fakeScore)
-        (self.reconstruction, self.codeDiscriminatorLoss) = (reconstruction, codeDiscriminatorLoss)
+        (self.reconstruction, self.codeDiscriminatorLoss, self.gradientPenalty) = (reconstruction, codeDiscriminatorLoss, gradientPenalty)
     }
 
     /// Every field: its key in metrics.jsonl, its label on the progress line, its name in messages, and where it is kept.
     static var fields: [(key: String, label: String, name: String, path: WritableKeyPath<StepMetrics, Float?>)] {
         [("d_loss", "D", "the discriminator loss", \.discriminatorLoss), ("g_loss", "G", "the generator loss", \.generatorOrNil),
          ("d_real", "D(x)", "D's score of real data", \.realScore), ("d_fake", "D(G(z))", "D's score of generated data", \.fakeScore),
-         ("recon_l1", "L1", "the reconstruction L1", \.reconstruction), ("c_loss", "C", "the code discriminator loss", \.codeDiscriminatorLoss)]
+         ("recon_l1", "L1", "the reconstruction L1", \.reconstruction), ("c_loss", "C", "the code discriminator loss", \.codeDiscriminatorLoss),
+         ("r1", "R1", "the R1 penalty", \.gradientPenalty)]
     }
 
     private var generatorOrNil: Float? {
@@ -63,6 +66,9 @@ public final class AdversarialStep {
     public var averageGradients: ([Parameter]) throws -> Void = { _ in }
     /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
     public var lossScale: Float = 1
+    /// γ of the R1 penalty on D's gradient at the real batch, added to D's loss; 0 for none. Needs a
+    /// discriminator that is a piecewise-linear `Sequential`.
+    public var r1Gamma: Float = 0
 
     public init(generator: Layer, discriminator: Layer, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
                 objective: AdversarialObjective, pack: Int = 1) {
@@ -100,15 +106,25 @@ public final class AdversarialStep {
         let fake = generator(tape.variable(latent)).value
         // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
         // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
-        let realLogits = discriminator(packed(tape.variable(real)))
+        let realInput = packed(tape.variable(real))
+        let (realLogits, penalty) = r1Gamma > 0 ? penalised(realInput) : (discriminator(realInput), nil)
         let fakeLogits = discriminator(packed(tape.variable(fake)))
         let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-        tape.backward(from: loss, scale: lossScale)
+        tape.backward(from: penalty.map { loss + $0 } ?? loss, scale: lossScale)
         try averageGradients(discriminator.parameters)
         discriminatorOptimizer.step()
         generator.isFrozen = false
-        return StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar,
-                           realScore: realLogits.value.meanSigmoid, fakeScore: fakeLogits.value.meanSigmoid)
+        return StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar, realScore: realLogits.value.meanSigmoid,
+                           fakeScore: fakeLogits.value.meanSigmoid, gradientPenalty: penalty?.value.scalar)
+    }
+
+    /// D's logits on `real` `[N, features]` and the R1 penalty there.
+    private func penalised(_ real: Variable) -> (Variable, Variable?) {
+        guard let network = discriminator as? Sequential, network.isPiecewiseLinear else {
+            preconditionFailure("R1 needs a piecewise-linear discriminator, got \(type(of: discriminator))")
+        }
+        let (logits, penalty) = discriminatorWithR1Penalty(network, real: real, gamma: r1Gamma)
+        return (logits, penalty)
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.

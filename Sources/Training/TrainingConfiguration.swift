@@ -35,6 +35,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var loss: CompletionLoss?
     /// The weight of the L1 term: λ of alphagan28, and of completion28's `l1+adversarial`; nil for the other presets.
     public var reconstructionWeight: Float?
+    /// γ of the R1 penalty on D's gradient at real data (grid2d, ring2d); nil (in checkpoints from before it) means 0.
+    public var r1: Float?
 
     /// The pack size, 1 when unset.
     public var packSize: Int { pack ?? 1 }
@@ -54,7 +56,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case generatorLearningRate = "lr-g", discriminatorLearningRate = "lr-d", beta1, beta2
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
-        case loss, reconstructionWeight = "recon-weight"
+        case loss, reconstructionWeight = "recon-weight", r1
     }
 
     /// Options a resumed run may change; every other one must match the checkpoint.
@@ -87,14 +89,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             (configuration.loss, configuration.reconstructionWeight) = (.l1Adversarial, 100)
             return configuration
         case .grid2d, .ring2d:
-            // PacGAN's networks and batch, trained faster than PacGAN's lr 1e-4 and beta1 0.8 (which
-            // reach 47% high quality in this budget; docs/evaluation.md): D five times as fast as G,
-            // and both rates falling to 0 so the samples settle onto the modes by the last step.
+            // PacGAN's batch, trained faster than PacGAN's lr 1e-4 and beta1 0.8 (which reach 47% high
+            // quality in this budget; docs/evaluation.md): D five times as fast as G, and both rates
+            // falling to 0 so the samples settle onto the modes by the last step. R1 keeps D smooth
+            // around the real data, so its gradient still points at modes G has not reached.
             return TrainingConfiguration(
                 preset: preset, data: nil, steps: 12_000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 2e-4, discriminatorLearningRate: 1e-3, beta1: 0.5, beta2: 0.999, seed: 1,
                 runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1,
-                learningRateDecay: .linear)
+                learningRateDecay: .linear, r1: 0.1)
         }
     }
 
@@ -125,6 +128,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try require(preset != .completion28 || loss != nil, "completion28 needs --loss: l2, l1, adversarial or l1+adversarial")
         let weighted: Set<Preset> = [.alphagan28, .completion28]
         try require(reconstructionWeight == nil || weighted.contains(preset), "--recon-weight is for alphagan28 and completion28, not \(preset.rawValue)")
+        if let r1 {
+            try require(r1 >= 0 && r1.isFinite, "--r1 must be a number at least 0, got \(r1)")
+            try require(r1 == 0 || [.grid2d, .ring2d].contains(preset),
+                        "--r1 is for grid2d and ring2d, whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
+        }
         if let reconstructionWeight {
             try require(reconstructionWeight >= 0 && reconstructionWeight.isFinite, "--recon-weight must be a number at least 0, got \(reconstructionWeight)")
         }

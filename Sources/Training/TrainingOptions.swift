@@ -25,6 +25,7 @@ public struct TrainingOptions: Codable, Sendable {
     public var learningRateDecay: LearningRateDecay?
     public var loss: CompletionLoss?
     public var reconstructionWeight: Float?
+    public var r1: Float?
 
     typealias CodingKeys = TrainingConfiguration.CodingKeys
 

@@ -72,6 +72,7 @@ struct Setup {
                                        generatorOptimizer: generatorPlayer.optimizer, discriminatorOptimizer: discriminator.optimizer,
                                        objective: configuration.objective, pack: configuration.packSize)
             step.discriminatorSteps = configuration.discriminatorSteps
+            step.r1Gamma = configuration.r1 ?? 0
             algorithm = step
         case .alphagan28:
             let discriminator = player("discriminator", preset.makeDiscriminator(random: &random), lrD)

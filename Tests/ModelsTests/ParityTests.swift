@@ -24,12 +24,22 @@ final class ParityTests: XCTestCase {
         let after_adam: [String: Sampled]
     }
 
-    static let fixtures: [String: Case] = {
+    struct PenaltyCase: Decodable {
+        let input_shape: [Int]
+        let gamma: Float
+        let penalty: Float
+        let gradients: [String: Sampled]
+    }
+
+    /// The networks' cases (every key but "r1" and "torch_version"), and the R1 cases.
+    static let (fixtures, penaltyFixtures): ([String: Case], [String: PenaltyCase]) = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/parity.json")
-        let data = try! Data(contentsOf: url)
-        var object = try! JSONSerialization.jsonObject(with: data) as! [String: Any]
+        var object = try! JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         object.removeValue(forKey: "torch_version")
-        return try! JSONDecoder().decode([String: Case].self, from: JSONSerialization.data(withJSONObject: object))
+        let penalties = object.removeValue(forKey: "r1")!
+        let decoder = JSONDecoder()
+        return (try! decoder.decode([String: Case].self, from: JSONSerialization.data(withJSONObject: object)),
+                try! decoder.decode([String: PenaltyCase].self, from: JSONSerialization.data(withJSONObject: penalties)))
     }()
 
     /// OpenBLAS rounds differently with different thread counts; pin it so no earlier test decides.
@@ -49,6 +59,28 @@ final class ParityTests: XCTestCase {
 
     func testMLP2DDiscriminator() throws {
         try checkParity("mlp2d_discriminator", learningRate: 1e-4, beta1: 0.8) { MLP2D.discriminator(random: &$0) }
+    }
+
+    /// The R1 penalty and its weight gradients, which PyTorch takes by double backward, for D
+    /// alone and packed in pairs.
+    func testMLP2DDiscriminatorR1Penalty() throws {
+        for (name, pack) in [("mlp2d_discriminator", 1), ("mlp2d_discriminator_pack2", 2)] {
+            let reference = try XCTUnwrap(Self.penaltyFixtures[name])
+            var random = RandomStream(seed: 0, purpose: "parity")
+            let discriminator = MLP2D.discriminator(pack: pack, random: &random)
+            setPatternWeights(discriminator)
+            let tape = Tape()
+            let penalty = discriminatorWithR1Penalty(discriminator, real: tape.variable(Self.pattern(reference.input_shape, seed: 1000)),
+                                                     gamma: reference.gamma).penalty
+            XCTAssertEqual(penalty.value.scalar, reference.penalty, accuracy: 1e-4 * reference.penalty, "\(name): R1 penalty")
+            tape.backward(from: penalty)
+            for (entryName, entry) in discriminator.state {
+                guard case .parameter(let parameter) = entry else { continue }
+                let expected = try XCTUnwrap(reference.gradients[entryName])
+                let rms = Float((expected.norm ?? 0) / Double(parameter.gradient.count).squareRoot())
+                compare(parameter.gradient, expected, rtol: 1e-3, atol: 1e-3 * rms, "\(name): R1 gradient of \(entryName)")
+            }
+        }
     }
 
     func testAlphaGAN28Encoder() throws {

@@ -53,6 +53,34 @@ final class AdversarialStepTests: XCTestCase {
         XCTAssertFalse(step.discriminator.isFrozen, "D is left trainable")
     }
 
+    /// With R1, D's gradient is the objective's plus the penalty's on the real batch, and the
+    /// penalty is reported apart from D's loss.
+    func testR1AddsItsGradientToTheDiscriminatorPhase() throws {
+        let real = batch(1, [16, 2])
+        func discriminatorGradients(r1Gamma: Float) throws -> ([Tensor], StepMetrics) {
+            let step = makeStep()
+            step.r1Gamma = r1Gamma
+            var gradients: [Tensor] = []
+            step.averageGradients = { parameters in if gradients.isEmpty { gradients = parameters.map(\.gradient) } }
+            let metrics = try step.discriminatorPhase(real: real, latent: batch(2, [16, 2]))
+            return (gradients, metrics)
+        }
+        let (plain, plainMetrics) = try discriminatorGradients(r1Gamma: 0)
+        let (penalised, metrics) = try discriminatorGradients(r1Gamma: 0.5)
+        XCTAssertNil(plainMetrics.gradientPenalty)
+        XCTAssertEqual(metrics.discriminatorLoss, plainMetrics.discriminatorLoss)
+
+        let discriminator = makeStep().discriminator as! Sequential
+        let tape = Tape()
+        let penalty = discriminatorWithR1Penalty(discriminator, real: tape.variable(real), gamma: 0.5).penalty
+        tape.backward(from: penalty)
+        XCTAssertEqual(metrics.gradientPenalty, penalty.value.scalar)
+        XCTAssertGreaterThan(penalty.value.scalar, 0)
+        for ((withPenalty, without), parameter) in zip(zip(penalised, plain), discriminator.parameters) {
+            assertClose(withPenalty.scalars, (without + parameter.gradient).scalars, rtol: 1e-5, atol: 1e-7, "D's gradient")
+        }
+    }
+
     func testStepsTrainBothNetworksWithFiniteLossesForEveryObjective() throws {
         for objective in AdversarialObjective.allCases {
             let step = makeStep(objective: objective)

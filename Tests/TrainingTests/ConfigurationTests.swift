@@ -19,6 +19,9 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(grid.batchSize, 100)
         XCTAssertEqual([grid.generatorLearningRate, grid.discriminatorLearningRate, grid.beta1], [2e-4, 1e-3, 0.5])
         XCTAssertEqual(grid.learningRateDecay, .linear)
+        XCTAssertEqual(grid.r1, 0.1)
+        XCTAssertEqual(TrainingConfiguration.defaults(for: .ring2d).r1, 0.1)
+        XCTAssertNil(dcgan.r1)
         XCTAssertTrue(grid.runDirectory.hasPrefix("checkpoints/grid2d-"))
         try dcgan.validate()
         try grid.validate()
@@ -77,6 +80,16 @@ final class ConfigurationTests: XCTestCase {
         configuration = .defaults(for: .dcgan28)
         configuration.beta1 = 1
         XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--beta1 must be in [0, 1), got 1.0") }
+        configuration = .defaults(for: .dcgan28)
+        configuration.r1 = 1
+        XCTAssertThrowsError(try configuration.validate()) {
+            XCTAssertEqual("\($0)", "--r1 is for grid2d and ring2d, whose discriminator is piecewise linear; dcgan28's is not")
+        }
+        configuration.r1 = 0
+        XCTAssertNoThrow(try configuration.validate(), "--r1 0 turns the penalty off anywhere")
+        configuration = .defaults(for: .grid2d)
+        configuration.r1 = -1
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--r1 must be a number at least 0, got -1.0") }
     }
 
     func testResumeKeepsTheModelAndAllowsOnlyRunLengthChanges() throws {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes parity.json: PyTorch's outputs, gradients and Adam updates for LearnedLoss's preset
 networks (dcgan28 and mlp2d generator and discriminator, alphagan28's encoder and code
-discriminator, completion28's conditional generator), for ModelsTests/ParityTests.swift.
+discriminator, completion28's conditional generator), and the R1 penalty of mlp2d's
+discriminator with its gradients, for ModelsTests/ParityTests.swift.
 
 Run by hand when the presets change (PyTorch is never a dependency of LearnedLoss itself):
 
@@ -92,6 +93,22 @@ def case(network, input_shape, lr, betas):
     return result
 
 
+def r1_case(network, input_shape, gamma):
+    """The R1 penalty γ/2 · mean ‖∇ₓD(x)‖² at a pattern batch, and its gradients, by double backward."""
+    set_pattern_weights(network)
+    x = pattern(input_shape, 1000).requires_grad_(True)
+    slope, = torch.autograd.grad(network(x).sum(), x, create_graph=True)
+    penalty = gamma / 2 * slope.pow(2).sum(1).mean()
+    penalty.backward()
+    return {
+        "input_shape": list(input_shape),
+        "gamma": gamma,
+        "penalty": penalty.item(),
+        # The penalty does not reach every bias: PyTorch leaves those gradients unset, meaning 0.
+        "gradients": {name: sampled(torch.zeros_like(p) if p.grad is None else p.grad) for name, p in network.named_parameters()},
+    }
+
+
 fixtures = {
     "dcgan28_generator": case(dcgan28_generator(), (4, 100), 2e-4, (0.5, 0.999)),
     "dcgan28_discriminator": case(dcgan28_discriminator(), (4, 1, 28, 28), 2e-4, (0.5, 0.999)),
@@ -101,6 +118,12 @@ fixtures = {
     "alphagan28_code_discriminator": case(alphagan28_code_discriminator(), (4, 100), 2e-4, (0.5, 0.999)),
     "completion28_generator": case(Completion28Generator(), (4, 424), 2e-4, (0.5, 0.999)),
 }
+# The packed discriminator judges pairs: rows of 4 features.
+r1 = {
+    "mlp2d_discriminator": r1_case(mlp2d_discriminator(), (8, 2), 0.1),
+    "mlp2d_discriminator_pack2": r1_case(mlp2d_discriminator(pack=2), (4, 4), 0.1),
+}
+fixtures["r1"] = r1
 fixtures["torch_version"] = torch.__version__
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.json")
 with open(path, "w") as f:
