@@ -5,7 +5,8 @@ PyTorch's fastest idiomatic CPU form, timed the same way (warm-up excluded, rand
 One iteration: D on real and fake together in one pass (fake made under no_grad), BCE-with-logits,
 Adam step; then G through D with D's parameters frozen (requires_grad False), Adam step.
 With --separate-passes, D sees real and fake in two passes, as LearnedLoss's training step does
-(a BatchNorm in D then normalises real and fake batches apart, as in G's phase).
+(a BatchNorm in D then normalises real and fake batches apart, as in G's phase). grid2d adds the
+preset's R1 penalty, γ/2 · mean ‖∇D(real)‖² by double backward, which needs its own real pass.
 
     pip install torch
     python3 benchmarks/pytorch_bench.py --preset dcgan28 --threads 1 --batch-size 64 --iterations 20
@@ -19,10 +20,10 @@ from torch import nn
 
 from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator
 
-# Per preset: networks, latent size, one real sample's shape, Adam's learning rate and betas.
+# Per preset: networks, latent size, one real sample's shape, Adam's learning rate and betas, R1's γ.
 PRESETS = {
-    "dcgan28": (dcgan28_generator, dcgan28_discriminator, 100, (1, 28, 28), 2e-4, (0.5, 0.999)),
-    "grid2d": (mlp2d_generator, mlp2d_discriminator, 2, (2,), 1e-4, (0.8, 0.999)),
+    "dcgan28": (dcgan28_generator, dcgan28_discriminator, 100, (1, 28, 28), 2e-4, (0.5, 0.999), 0),
+    "grid2d": (mlp2d_generator, mlp2d_discriminator, 2, (2,), 1e-4, (0.8, 0.999), 0.1),
 }
 
 
@@ -39,7 +40,7 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    make_generator, make_discriminator, latent, sample_shape, lr, betas = PRESETS[args.preset]
+    make_generator, make_discriminator, latent, sample_shape, lr, betas, gamma = PRESETS[args.preset]
     generator, discriminator = make_generator(), make_discriminator()
     optimizer_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
@@ -51,7 +52,13 @@ def main():
     def iterate():
         with torch.no_grad():
             fake = generator(torch.randn(n, latent))
-        if args.separate_passes:
+        if gamma:
+            x = real.detach().requires_grad_(True)
+            real_logits = discriminator(x)
+            slope, = torch.autograd.grad(real_logits.sum(), x, create_graph=True)
+            penalty = gamma / 2 * slope.pow(2).sum(1).mean()
+            loss_d = loss(real_logits, ones) + loss(discriminator(fake), zeros) + penalty
+        elif args.separate_passes:
             loss_d = loss(discriminator(real), ones) + loss(discriminator(fake), zeros)
         else:
             logits = discriminator(torch.cat([real, fake]))
@@ -75,7 +82,7 @@ def main():
     seconds = time.perf_counter() - start
     result = {
         "framework": f"pytorch {torch.__version__}", "preset": args.preset, "threads": args.threads, "batchSize": n,
-        "discriminatorPasses": 2 if args.separate_passes else 1,
+        "discriminatorPasses": 2 if args.separate_passes or gamma else 1,
         "iterations": args.iterations, "imagesPerSecond": n * args.iterations / seconds,
         "millisecondsPerIteration": seconds * 1000 / args.iterations,
     }

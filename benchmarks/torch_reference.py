@@ -47,10 +47,11 @@ def dcgan28_discriminator():
         nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1))
 
 
-def mlp2d_generator():
+def mlp2d_generator(batch_norm=False):
+    """With batch_norm, PacGAN's original: a BatchNorm1d(400) before each ReLU."""
     layers, width = [], 2
     for _ in range(4):
-        layers += [nn.Linear(width, 400), nn.ReLU()]
+        layers += [nn.Linear(width, 400)] + ([nn.BatchNorm1d(400)] if batch_norm else []) + [nn.ReLU()]
         width = 400
     return nn.Sequential(*layers, nn.Linear(400, 2))
 

@@ -31,7 +31,8 @@ public struct Benchmark {
         public var residentGrowthMegabytes: Double
     }
 
-    /// The presets whose iteration is one G and one D update, which the benchmark times.
+    /// The presets whose iteration is one G and one D update, which the benchmark times (with
+    /// the preset's R1 penalty, if it has one).
     public static let presets: [Preset] = [.dcgan28, .grid2d, .ring2d]
 
     let options: Options
@@ -48,6 +49,7 @@ public struct Benchmark {
             generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 2e-4, beta1: 0.5),
             discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 2e-4, beta1: 0.5),
             objective: .nonSaturating)
+        step.r1Gamma = TrainingConfiguration.defaults(for: options.preset).r1 ?? 0
         let batch = options.batchSize
         let real = random.uniform(shape: [batch] + options.preset.sampleShape, low: -1, high: 1)
         func iterate() throws {
