@@ -100,7 +100,8 @@ final class LayerGradientTests: XCTestCase {
     }
 
     /// A Maxout and a Linear layer, linearized at an input: the Jacobian applied to a direction is the
-    /// central difference of the network along it, and its weight gradients match finite differences.
+    /// central difference of the network along it, its transpose is its adjoint (⟨J·t, v⟩ = ⟨t, Jᵀ·v⟩
+    /// row by row), and its weight gradients match finite differences.
     func testPiecewiseLinearJacobian() {
         var random = Sample.stream
         let network = Sequential([Maxout(3, units: 4, pieces: 3, random: &random), Linear(4, 2, random: &random)])
@@ -108,11 +109,18 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertFalse(Sequential([network, ReLU()]).isPiecewiseLinear)
         let (x, direction) = (Sample.tensor([5, 3], seed: 15), Sample.tensor([5, 3], seed: 16))
         let tape = Tape()
-        let (output, jacobian) = network.linearized(tape.variable(x))
-        XCTAssertEqual(output.value.scalars, network(Variable(x)).value.scalars)
+        let linearization = network.linearized(tape.variable(x))
+        XCTAssertEqual(linearization.output.value.scalars, network(Variable(x)).value.scalars)
         let step: Float = 1e-3
         let difference = (network(Variable(x + direction * step)).value - network(Variable(x - direction * step)).value) * (1 / (2 * step))
-        assertClose(jacobian(tape.variable(direction)).value.scalars, difference.scalars, rtol: 1e-2, atol: 1e-3, "J·direction")
+        let product = linearization.jacobian(tape.variable(direction)).value
+        assertClose(product.scalars, difference.scalars, rtol: 1e-2, atol: 1e-3, "J·direction")
+
+        let v = Sample.tensor([5, 2], seed: 17)
+        let transposed = linearization.transposedJacobian(v)
+        XCTAssertEqual(transposed.shape, [5, 3])
+        let rowDots = { (a: Tensor, b: Tensor) in (0..<5).map { row in (0..<a.shape[1]).reduce(Float(0)) { $0 + a.scalars[row * a.shape[1] + $1] * b.scalars[row * a.shape[1] + $1] } } }
+        assertClose(rowDots(transposed, direction), rowDots(product, v), rtol: 1e-5, atol: 1e-6, "⟨t, Jᵀ·v⟩ = ⟨J·t, v⟩")
 
         check.check(input: x, inputRequiresGradient: false, parameters: network.parameters) { x, tape in
             probe(network.linearized(x).jacobian(tape.variable(direction)))

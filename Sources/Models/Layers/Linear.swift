@@ -24,6 +24,15 @@ public final class Linear: Layer {
     /// `direction · Wᵀ` `[N, in]` → `[N, out]`: the layer without its bias, which is its Jacobian.
     func jacobianProduct(_ direction: Variable) -> Variable { apply(direction, withBias: false) }
 
+    /// `v · W` `[N, out]` → `[N, in]`: the transposed Jacobian, a constant.
+    func transposedJacobianProduct(_ v: Tensor) -> Tensor {
+        let batch = v.shape[0]
+        return Tensor(shape: [batch, inFeatures], scalars: .filled(count: batch * inFeatures) {
+            BLAS.gemm(m: batch, n: inFeatures, k: outFeatures, a: v.scalars, lda: outFeatures,
+                      b: weight.value.scalars, ldb: inFeatures, c: $0, ldc: inFeatures)
+        })
+    }
+
     private func apply(_ input: Variable, withBias: Bool) -> Variable {
         let x = input.value
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "Linear(\(inFeatures), \(outFeatures)) got input \(x.shape)")
@@ -61,18 +70,12 @@ public final class Linear: Layer {
                 }
             }
         }
-        if input.requiresGradient {
-            let dx = Tensor(shape: input.value.shape, scalars: .filled(count: batch * inFeatures) {
-                BLAS.gemm(m: batch, n: inFeatures, k: outFeatures, a: dy.scalars, lda: outFeatures,
-                          b: weight.value.scalars, ldb: inFeatures, c: $0, ldc: inFeatures)
-            })
-            input.accumulate(dx)
-        }
+        if input.requiresGradient { input.accumulate(transposedJacobianProduct(dy)) }
     }
 }
 
 extension Linear: PiecewiseLinear {
-    public func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable) {
-        (self(input), jacobianProduct)
+    public func linearized(_ input: Variable) -> Linearization {
+        Linearization(output: self(input), jacobian: jacobianProduct, transposedJacobian: transposedJacobianProduct)
     }
 }

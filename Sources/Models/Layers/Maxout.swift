@@ -22,10 +22,13 @@ public final class Maxout: PiecewiseLinear {
     public func callAsFunction(_ input: Variable) -> Variable { linearized(input).output }
 
     /// The Jacobian keeps each unit's winning piece at `input`: the affine map of that piece, without its bias.
-    public func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable) {
+    public func linearized(_ input: Variable) -> Linearization {
         let candidates = affine(input)
         let winners = winningPieces(of: candidates.value)
-        return (select(winners, from: candidates), { direction in self.select(winners, from: self.affine.jacobianProduct(direction)) })
+        return Linearization(
+            output: select(winners, from: candidates),
+            jacobian: { direction in self.select(winners, from: self.affine.jacobianProduct(direction)) },
+            transposedJacobian: { v in self.affine.transposedJacobianProduct(self.scatter(v, to: winners)) })
     }
 
     /// For each row and unit of `candidates` `[N, units·pieces]`, the piece with the largest value (the first on a tie): `[N·units]`.
@@ -51,13 +54,19 @@ public final class Maxout: PiecewiseLinear {
             }
         }
         return Variable.result(Tensor(shape: [batch, units], scalars: y), of: [candidates]) { dy in
-            var gradient = Tensor(shape: candidates.value.shape)
-            gradient.scalars.withUnsafeMutableBufferPointer { gradient in
-                dy.scalars.withUnsafeBufferPointer { dy in
-                    for row in dy.indices { gradient[row * pieces + Int(winners[row])] = dy[row] }
-                }
-            }
-            candidates.accumulate(gradient)
+            candidates.accumulate(self.scatter(dy, to: winners))
         }
+    }
+
+    /// `[N, units]` → `[N, units·pieces]`: each value at its unit's winning piece, zeros elsewhere.
+    private func scatter(_ values: Tensor, to winners: [Int32]) -> Tensor {
+        let pieces = self.pieces
+        var spread = Tensor(shape: [values.shape[0], units * pieces])
+        spread.scalars.withUnsafeMutableBufferPointer { spread in
+            values.scalars.withUnsafeBufferPointer { values in
+                for row in values.indices { spread[row * pieces + Int(winners[row])] = values[row] }
+            }
+        }
+        return spread
     }
 }

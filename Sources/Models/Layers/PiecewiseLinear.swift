@@ -5,24 +5,33 @@
 /// direction and polynomial in the weights, so a penalty on the input gradient (R1) is
 /// differentiated by the ordinary tape with no second-order pass.
 public protocol PiecewiseLinear: Layer {
-    /// The layer applied to `input` `[N, in]`, and its Jacobian at `input` applied to a direction
-    /// `[N, in]` → `[N, out]`, row by row. The Jacobian records on its direction's tape with
-    /// gradients into the weights; the kinks stay where `input` put them.
-    func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable)
+    /// The layer applied to `input` `[N, in]`, with its Jacobian there.
+    func linearized(_ input: Variable) -> Linearization
+}
+
+/// A piecewise-linear layer at one input `[N, in]`; each row of the batch has its own Jacobian J.
+public struct Linearization {
+    /// The layer's output at the input `[N, out]`.
+    public let output: Variable
+    /// J·direction, row by row: `[N, in]` → `[N, out]`, recorded on the direction's tape with
+    /// gradients into the weights; the kinks stay where the input put them.
+    public let jacobian: (Variable) -> Variable
+    /// Jᵀ·v, row by row: `[N, out]` → `[N, in]`, the input gradient of Σ v·output; records nothing.
+    public let transposedJacobian: (Tensor) -> Tensor
 }
 
 extension Sequential: PiecewiseLinear {
     /// Every layer must be piecewise linear (`isPiecewiseLinear`).
-    public func linearized(_ input: Variable) -> (output: Variable, jacobian: (Variable) -> Variable) {
+    public func linearized(_ input: Variable) -> Linearization {
         var output = input
-        var jacobians: [(Variable) -> Variable] = []
+        var parts: [Linearization] = []
         for layer in layers {
             guard let layer = layer as? PiecewiseLinear else { preconditionFailure("\(type(of: layer)) is not piecewise linear") }
-            let linearized = layer.linearized(output)
-            output = linearized.output
-            jacobians.append(linearized.jacobian)
+            parts.append(layer.linearized(output))
+            output = parts.last!.output
         }
-        return (output, { direction in jacobians.reduce(direction) { $1($0) } })
+        return Linearization(output: output, jacobian: { direction in parts.reduce(direction) { $1.jacobian($0) } },
+                             transposedJacobian: { v in parts.reversed().reduce(v) { $1.transposedJacobian($0) } })
     }
 
     /// Whether `linearized` may be called: every layer, nested ones included, is piecewise linear.

@@ -6,29 +6,18 @@
 ///   logits `[N, 1]`; penalty a scalar, to add to the discriminator's loss.
 ///
 /// The penalty's gradient with respect to D's weights differentiates a gradient. For a piecewise-
-/// linear D, with g_n = ∇ₓD(x_n) held constant, d(‖g_n‖²) = 2 g_nᵀ dg_n = 2 d(J_n g_n) where J_n is
-/// D's Jacobian at x_n; so the penalty's gradient is γ · d mean_n(J_n g_n), one more pass through
-/// D's layers on the tape (`linearized`). D's frozen-or-not state is restored before returning.
+/// linear D, with g_n = ∇ₓD(x_n) = J_nᵀ·1 held constant, d(‖g_n‖²) = 2 g_nᵀ dg_n = 2 d(J_n g_n)
+/// where J_n is D's Jacobian at x_n; so the penalty's gradient is γ · d mean_n(J_n g_n), one more
+/// pass through D's layers on the tape.
 public func discriminatorWithR1Penalty(_ discriminator: some PiecewiseLinear, real: Variable, gamma: Float)
     -> (logits: Variable, penalty: Variable) {
-    let inputGradients = inputGradients(of: discriminator, at: real.value)
-    let (logits, jacobian) = discriminator.linearized(real)
-    let slopes = jacobian(Variable(inputGradients, tape: real.tape, requiresGradient: false))
+    let linearization = discriminator.linearized(real)
+    let logits = linearization.output
+    let inputGradients = linearization.transposedJacobian(Tensor(shape: logits.value.shape, repeating: 1))
+    let slopes = linearization.jacobian(Variable(inputGradients, tape: real.tape, requiresGradient: false))
     let count = Float(slopes.value.count)
     let penalty = Variable.result(Tensor(scalar: gamma / 2 * slopes.value.mean()), of: [slopes]) { gradient in
         slopes.accumulate(Tensor(shape: slopes.value.shape, repeating: gradient.scalar * gamma / count))
     }
     return (logits, penalty)
-}
-
-/// ∇ₓ of Σ_n D(x_n): row n is D's input gradient at x_n `[N, features]` (rows are independent: D has no batch statistics).
-private func inputGradients(of discriminator: some Layer, at real: Tensor) -> Tensor {
-    let wasFrozen = discriminator.isFrozen
-    discriminator.isFrozen = true
-    defer { discriminator.isFrozen = wasFrozen }
-    let tape = Tape()
-    let input = tape.variable(real, requiresGradient: true)
-    let logits = discriminator(input)
-    tape.backward(from: logits.weightedSum(Tensor(shape: logits.value.shape, repeating: 1)))
-    return input.gradient!
 }
