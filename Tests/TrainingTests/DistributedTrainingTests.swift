@@ -244,6 +244,17 @@ final class DistributedTrainingTests: XCTestCase {
                              grid: GrayImage(width: 1, height: 1)).write(to: mismatched)
         try expectFailure(ranks: 2, ["--resume", mismatched], saying: "/discriminator/0.weight has shape [1000, 4], the ring2d network expects [1000, 2]")
 
+        // ring2d's generator as PacGAN built it, with BatchNorm: written by an earlier LearnedLoss.
+        let older = scratch.file("older.h5")
+        let batchNormed = Sequential([Linear(2, 400, random: &random), BatchNorm(400), ReLU(), Linear(400, 2, random: &random)])
+        try TrainingSnapshot(configuration: stored.configuration, step: 2, worldSize: 1, threadsPerRank: 1,
+                             players: [.init(name: "generator", network: batchNormed, optimizer: Adam(parameters: batchNormed.parameters)),
+                                       .init(name: "discriminator", network: discriminator, optimizer: Adam(parameters: discriminator.parameters))],
+                             sampler: try EpochSampler(seed: 1, datasetCount: 100, globalBatch: 20), gridLatent: Tensor(shape: [1, 2]),
+                             grid: GrayImage(width: 1, height: 1)).write(to: older)
+        try expectFailure(["--resume", older], saying: "missing /generator/2.weight for the ring2d generator; the file's /generator also holds "
+                          + "1.bias, 1.num_batches_tracked, 1.running_mean, 1.running_var, ..., which it does not")
+
         try expectFailure(["--resume", "auto"], saying: "--resume auto needs --run-dir")
         try expectFailure(["--resume", "auto", "--run-dir", scratch.file("empty")], saying: "--resume auto: no valid checkpoint in")
     }

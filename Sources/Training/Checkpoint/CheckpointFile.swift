@@ -44,9 +44,14 @@ public final class CheckpointFile {
     public func restore(_ network: Layer, from name: String) throws {
         guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }
         let preset = configuration.preset.rawValue
-        try NetworkState.read(network, from: try root.group(name)) { entry, stored, expected in
+        let group = try root.group(name)
+        let expected = Set(network.state.map(\.name))
+        let unexpected = try group.childNames().filter { !expected.contains($0) }.sorted()
+        let otherLayout = unexpected.isEmpty ? "" : "; the file's /\(name) also holds \(unexpected.prefix(4).joined(separator: ", "))"
+            + "\(unexpected.count > 4 ? ", ..." : ""), which it does not: a layout of the network from another version of LearnedLoss"
+        try NetworkState.read(network, from: group) { entry, stored, expected in
             stored.map { "\(path): /\(name)/\(entry) has shape \($0), the \(preset) network expects \(expected)" }
-                ?? "\(path): missing /\(name)/\(entry) for the \(preset) \(name)"
+                ?? "\(path): missing /\(name)/\(entry) for the \(preset) \(name)\(otherLayout)"
         }
     }
 
