@@ -47,7 +47,7 @@ def gradient_penalty(discriminator, points, gamma):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=12000)
+    parser.add_argument("--steps", type=int, default=16000)
     parser.add_argument("--every", type=int, default=1500, help="score every N steps")
     parser.add_argument("--lr-g", type=float, default=2e-4)
     parser.add_argument("--lr-d", type=float, default=1e-3)

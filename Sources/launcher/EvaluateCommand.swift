@@ -22,8 +22,8 @@ struct EvaluateCommand: ParsableCommand {
             evaluator's confidence, and L1 and L2 to the truth (docs/evaluation.md). Every result is \
             appended to evaluations.jsonl beside the checkpoint.
 
-              launcher evaluate checkpoints/grid/checkpoint-00012000.h5
-              mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00012000.h5 --json
+              launcher evaluate checkpoints/grid/checkpoint-00016000.h5
+              mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00016000.h5 --json
               launcher evaluate --images /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
             """
     )
