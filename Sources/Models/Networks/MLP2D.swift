@@ -7,8 +7,9 @@ public enum MLP2D {
     ///
     /// PacGAN's generator has a BatchNorm in each block. In training it normalises by the batch's
     /// own statistics, which move every sample with the rest of its batch: the discriminator only
-    /// ever sees samples blurred that way (grid2d, 12,000 steps: 65% high quality drawn in batches
-    /// of 100, 84% from the same weights in evaluation mode), and learns less about the modes' edges.
+    /// ever sees samples blurred that way (grid2d seed 1 with BatchNorm after 12,000 steps: 65% high
+    /// quality drawn in batches of 100, 84% from the same weights in evaluation mode), and learns
+    /// less about the modes' edges.
     public static func generator(random: inout RandomStream) -> Sequential {
         var layers: [Layer] = []
         var width = latentSize
