@@ -67,8 +67,13 @@ public final class AdversarialStep {
     /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
     public var lossScale: Float = 1
     /// γ of the R1 penalty on D's gradient at the real batch, added to D's loss; 0 for none. Needs a
-    /// discriminator that is a piecewise-linear `Sequential`.
-    public var r1Gamma: Float = 0
+    /// discriminator that is a piecewise-linear `Sequential`, checked here rather than every step.
+    public var r1Gamma: Float = 0 {
+        didSet {
+            precondition(r1Gamma == 0 || (discriminator as? Sequential)?.isPiecewiseLinear == true,
+                         "R1 needs a piecewise-linear discriminator, got \(type(of: discriminator))")
+        }
+    }
 
     public init(generator: Layer, discriminator: Layer, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
                 objective: AdversarialObjective, pack: Int = 1) {
@@ -107,7 +112,9 @@ public final class AdversarialStep {
         // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
         // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
         let realInput = packed(tape.variable(real))
-        let (realLogits, penalty) = r1Gamma > 0 ? penalised(realInput) : (discriminator(realInput), nil)
+        let (realLogits, penalty): (Variable, Variable?) = r1Gamma > 0
+            ? discriminatorWithR1Penalty(discriminator as! Sequential, real: realInput, gamma: r1Gamma)
+            : (discriminator(realInput), nil)
         let fakeLogits = discriminator(packed(tape.variable(fake)))
         let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
         tape.backward(from: penalty.map { loss + $0 } ?? loss, scale: lossScale)
@@ -116,15 +123,6 @@ public final class AdversarialStep {
         generator.isFrozen = false
         return StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar, realScore: realLogits.value.meanSigmoid,
                            fakeScore: fakeLogits.value.meanSigmoid, gradientPenalty: penalty?.value.scalar)
-    }
-
-    /// D's logits on `real` `[N, features]` and the R1 penalty there.
-    private func penalised(_ real: Variable) -> (Variable, Variable?) {
-        guard let network = discriminator as? Sequential, network.isPiecewiseLinear else {
-            preconditionFailure("R1 needs a piecewise-linear discriminator, got \(type(of: discriminator))")
-        }
-        let (logits, penalty) = discriminatorWithR1Penalty(network, real: real, gamma: r1Gamma)
-        return (logits, penalty)
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.

@@ -45,14 +45,19 @@ public final class CheckpointFile {
         guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }
         let preset = configuration.preset.rawValue
         let group = try root.group(name)
-        let expected = Set(network.state.map(\.name))
-        let unexpected = try group.childNames().filter { !expected.contains($0) }.sorted()
-        let otherLayout = unexpected.isEmpty ? "" : "; the file's /\(name) also holds \(unexpected.prefix(4).joined(separator: ", "))"
-            + "\(unexpected.count > 4 ? ", ..." : ""), which it does not: a layout of the network from another version of LearnedLoss"
         try NetworkState.read(network, from: group) { entry, stored, expected in
             stored.map { "\(path): /\(name)/\(entry) has shape \($0), the \(preset) network expects \(expected)" }
-                ?? "\(path): missing /\(name)/\(entry) for the \(preset) \(name)\(otherLayout)"
+                ?? "\(path): missing /\(name)/\(entry) for the \(preset) \(name)\(otherLayout(of: network, in: group, named: name))"
         }
+    }
+
+    /// For a missing entry's message: the entries of `group` that `network` does not have, if any.
+    private func otherLayout(of network: Layer, in group: HDF5Group, named name: String) -> String {
+        let expected = Set(network.state.map(\.name))
+        let unexpected = ((try? group.childNames()) ?? []).filter { !expected.contains($0) }.sorted()
+        guard !unexpected.isEmpty else { return "" }
+        return "; the file's /\(name) also holds \(unexpected.prefix(4).joined(separator: ", "))"
+            + "\(unexpected.count > 4 ? ", ..." : ""), which it does not: a layout of the network from another version of LearnedLoss"
     }
 
     /// Loads an Adam state written for `network`'s parameters from /optimizer/`name`.
