@@ -58,4 +58,13 @@ final class MultiProcessTests: XCTestCase {
         XCTAssertTrue(result.standardError.contains("rank \(n - 1): probe abort"), result.standardError)
         XCTAssertFalse(result.standardOutput.contains("passed the barrier"), result.standardOutput)
     }
+
+    /// The notice cut into a rank's line, as seen once in CI, is taken out whole and the line rejoined.
+    func testMPIRunNoticesAreTakenOutOfTheRanksOutput() {
+        let rule = String(repeating: "-", count: 74)
+        let forwarded = "error: --processes sta\(rule)\nPrimary job  terminated normally, but 1 process returned\n"
+            + "a non-zero exit code. Per user-direction, the job has been aborted.\n\(rule)\nrts its own mpirun\n"
+        XCTAssertEqual(Subprocess.withoutMPIRunNotices(forwarded), "error: --processes starts its own mpirun\n")
+        XCTAssertEqual(Subprocess.withoutMPIRunNotices("a --- b\n"), "a --- b\n")
+    }
 }
