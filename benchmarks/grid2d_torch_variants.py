@@ -3,7 +3,7 @@
 
 The baseline is the preset as `launcher train --preset grid2d` runs it: the mlp2d networks (G
 without BatchNorm), 25 Gaussians at {-4,-2,0,2,4}^2 with std 0.05 (100,000 points), batch 100,
-non-saturating objective with R1 γ 0.4 on the real batch, Adam with G at 2e-4 and D at 1e-3, betas
+non-saturating objective with R1 γ 1 on the real batch, Adam with G at 2e-4 and D at 1e-3, betas
 (0.5, 0.999), both rates falling linearly to 0 at --steps; one D update then one G update per step.
 Every --every steps it prints modes covered and the high-quality share of 2,500 samples (G in
 evaluation mode), PacGAN's protocol as `launcher evaluate` counts it. docs/evaluation.md's PyTorch
@@ -54,7 +54,7 @@ def main():
     parser.add_argument("--beta1", type=float, default=0.5)
     parser.add_argument("--lr-decay", choices=["none", "linear"], default="linear")
     parser.add_argument("--batch-norm", action="store_true", help="PacGAN's generator, with BatchNorm in each block")
-    parser.add_argument("--r1", type=float, default=0.4, help="R1 penalty γ on the real batch (Mescheder et al. 2018)")
+    parser.add_argument("--r1", type=float, default=1.0, help="R1 penalty γ on the real batch (Mescheder et al. 2018)")
     parser.add_argument("--gp0", type=float, default=0,
                         help="zero-centred gradient penalty γ at real-fake interpolates (Thanh-Tung et al. 2019)")
     parser.add_argument("--output-std", type=float, default=0,

@@ -23,7 +23,7 @@ from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_disc
 # Per preset: networks, latent size, one real sample's shape, Adam's learning rate and betas, R1's γ.
 PRESETS = {
     "dcgan28": (dcgan28_generator, dcgan28_discriminator, 100, (1, 28, 28), 2e-4, (0.5, 0.999), 0),
-    "grid2d": (mlp2d_generator, mlp2d_discriminator, 2, (2,), 1e-4, (0.8, 0.999), 0.4),
+    "grid2d": (mlp2d_generator, mlp2d_discriminator, 2, (2,), 1e-4, (0.8, 0.999), 1.0),
 }
 
 

@@ -97,7 +97,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 preset: preset, data: nil, steps: 16_000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
                 generatorLearningRate: 2e-4, discriminatorLearningRate: 1e-3, beta1: 0.5, beta2: 0.999, seed: 1,
                 runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1,
-                learningRateDecay: .linear, r1: 0.4)
+                learningRateDecay: .linear, r1: 1)
         }
     }
 

@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("recon-weight"), help: ArgumentHelp("Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of Algorithm 1); completion28's with l1+adversarial (default 100).", valueName: "weight"))
     var reconstructionWeight: Float?
 
-    @Option(name: .customLong("r1"), help: ArgumentHelp("γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); grid2d and ring2d only (default 0.4 there).", valueName: "gamma"))
+    @Option(name: .customLong("r1"), help: ArgumentHelp("γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); grid2d and ring2d only (default 1 there).", valueName: "gamma"))
     var r1: Float?
 
     @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
