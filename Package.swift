@@ -22,11 +22,13 @@ let package = Package(
         .systemLibrary(name: "CAllocator"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // Debian ships no pkg-config file for oneDNN; the module map links libdnnl by name.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
 
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
-        .target(name: "Models", dependencies: ["CBLAS", "CAllocator"]),
+        .target(name: "Models", dependencies: ["CBLAS", "CDNNL", "CAllocator"]),
         .target(name: "Training", dependencies: ["Distributed", "Models", "HDF5", "CZlib", "CPNG", "Yams"]),
         .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
         .executableTarget(name: "launcher", dependencies: [

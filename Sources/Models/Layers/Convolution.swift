@@ -1,4 +1,4 @@
-/// A 2-D convolution over NCHW images, as one matrix product over im2col columns.
+/// A 2-D convolution over NCHW images, on oneDNN's convolution primitives.
 ///
 /// - input `[N, inChannels, H, W]`, output `[N, outChannels, OH, OW]` with
 ///   `OH = (H + 2·padding − kernel) / stride + 1` (likewise OW)
@@ -21,53 +21,17 @@ public final class Conv2d: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "Conv2d(\(inChannels), \(outChannels)) got input \(x.shape)")
-        let batch = x.shape[0]
-        let geometry = ConvolutionGeometry(channels: inChannels, height: x.shape[2], width: x.shape[3],
-                                           kernel: kernel, stride: stride, padding: padding)
-        let (positions, window) = (geometry.positions, geometry.windowSize)
-
-        // columns [N·P, C·k·k]; outputByPosition [N, P, O]; y [N, O, P]
-        var columns = [Float].filled(count: batch * positions * window) { geometry.im2col(x.scalars, batch: batch, into: $0) }
-        let outputByPosition = [Float].filled(count: batch * positions * outChannels) {
-            BLAS.gemm(transposeB: true, m: batch * positions, n: outChannels, k: window, a: columns, lda: window,
-                      b: weight.value.scalars, ldb: window, c: $0, ldc: outChannels)
-        }
-        let y = Tensor(shape: [batch, outChannels, geometry.outputHeight, geometry.outputWidth], scalars: .filled(count: batch * outChannels * positions) {
-            transposeInnerTwo(outputByPosition, into: $0, batch: batch, rows: positions, columns: outChannels)
-            addChannelBias(bias.value.scalars, to: $0, batch: batch, channels: outChannels, positions: positions)
-        })
-        if !weight.requiresGradient { columns = [] }
-        return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, geometry: geometry, columns: columns)
-        }
+        let (height, width) = (x.shape[2], x.shape[3])
+        let shape = ConvolutionShape(batch: x.shape[0], inChannels: inChannels, outChannels: outChannels,
+                                     inHeight: height, inWidth: width,
+                                     outHeight: (height + 2 * padding - kernel) / stride + 1,
+                                     outWidth: (width + 2 * padding - kernel) / stride + 1,
+                                     kernel: kernel, stride: stride, padding: padding)
+        let kernels = cache.kernels(for: shape)
+        return kernels.apply(input, weight: weight, bias: bias)
     }
 
-    /// dW[O, C·k·k] += dyᵀ·columns;  db[O] += Σ dy;  dx = col2im(dy·W)
-    private func backward(_ dy: Tensor, input: Variable, geometry: ConvolutionGeometry, columns: [Float]) {
-        let batch = dy.shape[0]
-        let (positions, window) = (geometry.positions, geometry.windowSize)
-        let gradientByPosition = [Float].filled(count: dy.count) {  // [N, P, O]
-            transposeInnerTwo(dy.scalars, into: $0, batch: batch, rows: outChannels, columns: positions)
-        }
-        if weight.requiresGradient {
-            BLAS.gemm(transposeA: true, m: outChannels, n: window, k: batch * positions, a: gradientByPosition, lda: outChannels,
-                      b: columns, ldb: window, beta: 1, c: &weight.gradient.scalars, ldc: window)
-        }
-        if bias.requiresGradient {
-            bias.gradient.scalars.withUnsafeMutableBufferPointer {
-                accumulateChannelSums(dy.scalars, into: $0.baseAddress!, batch: batch, channels: outChannels, positions: positions)
-            }
-        }
-        if input.requiresGradient {
-            let columnGradient = [Float].filled(count: batch * positions * window) {
-                BLAS.gemm(m: batch * positions, n: window, k: outChannels, a: gradientByPosition, lda: outChannels,
-                          b: weight.value.scalars, ldb: window, c: $0, ldc: window)
-            }
-            var dx = Tensor(shape: input.value.shape)
-            dx.scalars.withUnsafeMutableBufferPointer { geometry.col2im(columnGradient, batch: batch, into: $0.baseAddress!) }
-            input.accumulate(dx)
-        }
-    }
+    private lazy var cache = ConvolutionCache(.convolution, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
 /// A 2-D transposed convolution (the adjoint of `Conv2d`'s input map), for upsampling.
@@ -93,57 +57,100 @@ public final class ConvTranspose2d: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "ConvTranspose2d(\(inChannels), \(outChannels)) got input \(x.shape)")
-        let (batch, height, width) = (x.shape[0], x.shape[2], x.shape[3])
-        // The convolution whose input map this layer transposes: from the output image back to x's positions.
-        let geometry = ConvolutionGeometry(channels: outChannels, height: (height - 1) * stride - 2 * padding + kernel,
-                                           width: (width - 1) * stride - 2 * padding + kernel,
-                                           kernel: kernel, stride: stride, padding: padding)
-        let positions = height * width, window = geometry.windowSize
+        let (height, width) = (x.shape[2], x.shape[3])
+        let shape = ConvolutionShape(batch: x.shape[0], inChannels: inChannels, outChannels: outChannels,
+                                     inHeight: height, inWidth: width,
+                                     outHeight: (height - 1) * stride - 2 * padding + kernel,
+                                     outWidth: (width - 1) * stride - 2 * padding + kernel,
+                                     kernel: kernel, stride: stride, padding: padding)
+        return cache.kernels(for: shape).apply(input, weight: weight, bias: bias)
+    }
 
-        // inputByPosition [N, H·W, Cin]; columns [N·H·W, Cout·k·k]; y [N, Cout, OH, OW]
-        var inputByPosition = [Float].filled(count: x.count) {
-            transposeInnerTwo(x.scalars, into: $0, batch: batch, rows: inChannels, columns: positions)
+    private lazy var cache = ConvolutionCache(.deconvolution,
+                                              name: "ConvTranspose2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
+}
+
+/// A layer's oneDNN kernels for the few input shapes it meets (the training batch, the
+/// evaluation batch, a last partial batch), the oldest dropped past `capacity`.
+final class ConvolutionCache {
+    private let kind: ConvolutionKernels.Kind
+    private let name: String
+    private let capacity = 4
+    private var entries: [(shape: ConvolutionShape, kernels: ConvolutionKernels)] = []
+
+    init(_ kind: ConvolutionKernels.Kind, name: String) { (self.kind, self.name) = (kind, name) }
+
+    func kernels(for shape: ConvolutionShape) -> ConvolutionKernels {
+        if let index = entries.firstIndex(where: { $0.shape == shape }) {
+            let entry = entries.remove(at: index)
+            entries.append(entry)
+            return entry.kernels
         }
-        let columns = [Float].filled(count: batch * positions * window) {
-            BLAS.gemm(m: batch * positions, n: window, k: inChannels, a: inputByPosition, lda: inChannels,
-                      b: weight.value.scalars, ldb: window, c: $0, ldc: window)
+        do {
+            let kernels = try ConvolutionKernels(kind, shape, name: name)
+            if entries.count == capacity { entries.removeFirst() }
+            entries.append((shape, kernels))
+            return kernels
+        } catch {
+            // Layers do not throw; oneDNN has a reference kernel for every f32 shape, so this is
+            // a library or memory failure, reported with the layer and shape before stopping.
+            fatalError("\(name) for \(shape): \(error)")
         }
-        var y = Tensor(shape: [batch, outChannels, geometry.height, geometry.width])
-        y.scalars.withUnsafeMutableBufferPointer { out in
-            geometry.col2im(columns, batch: batch, into: out.baseAddress!)
-            addChannelBias(bias.value.scalars, to: out.baseAddress!, batch: batch, channels: outChannels,
-                           positions: geometry.height * geometry.width)
+    }
+}
+
+extension ConvolutionKernels {
+    /// Runs the layer forward and records its backward: dx from backward data, and the weight
+    /// and bias gradients from backward weights, each only when something needs it.
+    func apply(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
+        let x = input.value
+        var y = Tensor(shape: shape.output)
+        run("forward") { () throws(DNNLError) in
+            try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
+                try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
+                    try bias.value.scalars.withUnsafeBufferPointer { (b) throws(DNNLError) in
+                        try y.scalars.withUnsafeMutableBufferPointer { (y) throws(DNNLError) in
+                            try forward(x.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!, into: y.baseAddress!)
+                        }
+                    }
+                }
+            }
         }
-        if !weight.requiresGradient { inputByPosition = [] }
         return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, geometry: geometry, inputByPosition: inputByPosition)
+            self.backward(dy, input: input, weight: weight, bias: bias)
         }
     }
 
-    /// columns' = im2col(dy);  dW[Cin, Cout·k·k] += xᵀ·columns';  db += Σ dy;  dx = columns'·Wᵀ
-    private func backward(_ dy: Tensor, input: Variable, geometry: ConvolutionGeometry, inputByPosition: [Float]) {
-        let batch = dy.shape[0]
-        let positions = geometry.positions, window = geometry.windowSize
-        let columnGradient = [Float].filled(count: batch * positions * window) { geometry.im2col(dy.scalars, batch: batch, into: $0) }
+    private func backward(_ dy: Tensor, input: Variable, weight: Parameter, bias: Parameter) {
+        precondition(weight.requiresGradient == bias.requiresGradient, "\(name): weight and bias are frozen together")
         if weight.requiresGradient {
-            BLAS.gemm(transposeA: true, m: inChannels, n: window, k: batch * positions, a: inputByPosition, lda: inChannels,
-                      b: columnGradient, ldb: window, beta: 1, c: &weight.gradient.scalars, ldc: window)
-        }
-        if bias.requiresGradient {
-            bias.gradient.scalars.withUnsafeMutableBufferPointer {
-                accumulateChannelSums(dy.scalars, into: $0.baseAddress!, batch: batch, channels: outChannels,
-                                      positions: geometry.height * geometry.width)
+            run("backward weights") { () throws(DNNLError) in
+                try input.value.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
+                    try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
+                        try weight.gradient.scalars.withUnsafeMutableBufferPointer { (dw) throws(DNNLError) in
+                            try bias.gradient.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
+                                try backwardWeights(x.baseAddress!, dy.baseAddress!, addingTo: dw.baseAddress!, biasGradient: db.baseAddress!)
+                            }
+                        }
+                    }
+                }
             }
         }
-        if input.requiresGradient {
-            let gradientByPosition = [Float].filled(count: input.value.count) {  // [N, H·W, Cin]
-                BLAS.gemm(transposeB: true, m: batch * positions, n: inChannels, k: window, a: columnGradient, lda: window,
-                          b: weight.value.scalars, ldb: window, c: $0, ldc: inChannels)
+        guard input.requiresGradient else { return }
+        var dx = Tensor(shape: shape.input)
+        run("backward data") { () throws(DNNLError) in
+            try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
+                try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
+                    try dx.scalars.withUnsafeMutableBufferPointer { (dx) throws(DNNLError) in
+                        try backwardData(dy.baseAddress!, weight: w.baseAddress!, into: dx.baseAddress!)
+                    }
+                }
             }
-            let dx = Tensor(shape: input.value.shape, scalars: .filled(count: input.value.count) {
-                transposeInnerTwo(gradientByPosition, into: $0, batch: batch, rows: positions, columns: inChannels)
-            })
-            input.accumulate(dx)
         }
+        input.accumulate(dx)
+    }
+
+    private func run(_ pass: String, _ body: () throws(DNNLError) -> Void) {
+        do { try body() } catch { fatalError("\(name) \(pass) for \(shape): \(error)") }
     }
 }

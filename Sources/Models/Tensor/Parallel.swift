@@ -1,7 +1,7 @@
 import Dispatch
 
 /// Splits loops that are not matrix products over the threads a rank was given, so the
-/// data movement between GEMMs (im2col, col2im, transposes, elementwise maps) scales with
+/// data movement between kernels (transposes, elementwise maps, normalisation) scales with
 /// `--threads` as OpenBLAS does.
 enum Parallel {
     /// Runs `body` on `chunks` contiguous slices of `0..<count`, concurrently when this rank has

@@ -1,0 +1,15 @@
+#ifndef LEARNEDLOSS_CDNNL_SHIM_H
+#define LEARNEDLOSS_CDNNL_SHIM_H
+
+#include <oneapi/dnnl/dnnl.h>
+
+// oneDNN defines the "library allocates" memory handle as a cast of -1, a macro Swift cannot import.
+static inline void *ll_DNNL_MEMORY_ALLOCATE(void) __attribute__((swift_name("getter:DNNL_MEMORY_ALLOCATE()")));
+static inline void *ll_DNNL_MEMORY_ALLOCATE(void) { return DNNL_MEMORY_ALLOCATE; }
+
+// Debian's oneDNN runs its kernels on GNU OpenMP; these two set and read its threads per rank.
+// Declared here rather than through <omp.h>, which sits in the compiler's private include folder.
+void omp_set_num_threads(int threads);
+int omp_get_max_threads(void);
+
+#endif

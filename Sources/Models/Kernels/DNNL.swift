@@ -1,0 +1,223 @@
+import CDNNL
+
+/// A oneDNN call that failed: which primitive or call, on what, and oneDNN's status.
+public struct DNNLError: Error, CustomStringConvertible {
+    /// What was being done, for example "Conv2d(64, 128) forward for input [64, 64, 14, 14]".
+    public let operation: String
+    /// oneDNN's status name, for example "unimplemented".
+    public let status: String
+
+    public var description: String { "oneDNN: \(operation) failed: \(status)" }
+
+    init(_ operation: String, _ code: dnnl_status_t) {
+        self.operation = operation
+        status = switch code {
+        case dnnl_out_of_memory: "out of memory"
+        case dnnl_invalid_arguments: "invalid arguments"
+        case dnnl_unimplemented: "unimplemented (no kernel for this shape on this CPU)"
+        case dnnl_runtime_error: "runtime error"
+        case dnnl_not_required: "not required"
+        default: "status \(code.rawValue)"
+        }
+    }
+}
+
+/// Turns a oneDNN status into a thrown `DNNLError` naming `operation`.
+@inline(__always)
+func check(_ code: dnnl_status_t, _ operation: @autoclosure () -> String) throws(DNNLError) {
+    if code != dnnl_success { throw DNNLError(operation(), code) }
+}
+
+/// The one place that calls oneDNN's engine, stream, memory and primitive API: everything
+/// else in LearnedLoss reaches oneDNN through these owners.
+public enum DNNL {
+    /// The CPU engine and its in-order stream, made once per process. On the CPU a primitive
+    /// runs to completion inside `execute`, so no wait is needed after it.
+    nonisolated(unsafe) static let context: (engine: dnnl_engine_t, stream: dnnl_stream_t) = {
+        var engine: dnnl_engine_t?
+        var stream: dnnl_stream_t?
+        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success, let engine,
+              dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success, let stream
+        else { fatalError("oneDNN could not create its CPU engine: the library is installed but unusable on this machine") }
+        return (engine, stream)
+    }()
+
+    /// oneDNN's version, for example "2.6.3".
+    public static var version: String {
+        let version = dnnl_version().pointee
+        return "\(version.major).\(version.minor).\(version.patch)"
+    }
+
+    /// The instruction set oneDNN's JIT kernels use on this CPU, for example "avx512_core".
+    public static var instructionSet: String {
+        switch dnnl_get_effective_cpu_isa() {
+        case dnnl_cpu_isa_sse41: "sse41"
+        case dnnl_cpu_isa_avx: "avx"
+        case dnnl_cpu_isa_avx2: "avx2"
+        case dnnl_cpu_isa_avx2_vnni: "avx2_vnni"
+        case dnnl_cpu_isa_avx512_core: "avx512_core"
+        case dnnl_cpu_isa_avx512_core_vnni: "avx512_core_vnni"
+        case dnnl_cpu_isa_avx512_core_bf16: "avx512_core_bf16"
+        case dnnl_cpu_isa_avx512_core_amx: "avx512_core_amx"
+        case let other: "isa 0x\(String(other.rawValue, radix: 16))"
+        }
+    }
+
+    /// oneDNN's worker threads for this process (OpenMP's). Results are run-to-run identical
+    /// for a fixed count, which is why a rank's count is part of what a bit-exact resume repeats.
+    public static var threads: Int {
+        get { Int(omp_get_max_threads()) }
+        set { omp_set_num_threads(Int32(max(1, newValue))) }
+    }
+
+    /// A plain (dense, row-major) f32 memory descriptor of `dimensions` in `tag`'s order.
+    static func descriptor(_ dimensions: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var descriptor = dnnl_memory_desc_t()
+        let dims = dimensions.map { dnnl_dim_t($0) }
+        // Only fails for a rank above 12 or a tag of another rank: a programming error.
+        let status = dims.withUnsafeBufferPointer {
+            dnnl_memory_desc_init_by_tag(&descriptor, Int32(dims.count), $0.baseAddress, dnnl_f32, tag)
+        }
+        precondition(status == dnnl_success, "oneDNN memory descriptor \(dimensions) with tag \(tag.rawValue)")
+        return descriptor
+    }
+
+    static func equal(_ lhs: dnnl_memory_desc_t, _ rhs: dnnl_memory_desc_t) -> Bool {
+        withUnsafePointer(to: lhs) { l in withUnsafePointer(to: rhs) { r in dnnl_memory_desc_equal(l, r) != 0 } }
+    }
+}
+
+/// A primitive descriptor: what oneDNN chose for one operation on one shape (kernel, layouts).
+final class PrimitiveDescriptor {
+    let handle: dnnl_primitive_desc_t
+    let name: String
+
+    /// `operationDescriptor` points at a `dnnl_*_desc_t`; `hint` is the forward descriptor a
+    /// backward one must agree with.
+    init(_ operationDescriptor: UnsafeRawPointer, hint: PrimitiveDescriptor? = nil, name: String) throws(DNNLError) {
+        var handle: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&handle, operationDescriptor, nil, DNNL.context.engine, hint?.handle), name)
+        self.handle = handle!
+        self.name = name
+    }
+
+    /// A reorder from one layout of the same tensor to another.
+    init(reorderFrom source: dnnl_memory_desc_t, to destination: dnnl_memory_desc_t, name: String) throws(DNNLError) {
+        var handle: dnnl_primitive_desc_t?
+        let engine = DNNL.context.engine
+        let status = withUnsafePointer(to: source) { s in
+            withUnsafePointer(to: destination) { d in dnnl_reorder_primitive_desc_create(&handle, s, engine, d, engine, nil) }
+        }
+        try check(status, name)
+        self.handle = handle!
+        self.name = name
+    }
+
+    deinit { dnnl_primitive_desc_destroy(handle) }
+
+    /// The layout oneDNN chose for one of the operation's tensors.
+    func descriptor(_ query: dnnl_query_t) -> dnnl_memory_desc_t { dnnl_primitive_desc_query_md(handle, query, 0).pointee }
+
+    /// The kernel oneDNN picked, for example "jit:avx512_core" or "gemm:jit".
+    var implementation: String {
+        var text: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(handle, dnnl_query_impl_info_str, 0, &text) == dnnl_success, let text else { return "?" }
+        return String(cString: text)
+    }
+}
+
+/// A created primitive, ready to run many times.
+final class Primitive {
+    let handle: dnnl_primitive_t
+    let descriptor: PrimitiveDescriptor
+
+    init(_ descriptor: PrimitiveDescriptor) throws(DNNLError) {
+        var handle: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&handle, descriptor.handle), descriptor.name)
+        self.handle = handle!
+        self.descriptor = descriptor
+    }
+
+    deinit { dnnl_primitive_destroy(handle) }
+
+    /// Runs the primitive on `arguments` (`DNNL_ARG_*`, memory).
+    func execute(_ arguments: [(Int32, DNNLMemory)]) throws(DNNLError) {
+        let list = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1.handle) }
+        let status = list.withUnsafeBufferPointer {
+            dnnl_primitive_execute(handle, DNNL.context.stream, Int32($0.count), $0.baseAddress)
+        }
+        try check(status, descriptor.name)
+    }
+}
+
+/// A oneDNN memory object: either buffer oneDNN owns (a blocked copy), or a view whose data
+/// pointer is set to a tensor's storage right before each use.
+final class DNNLMemory {
+    let handle: dnnl_memory_t
+    let descriptor: dnnl_memory_desc_t
+
+    /// `ownsStorage`: oneDNN allocates (and frees) the buffer; otherwise `bind` must set it before use.
+    init(_ descriptor: dnnl_memory_desc_t, ownsStorage: Bool, name: String) throws(DNNLError) {
+        var handle: dnnl_memory_t?
+        let status = withUnsafePointer(to: descriptor) {
+            dnnl_memory_create(&handle, $0, DNNL.context.engine, ownsStorage ? DNNL_MEMORY_ALLOCATE : nil)
+        }
+        try check(status, name)
+        self.handle = handle!
+        self.descriptor = descriptor
+    }
+
+    deinit { dnnl_memory_destroy(handle) }
+
+    /// Points this memory at `pointer`, which must hold the descriptor's size and outlive the next use.
+    func bind(_ pointer: UnsafeRawPointer) {
+        // Only fails for a null handle or a mismatched engine: neither can happen here.
+        _ = dnnl_memory_set_data_handle(handle, UnsafeMutableRawPointer(mutating: pointer))
+    }
+
+    /// The buffer's address (owned memories).
+    var pointer: UnsafeMutablePointer<Float> {
+        var data: UnsafeMutableRawPointer?
+        _ = dnnl_memory_get_data_handle(handle, &data)
+        return data!.assumingMemoryBound(to: Float.self)
+    }
+}
+
+/// A tensor that a primitive wants in its own layout: a view of the plain (PyTorch-ordered)
+/// storage, and, only when oneDNN chose another layout, an owned copy in that layout with the
+/// reorders between them.
+final class LayoutBridge {
+    let plain: DNNLMemory
+    let native: DNNLMemory
+    private let toNative: Primitive?
+    private let toPlain: Primitive?
+
+    /// Whether the primitive reads and writes the plain storage directly.
+    var isDirect: Bool { toNative == nil }
+
+    init(plain descriptor: dnnl_memory_desc_t, native chosen: dnnl_memory_desc_t, name: String) throws(DNNLError) {
+        plain = try DNNLMemory(descriptor, ownsStorage: false, name: name)
+        if DNNL.equal(descriptor, chosen) {
+            native = plain
+            toNative = nil
+            toPlain = nil
+        } else {
+            native = try DNNLMemory(chosen, ownsStorage: true, name: name)
+            toNative = try Primitive(PrimitiveDescriptor(reorderFrom: descriptor, to: chosen, name: "\(name) reorder in"))
+            toPlain = try Primitive(PrimitiveDescriptor(reorderFrom: chosen, to: descriptor, name: "\(name) reorder out"))
+        }
+    }
+
+    /// Makes the native memory hold `values` (plain order).
+    func load(_ values: UnsafePointer<Float>) throws(DNNLError) {
+        plain.bind(values)
+        try toNative?.execute([(DNNL_ARG_FROM, plain), (DNNL_ARG_TO, native)])
+    }
+
+    /// Readies the native memory to be written, then `store` puts the result into `values` (plain order).
+    func prepareOutput(_ values: UnsafeMutablePointer<Float>) { plain.bind(values) }
+
+    func store() throws(DNNLError) {
+        try toPlain?.execute([(DNNL_ARG_FROM, native), (DNNL_ARG_TO, plain)])
+    }
+}
