@@ -12,6 +12,7 @@ case "$preset" in
     *) echo "compare_pytorch.sh: preset '$preset' is not one of dcgan28, grid2d" >&2; exit 2 ;;
 esac
 swift build -c release >/dev/null
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 for threads in 1 2; do
     common=(--batch-size "$batch" --threads "$threads" --iterations "$iterations" --json)
     ours=$(.build/release/launcher bench --preset "$preset" "${common[@]}")
@@ -24,7 +25,7 @@ rate = ours['imagesPerSecond']
 print(f"{ours['preset']}, {ours['threads']} thread(s): LearnedLoss {rate:.1f} samples/s (D: real and fake in separate passes); "
       f"{joint['framework']} {joint['imagesPerSecond']:.1f} with one joint D pass (ratio {rate / joint['imagesPerSecond']:.2f}), "
       f"{separate['imagesPerSecond']:.1f} with separate passes (ratio {rate / separate['imagesPerSecond']:.2f}); "
-      f"GEMM at {100 * ours['fractionOfPeak']:.0f}% of sgemm peak, {ours['peakResidentMegabytes']:.0f} MB peak, "
-      f"{ours['residentGrowthMegabytes']:+.1f} MB after warm-up")
+      f"{ours['gigaflopsPerSecond']:.0f} GFLOP/s on {ours['kernels']} ({', '.join(ours['convolutionImplementations']) or 'no convolutions'}), "
+      f"{ours['peakResidentMegabytes']:.0f} MB peak, {ours['residentGrowthMegabytes']:+.1f} MB after warm-up")
 PY
 done

@@ -7,9 +7,16 @@
 static inline void *ll_DNNL_MEMORY_ALLOCATE(void) __attribute__((swift_name("getter:DNNL_MEMORY_ALLOCATE()")));
 static inline void *ll_DNNL_MEMORY_ALLOCATE(void) { return DNNL_MEMORY_ALLOCATE; }
 
-// Debian's oneDNN runs its kernels on GNU OpenMP; these two set and read its threads per rank.
+// Debian's oneDNN runs its kernels on GNU OpenMP; these set and read its threads per rank.
 // Declared here rather than through <omp.h>, which sits in the compiler's private include folder.
 void omp_set_num_threads(int threads);
 int omp_get_max_threads(void);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+
+// GCC compiles `#pragma omp parallel` into this libgomp call. Swift's own loops call it too, so
+// they run on the same threads as oneDNN's kernels instead of a second pool that would compete
+// with OpenMP's spinning workers for the cores.
+void GOMP_parallel(void (*body)(void *), void *context, unsigned threads, unsigned flags);
 
 #endif

@@ -25,7 +25,7 @@ public struct Doctor {
     /// Prints the report from rank 0 and returns whether every check passed on every rank.
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws(MPIError) -> Bool {
         let node = try world.nodeLocal()
-        BLAS.threads = threads ?? BLAS.defaultThreads(ranksOnNode: node.size)
+        Kernels.threads = threads ?? BLAS.defaultThreads(ranksOnNode: node.size)
         let report = try environmentReport()
 
         let checks: [(name: String, run: () throws(MPIError) -> String?)] = [
@@ -33,6 +33,7 @@ public struct Doctor {
             ("broadcast", checkBroadcast),
             ("all-gather", checkAllGather),
             ("gemm", { Doctor.checkGemm() }),
+            ("convolution", { Doctor.checkConvolution() }),
             ("hdf5", { self.checkHDF5() }),
         ]
         var lines = report
@@ -58,6 +59,7 @@ public struct Doctor {
         let hosts = try world.allGather(string: MPIRuntime.processorName)
         let threadCounts = try world.allGather([Int64(BLAS.threads)])
         let cores = try world.allGather(string: BLAS.coreName)
+        let instructionSets = try world.allGather(string: DNNL.instructionSet)
         var byHost: [String: [Int]] = [:]
         for (rank, host) in hosts.enumerated() { byHost[host, default: []].append(rank) }
         let hostLines = byHost.sorted { $0.value[0] < $1.value[0] }
@@ -69,7 +71,9 @@ public struct Doctor {
         ] + hostLines.map { Doctor.row("  host", $0) } + [
             Doctor.row("OpenBLAS", BLAS.configuration),
             Doctor.row("  core type", Doctor.summary(cores)),
-            Doctor.row("  threads", Doctor.summary(threadCounts.map(String.init)) + " per rank"),
+            Doctor.row("oneDNN", "\(DNNL.version) (convolutions)"),
+            Doctor.row("  ISA", Doctor.summary(instructionSets)),
+            Doctor.row("  threads", Doctor.summary(threadCounts.map(String.init)) + " per rank, OpenBLAS and oneDNN each"),
             Doctor.row("HDF5", HDF5File.libraryVersion),
             "checks",
         ]
@@ -120,6 +124,41 @@ public struct Doctor {
             }
         }
         return worst < 1e-4 ? nil : "cblas_sgemm differs from the naive product by \(worst) (relative)"
+    }
+
+    /// oneDNN's convolution (in its blocked layout: 16 channels in, 32 out) against the
+    /// definition summed in Double, on a shape that is not a multiple of any block size.
+    static func checkConvolution() -> String? {
+        var random = RandomStream(seed: 3, purpose: "doctor")
+        let (batch, inChannels, outChannels, height, width, kernel) = (2, 16, 32, 9, 7, 3)
+        let layer = Conv2d(inChannels, outChannels, kernel: kernel, stride: 2, padding: 1, random: &random)
+        let x = random.normal(shape: [batch, inChannels, height, width])
+        let y = layer(Variable(x)).value.converted(to: .plain)
+        let (outHeight, outWidth) = (y.shape[2], y.shape[3])
+        let weights = layer.weight.value.scalars
+        var worst = 0.0
+        for n in 0..<batch {
+            for o in 0..<outChannels {
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        var sum = Double(layer.bias.value.scalars[o])
+                        for c in 0..<inChannels {
+                            for ky in 0..<kernel {
+                                for kx in 0..<kernel {
+                                    let (iy, ix) = (oy * 2 - 1 + ky, ox * 2 - 1 + kx)
+                                    guard (0..<height).contains(iy), (0..<width).contains(ix) else { continue }
+                                    sum += Double(x.scalars[((n * inChannels + c) * height + iy) * width + ix])
+                                        * Double(weights[((o * inChannels + c) * kernel + ky) * kernel + kx])
+                                }
+                            }
+                        }
+                        let got = Double(y.scalars[((n * outChannels + o) * outHeight + oy) * outWidth + ox])
+                        worst = max(worst, abs(got - sum) / max(1, abs(sum)))
+                    }
+                }
+            }
+        }
+        return worst < 1e-4 ? nil : "oneDNN's convolution differs from the definition by \(worst) (relative)"
     }
 
     private func checkHDF5() -> String? {

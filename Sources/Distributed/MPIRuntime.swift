@@ -48,6 +48,13 @@ public enum MPIRuntime {
         return ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"].lazy.compactMap { environment[$0].flatMap(Int.init) }.first
     }
 
+    /// How many ranks the launcher started on this node, readable before MPI starts; nil outside a launcher.
+    public static var launchRanksOnNode: Int? {
+        let environment = ProcessInfo.processInfo.environment
+        return ["OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"].lazy
+            .compactMap { environment[$0].flatMap(Int.init) }.first
+    }
+
     /// Finalizes MPI if it is initialized and not yet finalized; safe to call more than once.
     public static func finalize() {
         var initialized: Int32 = 0, finalized: Int32 = 0

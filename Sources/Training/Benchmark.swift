@@ -19,13 +19,18 @@ public struct Benchmark {
         public var threads: Int
         public var imagesPerSecond: Double
         public var millisecondsPerIteration: Double
-        /// Matrix-product work per iteration and per sample, in MFLOP.
-        public var gemmMegaflopsPerSample: Double
+        /// The work of matrix products and convolutions per iteration and per sample, in MFLOP.
+        public var megaflopsPerSample: Double
         /// The rate of that work over the whole iteration time, in GFLOP/s.
-        public var gemmGigaflopsPerSecond: Double
-        /// `cblas_sgemm`'s own rate on a large square product, same threads, measured in the same run.
+        public var gigaflopsPerSecond: Double
+        /// The matrix product's own rate (oneDNN's sgemm) on a large square product, same threads,
+        /// measured in the same run: a yardstick for the machine.
         public var sgemmPeakGigaflopsPerSecond: Double
-        public var fractionOfPeak: Double
+        /// The kernel libraries and what they run on this CPU, for example
+        /// "oneDNN 2.6.3 (avx512_core_bf16), OpenBLAS Cooperlake".
+        public var kernels: String
+        /// The oneDNN implementations the preset's convolutions chose (none for the 2-D presets).
+        public var convolutionImplementations: [String]
         public var peakResidentMegabytes: Double
         /// Resident memory at the end minus after the warm-up: steady-state training should not grow.
         public var residentGrowthMegabytes: Double
@@ -39,7 +44,7 @@ public struct Benchmark {
     public init(options: Options) { self.options = options }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
-        BLAS.threads = options.threads
+        Kernels.threads = options.threads
         Memory.keepLargeAllocationsInHeap()
         var random = RandomStream(seed: 1, purpose: "bench")
         let generator = options.preset.makeGenerator(random: &random)
@@ -59,29 +64,28 @@ public struct Benchmark {
 
         for _ in 0..<options.warmup { try iterate() }
         let residentAfterWarmup = Benchmark.residentMegabytes()
-        let operationsBefore = BLAS.floatOperations
+        let operationsBefore = Kernels.floatOperations
         let start = DispatchTime.now()
         for index in 0..<options.iterations {
             try iterate()
             progress("iteration \(index + 1)/\(options.iterations)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let operations = Double(BLAS.floatOperations - operationsBefore) / Double(options.iterations)
-        let gemmRate = operations * Double(options.iterations) / seconds / 1e9
-        let peak = Benchmark.sgemmPeak()
+        let operations = Double(Kernels.floatOperations - operationsBefore) / Double(options.iterations)
         return Result(
             preset: options.preset.rawValue, batchSize: batch, iterations: options.iterations, threads: options.threads,
             imagesPerSecond: Double(batch * options.iterations) / seconds,
             millisecondsPerIteration: seconds * 1000 / Double(options.iterations),
-            gemmMegaflopsPerSample: operations / Double(batch) / 1e6,
-            gemmGigaflopsPerSecond: gemmRate,
-            sgemmPeakGigaflopsPerSecond: peak,
-            fractionOfPeak: gemmRate / peak,
+            megaflopsPerSample: operations / Double(batch) / 1e6,
+            gigaflopsPerSecond: operations * Double(options.iterations) / seconds / 1e9,
+            sgemmPeakGigaflopsPerSecond: Benchmark.sgemmPeak(),
+            kernels: Kernels.summary,
+            convolutionImplementations: Kernels.convolutionImplementations(in: [generator, discriminator]),
             peakResidentMegabytes: Benchmark.peakResidentMegabytes(),
             residentGrowthMegabytes: Benchmark.residentMegabytes() - residentAfterWarmup)
     }
 
-    /// The best of a few 1024³ `cblas_sgemm` calls, in GFLOP/s.
+    /// The best of a few 1024³ `BLAS.gemm` calls, in GFLOP/s.
     static func sgemmPeak(size: Int = 1024, repeats: Int = 5) -> Double {
         var random = RandomStream(seed: 2, purpose: "sgemm-peak")
         let a = random.normal(count: size * size), b = random.normal(count: size * size)

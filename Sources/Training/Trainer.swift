@@ -43,7 +43,7 @@ public final class Trainer {
         let resumeFrom = try resolveCheckpointPath()
         let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(resumeFrom) })
         let ranksOnNode = try world.nodeLocal().size
-        BLAS.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
+        Kernels.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
         let dataset = try world.agree { try Self.loadDataset(configuration) }
         let split = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)

@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed iterations first.")
     var warmup = 3
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for OpenBLAS and oneDNN.")
     var threads = 1
 
     @Flag(help: "Print one JSON object instead of a table.")
@@ -59,8 +59,10 @@ struct BenchCommand: ParsableCommand {
             \(result.preset), batch \(result.batchSize), \(result.threads) thread\(result.threads == 1 ? "" : "s"), \(result.iterations) iterations
               images/s            \(String(format: "%.1f", result.imagesPerSecond))
               ms/iteration        \(String(format: "%.1f", result.millisecondsPerIteration))
-              GEMM work           \(String(format: "%.1f", result.gemmMegaflopsPerSample)) MFLOP per image
-              GEMM rate           \(String(format: "%.1f", result.gemmGigaflopsPerSecond)) GFLOP/s of \(String(format: "%.1f", result.sgemmPeakGigaflopsPerSecond)) sgemm peak (\(String(format: "%.0f", result.fractionOfPeak * 100))%)
+              kernels             \(result.kernels)
+              convolutions        \(result.convolutionImplementations.isEmpty ? "none" : result.convolutionImplementations.joined(separator: ", "))
+              work                \(String(format: "%.1f", result.megaflopsPerSample)) MFLOP per image (matrix products and convolutions)
+              rate                \(String(format: "%.1f", result.gigaflopsPerSecond)) GFLOP/s (sgemm peak here: \(String(format: "%.1f", result.sgemmPeakGigaflopsPerSecond)))
               peak memory         \(String(format: "%.0f", result.peakResidentMegabytes)) MB resident
               growth after warm-up \(String(format: "%+.1f", result.residentGrowthMegabytes)) MB
             """)

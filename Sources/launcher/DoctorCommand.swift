@@ -22,7 +22,7 @@ struct DoctorCommand: ParsableCommand {
     @Option(name: .customLong("output-dir"), help: ArgumentHelp("Directory each rank writes its small HDF5 test file to.", valueName: "dir"))
     var outputDirectory: String = FileManager.default.temporaryDirectory.path
 
-    @Option(help: "OpenBLAS threads per rank (default: the node's cores divided by its ranks, at least 1).")
+    @Option(help: "Threads per rank for OpenBLAS and oneDNN (default: the node's cores divided by its ranks, at least 1).")
     var threads: Int?
 
     func validate() throws {

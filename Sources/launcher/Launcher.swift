@@ -1,6 +1,7 @@
 import ArgumentParser
 import Distributed
 import Foundation
+import Models
 
 @main
 struct Launcher: ParsableCommand {
@@ -18,6 +19,9 @@ struct Launcher: ParsableCommand {
     /// Under mpirun every rank parses the same command line; only the first prints a usage
     /// error, so the user reads it once instead of interleaved N times.
     static func main() {
+        // oneDNN's OpenMP pool starts with a thread per core; under mpirun every rank would take
+        // them all. Commands with --threads set their own count after this.
+        Kernels.threads = BLAS.defaultThreads(ranksOnNode: MPIRuntime.launchRanksOnNode ?? 1)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -105,7 +105,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start N processes on this machine under mpirun (without mpirun only).")
     var processes: Int?
 
-    @Option(help: "OpenBLAS threads per rank (default: the node's cores divided by its ranks, at least 1).")
+    @Option(help: "Threads per rank for OpenBLAS and oneDNN (default: the node's cores divided by its ranks, at least 1).")
     var threads: Int?
 
     func validate() throws {

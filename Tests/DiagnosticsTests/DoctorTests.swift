@@ -41,7 +41,7 @@ final class DoctorTests: XCTestCase {
         XCTAssertTrue(output.contains("hdf5          FAILED on rank 0-3"), output)
         XCTAssertTrue(output.contains("\(notADirectory): not a directory"), output)
         XCTAssertTrue(output.contains("all-reduce    ok"), output)
-        XCTAssertTrue(output.hasSuffix("FAILED: 1 of 5 checks\n"), output)
+        XCTAssertTrue(output.hasSuffix("FAILED: 1 of 6 checks\n"), output)
     }
 
     func testUsageErrorIsPrintedOnce() throws {
@@ -57,7 +57,7 @@ final class DoctorTests: XCTestCase {
         XCTAssertEqual(output.components(separatedBy: "LearnedLoss doctor").count - 1, 1, "printed once: \(output)")
         XCTAssertTrue(output.contains("\(n) ranks on 1 host"), output)
         XCTAssertTrue(output.contains("1 per rank") || n == 1, "threads shared among ranks: \(output)")
-        for check in ["all-reduce", "broadcast", "all-gather", "gemm", "hdf5"] {
+        for check in ["all-reduce", "broadcast", "all-gather", "gemm", "convolution", "hdf5"] {
             XCTAssertTrue(output.contains(check.padding(toLength: 14, withPad: " ", startingAt: 0) + "ok"), "\(check): \(output)")
         }
         XCTAssertTrue(output.hasSuffix("\nok\n"), output)

@@ -43,7 +43,7 @@ final class ParityTests: XCTestCase {
     }()
 
     /// OpenBLAS rounds differently with different thread counts; pin it so no earlier test decides.
-    override func setUp() { BLAS.threads = 1 }
+    override func setUp() { Kernels.threads = 1 }
 
     func testDCGAN28Generator() throws {
         try checkParity("dcgan28_generator", learningRate: 2e-4, beta1: 0.5) { DCGAN28.generator(random: &$0) }

@@ -10,9 +10,11 @@ final class BenchmarkTests: XCTestCase {
         let result = try Benchmark(options: options).run()
         XCTAssertEqual(result.preset, "grid2d")
         XCTAssertGreaterThan(result.imagesPerSecond, 0)
-        XCTAssertGreaterThan(result.gemmMegaflopsPerSample, 0)
+        XCTAssertGreaterThan(result.megaflopsPerSample, 0)
+        XCTAssertTrue(result.kernels.hasPrefix("oneDNN "), result.kernels)
         XCTAssertGreaterThan(result.sgemmPeakGigaflopsPerSecond, 0)
         XCTAssertGreaterThan(result.peakResidentMegabytes, 0)
+        XCTAssertEqual(result.convolutionImplementations, [], "grid2d has no convolution")
         let decoded = try JSONDecoder().decode(Benchmark.Result.self, from: JSONEncoder().encode(result))
         XCTAssertEqual(decoded.batchSize, 8)
     }

@@ -28,14 +28,15 @@ extension Variable {
     /// The mean of all elements, a scalar.
     public func mean() -> Variable {
         let count = Float(value.count)
-        return Variable.result(Tensor(scalar: value.mean()), of: [self]) { [shape = value.shape] gradient in
-            self.accumulate(Tensor(shape: shape, repeating: gradient.scalar / count))
+        return Variable.result(Tensor(scalar: value.mean()), of: [self]) { [shape = value.shape, layout = value.layout] gradient in
+            self.accumulate(Tensor(shape: shape, repeating: gradient.scalar / count, layout: layout))
         }
     }
 
     /// Σ self * weights: a scalar whose gradient with respect to `self` is `weights`.
     public func weightedSum(_ weights: Tensor) -> Variable {
-        Variable.result(Tensor(scalar: (value * weights).sum()), of: [self]) { gradient in
+        let weights = weights.converted(to: value.layout)
+        return Variable.result(Tensor(scalar: (value * weights).sum()), of: [self]) { gradient in
             self.accumulate(weights * gradient.scalar)
         }
     }
@@ -49,20 +50,30 @@ extension Variable {
 
     /// Elementwise max(x, 0).
     public func relu() -> Variable {
-        Variable.result(value.map { max($0, 0) }, of: [self]) { gradient in
-            self.accumulate(self.value.zip(gradient) { $0 > 0 ? $1 : 0 })
+        Variable.result(value.concurrentMap { max($0, 0) }, of: [self]) { gradient in
+            self.accumulate(self.value.concurrentZip(gradient) { $0 > 0 ? $1 : 0 })
         }
     }
 
-    /// A view with another shape and the same elements.
+    /// A view with another shape and the same elements, in row-major order (an image in
+    /// blocked layout is reordered to plain first, as PyTorch's flatten order requires).
     public func reshaped(_ shape: [Int]) -> Variable {
-        Variable.result(value.reshaped(shape), of: [self]) { [inputShape = value.shape] gradient in
-            self.accumulate(gradient.reshaped(inputShape))
+        Variable.result(value.converted(to: .plain).reshaped(shape), of: [self]) { [inputShape = value.shape, layout = value.layout] gradient in
+            self.accumulate(gradient.reshaped(inputShape).converted(to: layout))
+        }
+    }
+
+    /// The same values in `layout`; the gradient goes back in this variable's own layout.
+    public func converted(to layout: TensorLayout) -> Variable {
+        guard layout != value.layout else { return self }
+        return Variable.result(value.converted(to: layout), of: [self]) { [original = value.layout] gradient in
+            self.accumulate(gradient.converted(to: original))
         }
     }
 
     /// Variables concatenated along `axis` (features: 1; channels of NCHW images: 1).
     public static func concatenate(_ parts: [Variable], axis: Int) -> Variable {
+        let parts = parts.map { $0.converted(to: .plain) }
         let sizes = parts.map { $0.value.shape[axis] }
         return Variable.result(Tensor.concatenate(parts.map(\.value), axis: axis), of: parts) { gradient in
             var start = 0
@@ -75,7 +86,8 @@ extension Variable {
 
     /// The elements with index `range` along `axis`.
     public func slice(_ range: Range<Int>, axis: Int) -> Variable {
-        Variable.result(value.slice(range, axis: axis), of: [self]) { [shape = value.shape] gradient in
+        guard value.layout == .plain else { return converted(to: .plain).slice(range, axis: axis) }
+        return Variable.result(value.slice(range, axis: axis), of: [self]) { [shape = value.shape] gradient in
             let before = Tensor(shape: shape.replacing(axis, with: range.lowerBound))
             let after = Tensor(shape: shape.replacing(axis, with: shape[axis] - range.upperBound))
             self.accumulate(Tensor.concatenate([before, gradient, after], axis: axis))

@@ -85,6 +85,8 @@ public final class Variable {
     /// Adds `delta` to this variable's gradient if it requires one.
     func accumulate(_ delta: Tensor) {
         guard requiresGradient else { return }
+        // A gradient is kept in its value's layout, so elementwise backward passes can pair them.
+        precondition(delta.layout == value.layout, "gradient in \(delta.layout) for a value in \(value.layout)")
         if gradient == nil { gradient = delta } else { gradient!.add(delta) }
     }
 }

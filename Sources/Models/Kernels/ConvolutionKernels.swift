@@ -13,8 +13,9 @@ struct ConvolutionShape: Hashable, CustomStringConvertible {
 
 /// oneDNN's convolution or deconvolution (transposed convolution) for one layer at one shape:
 /// forward, backward-data and backward-weights primitives, each created on first use and run
-/// every step after. Tensors come and go in PyTorch's plain layouts; inside, each primitive
-/// works on the blocked layouts oneDNN chose for this CPU, reordered at its edges.
+/// every step after. Activations come and go in the blocked layout oneDNN chose for this CPU
+/// (`source.layout`, `destination.layout`), so consecutive oneDNN layers pass them on without
+/// a reorder; weights stay in PyTorch's order and are reordered inside each call.
 ///
 /// - x `[N, inChannels, H, W]`, y `[N, outChannels, OH, OW]` (NCHW)
 /// - weight `[outChannels, inChannels, k, k]` for a convolution, `[inChannels, outChannels, k, k]`
@@ -28,7 +29,8 @@ final class ConvolutionKernels {
 
     private let forwardDescriptor: PrimitiveDescriptor
     private let forwardPrimitive: Primitive
-    private let source: LayoutBridge, weights: LayoutBridge, destination: LayoutBridge
+    let source: LayoutBridge, destination: LayoutBridge
+    private let weights: LayoutBridge
     private let bias: DNNLMemory
 
     // Made on first use: a network that is only sampled from, or never updated, never needs them.
@@ -55,47 +57,62 @@ final class ConvolutionKernels {
             }
         }
         forwardPrimitive = try Primitive(forwardDescriptor)
-        source = try LayoutBridge(plain: plain.source, native: forwardDescriptor.descriptor(dnnl_query_src_md), name: name)
-        weights = try LayoutBridge(plain: plain.weights, native: forwardDescriptor.descriptor(dnnl_query_weights_md), name: name)
-        destination = try LayoutBridge(plain: plain.destination, native: forwardDescriptor.descriptor(dnnl_query_dst_md), name: name)
+        source = try LayoutBridge(plain: plain.source, native: forwardDescriptor.descriptor(dnnl_query_src_md),
+                                  image: shape.input, name: name)
+        weights = try LayoutBridge(plain: plain.weights, native: forwardDescriptor.descriptor(dnnl_query_weights_md),
+                                   image: nil, name: name)
+        destination = try LayoutBridge(plain: plain.destination, native: forwardDescriptor.descriptor(dnnl_query_dst_md),
+                                       image: shape.output, name: name)
         bias = try DNNLMemory(plain.bias, ownsStorage: false, name: name)
     }
 
     /// The kernel oneDNN runs forward, for example "jit:avx512_core".
     var implementation: String { forwardDescriptor.implementation }
 
-    /// y = conv(x, weight) + bias; `y` is overwritten.
+    /// Multiply-adds times two of one pass (forward, backward data or backward weights alike).
+    var floatOperations: Int {
+        let image = kind == .convolution ? shape.outHeight * shape.outWidth : shape.inHeight * shape.inWidth
+        return 2 * shape.batch * shape.inChannels * shape.outChannels * shape.kernel * shape.kernel * image
+    }
+
+    /// y = conv(x, weight) + bias; `y` is overwritten. x is in `source.layout`, y in `destination.layout`.
     func forward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias biasValues: UnsafePointer<Float>,
                  into y: UnsafeMutablePointer<Float>) throws(DNNLError) {
         try source.load(x)
         try weights.load(weight)
         bias.bind(biasValues)
         destination.prepareOutput(y)
+        Kernels.floatOperations &+= floatOperations
         try forwardPrimitive.execute([(DNNL_ARG_SRC, source.native), (DNNL_ARG_WEIGHTS, weights.native),
                                       (DNNL_ARG_BIAS, bias), (DNNL_ARG_DST, destination.native)])
         try destination.store()
     }
 
+    /// The backward-data primitive, made on first use.
+    func backwardData() throws(DNNLError) -> BackwardData {
+        if let kernels = backwardDataKernels { return kernels }
+        let kernels = try BackwardData(self)
+        backwardDataKernels = kernels
+        return kernels
+    }
+
+    /// The backward-weights primitive, made on first use.
+    func backwardWeights() throws(DNNLError) -> BackwardWeights {
+        if let kernels = backwardWeightsKernels { return kernels }
+        let kernels = try BackwardWeights(self)
+        backwardWeightsKernels = kernels
+        return kernels
+    }
+
     /// dx = the gradient of `forward` by x for the output gradient dy; `dx` is overwritten.
-    func backwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) throws(DNNLError) {
-        if backwardDataKernels == nil { backwardDataKernels = try BackwardData(self) }
-        try backwardDataKernels!.run(dy, weight: weight, into: dx)
-    }
-
-    /// Adds the gradients of `forward` by weight and bias, for input x and output gradient dy,
-    /// onto `weightGradient` and `biasGradient` (plain layouts).
-    func backwardWeights(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, addingTo weightGradient: UnsafeMutablePointer<Float>,
-                         biasGradient: UnsafeMutablePointer<Float>) throws(DNNLError) {
-        if backwardWeightsKernels == nil { backwardWeightsKernels = try BackwardWeights(self) }
-        try backwardWeightsKernels!.run(x, dy, addingTo: weightGradient, biasGradient: biasGradient)
-    }
-
-    private final class BackwardData {
+    final class BackwardData {
         let primitive: Primitive
         let outputGradient: LayoutBridge, weights: LayoutBridge, inputGradient: LayoutBridge
+        let operations: Int
 
         init(_ kernels: ConvolutionKernels) throws(DNNLError) {
             let (kind, shape, name) = (kernels.kind, kernels.shape, "\(kernels.name) backward data")
+            operations = kernels.floatOperations
             let plain = ConvolutionKernels.plainDescriptors(kind, shape)
             var any = (inputGradient: ConvolutionKernels.activation(shape.input),
                        weights: DNNL.descriptor(plain.weightDimensions, dnnl_format_tag_any),
@@ -113,30 +130,37 @@ final class ConvolutionKernels {
                 }
             }
             primitive = try Primitive(descriptor)
-            outputGradient = try LayoutBridge(plain: plain.destination, native: descriptor.descriptor(dnnl_query_diff_dst_md), name: name)
-            weights = try LayoutBridge(plain: plain.weights, native: descriptor.descriptor(dnnl_query_weights_md), name: name)
-            inputGradient = try LayoutBridge(plain: plain.source, native: descriptor.descriptor(dnnl_query_diff_src_md), name: name)
+            outputGradient = try LayoutBridge(plain: plain.destination, native: descriptor.descriptor(dnnl_query_diff_dst_md),
+                                              image: shape.output, name: name)
+            weights = try LayoutBridge(plain: plain.weights, native: descriptor.descriptor(dnnl_query_weights_md), image: nil, name: name)
+            inputGradient = try LayoutBridge(plain: plain.source, native: descriptor.descriptor(dnnl_query_diff_src_md),
+                                             image: shape.input, name: name)
         }
 
         func run(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) throws(DNNLError) {
             try outputGradient.load(dy)
             try weights.load(weight)
             inputGradient.prepareOutput(dx)
+            Kernels.floatOperations &+= operations
             try primitive.execute([(DNNL_ARG_DIFF_DST, outputGradient.native), (DNNL_ARG_WEIGHTS, weights.native),
                                    (DNNL_ARG_DIFF_SRC, inputGradient.native)])
             try inputGradient.store()
         }
     }
 
-    private final class BackwardWeights {
+    /// Adds the gradients of `forward` by weight and bias, for input x and output gradient dy,
+    /// onto the weight and bias gradients (PyTorch's layouts).
+    final class BackwardWeights {
         let primitive: Primitive
         let input: LayoutBridge, outputGradient: LayoutBridge, weightGradient: LayoutBridge
+        let operations: Int
         let biasGradient: DNNLMemory
         /// The step's weight and bias gradients in plain layout, before they are added on.
         var weightScratch: [Float], biasScratch: [Float]
 
         init(_ kernels: ConvolutionKernels) throws(DNNLError) {
             let (kind, shape, name) = (kernels.kind, kernels.shape, "\(kernels.name) backward weights")
+            operations = kernels.floatOperations
             let plain = ConvolutionKernels.plainDescriptors(kind, shape)
             var any = (input: ConvolutionKernels.activation(shape.input),
                        weightGradient: DNNL.descriptor(plain.weightDimensions, dnnl_format_tag_any),
@@ -156,9 +180,11 @@ final class ConvolutionKernels {
                 }
             }
             primitive = try Primitive(descriptor)
-            input = try LayoutBridge(plain: plain.source, native: descriptor.descriptor(dnnl_query_src_md), name: name)
-            outputGradient = try LayoutBridge(plain: plain.destination, native: descriptor.descriptor(dnnl_query_diff_dst_md), name: name)
-            weightGradient = try LayoutBridge(plain: plain.weights, native: descriptor.descriptor(dnnl_query_diff_weights_md), name: name)
+            input = try LayoutBridge(plain: plain.source, native: descriptor.descriptor(dnnl_query_src_md), image: shape.input, name: name)
+            outputGradient = try LayoutBridge(plain: plain.destination, native: descriptor.descriptor(dnnl_query_diff_dst_md),
+                                              image: shape.output, name: name)
+            weightGradient = try LayoutBridge(plain: plain.weights, native: descriptor.descriptor(dnnl_query_diff_weights_md),
+                                              image: nil, name: name)
             biasGradient = try DNNLMemory(plain.bias, ownsStorage: false, name: name)
             weightScratch = [Float](repeating: 0, count: plain.weightDimensions.reduce(1, *))
             biasScratch = [Float](repeating: 0, count: shape.outChannels)
@@ -172,6 +198,7 @@ final class ConvolutionKernels {
                 try biasScratch.withUnsafeMutableBufferPointer { (bias) throws(DNNLError) in
                     weightGradient.prepareOutput(weights.baseAddress!)
                     biasGradient.bind(bias.baseAddress!)
+                    Kernels.floatOperations &+= operations
                     try primitive.execute([(DNNL_ARG_SRC, input.native), (DNNL_ARG_DIFF_DST, outputGradient.native),
                                            (DNNL_ARG_DIFF_WEIGHTS, weightGradient.native), (DNNL_ARG_DIFF_BIAS, biasGradient)])
                     try weightGradient.store()

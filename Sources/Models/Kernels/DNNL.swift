@@ -82,6 +82,17 @@ public enum DNNL {
         return descriptor
     }
 
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` on oneDNN's JIT GEMM (see `BLAS.gemm`).
+    static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let status = dnnl_sgemm(CChar(UInt8(ascii: transposeA ? "T" : "N")), CChar(UInt8(ascii: transposeB ? "T" : "N")),
+                                dnnl_dim_t(m), dnnl_dim_t(n), dnnl_dim_t(k), alpha, a, dnnl_dim_t(lda), b, dnnl_dim_t(ldb),
+                                beta, c, dnnl_dim_t(ldc))
+        // Fails only for inconsistent sizes or leading dimensions: a programming error.
+        precondition(status == dnnl_success, "oneDNN sgemm \(m)x\(n)x\(k) (lda \(lda), ldb \(ldb), ldc \(ldc)) failed")
+    }
+
     static func equal(_ lhs: dnnl_memory_desc_t, _ rhs: dnnl_memory_desc_t) -> Bool {
         withUnsafePointer(to: lhs) { l in withUnsafePointer(to: rhs) { r in dnnl_memory_desc_equal(l, r) != 0 } }
     }
@@ -183,41 +194,61 @@ final class DNNLMemory {
     }
 }
 
-/// A tensor that a primitive wants in its own layout: a view of the plain (PyTorch-ordered)
-/// storage, and, only when oneDNN chose another layout, an owned copy in that layout with the
-/// reorders between them.
+/// A tensor as one primitive sees it: the layout LearnedLoss keeps it in (`layout`: oneDNN's
+/// own blocked layout when a `Tensor` can hold it, else plain), and, only when oneDNN chose a
+/// layout no `Tensor` holds, an owned copy in that layout with the reorders between them.
 final class LayoutBridge {
-    let plain: DNNLMemory
+    let layout: TensorLayout
+    let outer: DNNLMemory
     let native: DNNLMemory
     private let toNative: Primitive?
-    private let toPlain: Primitive?
+    private let toOuter: Primitive?
 
-    /// Whether the primitive reads and writes the plain storage directly.
-    var isDirect: Bool { toNative == nil }
-
-    init(plain descriptor: dnnl_memory_desc_t, native chosen: dnnl_memory_desc_t, name: String) throws(DNNLError) {
-        plain = try DNNLMemory(descriptor, ownsStorage: false, name: name)
-        if DNNL.equal(descriptor, chosen) {
-            native = plain
+    /// - Parameters:
+    ///   - plain: the tensor's plain descriptor (NCHW, or PyTorch's weight order).
+    ///   - native: the layout the primitive chose.
+    ///   - image: the dimensions `[N, C, H, W]` of an activation, which may stay in a blocked
+    ///     layout between layers; nil for weights, which stay in PyTorch's order.
+    init(plain: dnnl_memory_desc_t, native chosen: dnnl_memory_desc_t, image: [Int]?, name: String) throws(DNNLError) {
+        let blocked = image.flatMap { dimensions in
+            TensorLayout.blockWidths.first { width in
+                dimensions[1] % width == 0 && DNNL.equal(DNNL.descriptor(dimensions, DNNL.blockedTag(width)), chosen)
+            }
+        }
+        layout = blocked.map { .channelBlocks(width: $0) } ?? .plain
+        let outerDescriptor = blocked == nil ? plain : chosen
+        outer = try DNNLMemory(outerDescriptor, ownsStorage: false, name: name)
+        if DNNL.equal(outerDescriptor, chosen) {
+            native = outer
             toNative = nil
-            toPlain = nil
+            toOuter = nil
         } else {
             native = try DNNLMemory(chosen, ownsStorage: true, name: name)
-            toNative = try Primitive(PrimitiveDescriptor(reorderFrom: descriptor, to: chosen, name: "\(name) reorder in"))
-            toPlain = try Primitive(PrimitiveDescriptor(reorderFrom: chosen, to: descriptor, name: "\(name) reorder out"))
+            toNative = try Primitive(PrimitiveDescriptor(reorderFrom: outerDescriptor, to: chosen, name: "\(name) reorder in"))
+            toOuter = try Primitive(PrimitiveDescriptor(reorderFrom: chosen, to: outerDescriptor, name: "\(name) reorder out"))
         }
     }
 
-    /// Makes the native memory hold `values` (plain order).
+    /// Makes the native memory hold `values` (in `layout`).
     func load(_ values: UnsafePointer<Float>) throws(DNNLError) {
-        plain.bind(values)
-        try toNative?.execute([(DNNL_ARG_FROM, plain), (DNNL_ARG_TO, native)])
+        outer.bind(values)
+        try toNative?.execute([(DNNL_ARG_FROM, outer), (DNNL_ARG_TO, native)])
     }
 
-    /// Readies the native memory to be written, then `store` puts the result into `values` (plain order).
-    func prepareOutput(_ values: UnsafeMutablePointer<Float>) { plain.bind(values) }
+    /// Readies the native memory to be written; `store` then puts the result into `values` (in `layout`).
+    func prepareOutput(_ values: UnsafeMutablePointer<Float>) { outer.bind(values) }
 
     func store() throws(DNNLError) {
-        try toPlain?.execute([(DNNL_ARG_FROM, native), (DNNL_ARG_TO, plain)])
+        try toOuter?.execute([(DNNL_ARG_FROM, native), (DNNL_ARG_TO, outer)])
     }
+}
+
+extension TensorLayout {
+    /// The channel blocks oneDNN's f32 kernels use: 16 on AVX-512, 8 on AVX2 and SSE4.1.
+    static let blockWidths = [16, 8]
+}
+
+extension DNNL {
+    /// oneDNN's tag for `[N, C/width, H, W, width]`.
+    static func blockedTag(_ width: Int) -> dnnl_format_tag_t { width == 16 ? dnnl_aBcd16b : dnnl_aBcd8b }
 }

@@ -15,8 +15,8 @@ public final class LeakyReLU: Layer {
 
     public func callAsFunction(_ input: Variable) -> Variable {
         let slope = self.slope
-        return Variable.result(input.value.map { $0 > 0 ? $0 : slope * $0 }, of: [input]) { dy in
-            input.accumulate(input.value.zip(dy) { $0 > 0 ? $1 : slope * $1 })
+        return Variable.result(input.value.concurrentMap { $0 > 0 ? $0 : slope * $0 }, of: [input]) { dy in
+            input.accumulate(input.value.concurrentZip(dy) { $0 > 0 ? $1 : slope * $1 })
         }
     }
 }
@@ -26,8 +26,8 @@ public final class Tanh: Layer {
     public init() {}
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let y = input.value.map { tanh($0) }
-        return Variable.result(y, of: [input]) { dy in input.accumulate(y.zip(dy) { (1 - $0 * $0) * $1 }) }
+        let y = input.value.concurrentMap { tanh($0) }
+        return Variable.result(y, of: [input]) { dy in input.accumulate(y.concurrentZip(dy) { (1 - $0 * $0) * $1 }) }
     }
 }
 
@@ -36,7 +36,7 @@ public final class Sigmoid: Layer {
     public init() {}
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let y = input.value.map(sigmoidValue)
-        return Variable.result(y, of: [input]) { dy in input.accumulate(y.zip(dy) { $0 * (1 - $0) * $1 }) }
+        let y = input.value.concurrentMap(sigmoidValue)
+        return Variable.result(y, of: [input]) { dy in input.accumulate(y.concurrentZip(dy) { $0 * (1 - $0) * $1 }) }
     }
 }

@@ -40,34 +40,31 @@ public final class BatchNorm: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
         precondition((x.rank == 2 || x.rank == 4) && x.shape[1] == features, "BatchNorm(\(features)) got input \(x.shape)")
-        let batch = x.shape[0], positions = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
-        let (mean, inverseStd) = training ? batchStatistics(x, batch: batch, positions: positions) : runningStatistics()
+        let channels = ChannelRuns(x)
+        let (mean, inverseStd) = training ? batchStatistics(x, channels) : runningStatistics()
 
-        // normalized (x̂) [N, C, P]; y = x̂·γ + β
+        // normalized (x̂) [N, C, P]; y = x̂·γ + β, both in x's layout
         let gamma = weight.value.scalars, beta = bias.value.scalars
         let count = x.count
         var y = [Float]()
         let normalized = x.scalars.withUnsafeBufferPointer { source in
             [Float].filled(count: count) { xhat in
                 y = .filled(count: count) { out in
-                    for n in 0..<batch {
-                        for c in 0..<features {
-                            let base = (n * features + c) * positions
-                            let (m, s, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
-                            for p in base..<base + positions {
-                                let value = (source[p] - m) * s
-                                xhat[p] = value
-                                out[p] = value * g + b
-                            }
+                    channels.forEach { c, elements in
+                        let (m, s, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
+                        for p in elements {
+                            let value = (source[p] - m) * s
+                            xhat[p] = value
+                            out[p] = value * g + b
                         }
                     }
                 }
             }
         }
         let usedBatchStatistics = training
-        return Variable.result(Tensor(shape: x.shape, scalars: y), of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, normalized: Tensor(shape: x.shape, scalars: normalized), inverseStd: inverseStd,
-                          batchStatistics: usedBatchStatistics, positions: positions)
+        return Variable.result(Tensor(shape: x.shape, scalars: y, layout: x.layout), of: [input], parameters: [weight, bias]) { dy in
+            self.backward(dy.converted(to: x.layout), input: input, normalized: normalized, inverseStd: inverseStd,
+                          batchStatistics: usedBatchStatistics, channels: channels)
         }
     }
 
@@ -76,26 +73,23 @@ public final class BatchNorm: Layer {
     }
 
     /// The (global) batch's mean and 1/√(var + eps) per channel; updates the running statistics.
-    private func batchStatistics(_ x: Tensor, batch: Int, positions: Int) -> ([Float], [Float]) {
+    private func batchStatistics(_ x: Tensor, _ channels: ChannelRuns) -> ([Float], [Float]) {
         var sums = [Double](repeating: 0, count: 2 * features + 1)
         x.scalars.withUnsafeBufferPointer { values in
             sums.withUnsafeMutableBufferPointer { sums in
-                for n in 0..<batch {
-                    for c in 0..<features {
-                        let base = (n * features + c) * positions
-                        var sum: Double = 0, sumOfSquares: Double = 0
-                        for p in base..<base + positions {
-                            let value = Double(values[p])
-                            sum += value
-                            sumOfSquares += value * value
-                        }
-                        sums[c] += sum
-                        sums[features + c] += sumOfSquares
+                channels.forEach { c, elements in
+                    var sum: Double = 0, sumOfSquares: Double = 0
+                    for p in elements {
+                        let value = Double(values[p])
+                        sum += value
+                        sumOfSquares += value * value
                     }
+                    sums[c] += sum
+                    sums[features + c] += sumOfSquares
                 }
             }
         }
-        sums[2 * features] = Double(batch * positions)
+        sums[2 * features] = Double(channels.batch * channels.positions)
         crossReplicaSum?(&sums)
         let count = sums[2 * features]
         var mean = [Float](repeating: 0, count: features), inverseStd = mean
@@ -117,26 +111,22 @@ public final class BatchNorm: Layer {
 
     /// dγ = Σ dy·x̂;  dβ = Σ dy;  with batch statistics
     /// dx = (1/M)·inverseStd·(M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)) where dx̂ = dy·γ and M the global count.
-    private func backward(_ dy: Tensor, input: Variable, normalized: Tensor, inverseStd: [Float],
-                          batchStatistics: Bool, positions: Int) {
-        let batch = dy.shape[0]
+    private func backward(_ dy: Tensor, input: Variable, normalized: [Float], inverseStd: [Float],
+                          batchStatistics: Bool, channels: ChannelRuns) {
         // Per channel: Σdy, Σdy·x̂.
         var sums = [Double](repeating: 0, count: 2 * features)
         dy.scalars.withUnsafeBufferPointer { g in
-            normalized.scalars.withUnsafeBufferPointer { xhat in
+            normalized.withUnsafeBufferPointer { xhat in
                 sums.withUnsafeMutableBufferPointer { sums in
-                for n in 0..<batch {
-                    for c in 0..<features {
-                        let base = (n * features + c) * positions
+                    channels.forEach { c, elements in
                         var sum: Double = 0, dot: Double = 0
-                        for p in base..<base + positions {
+                        for p in elements {
                             sum += Double(g[p])
                             dot += Double(g[p]) * Double(xhat[p])
                         }
                         sums[c] += sum
                         sums[features + c] += dot
                     }
-                }
                 }
             }
         }
@@ -147,7 +137,7 @@ public final class BatchNorm: Layer {
         var global = sums
         let count: Double
         if batchStatistics {
-            var withCount = sums + [Double(batch * positions)]
+            var withCount = sums + [Double(channels.batch * channels.positions)]
             crossReplicaSum?(&withCount)
             global = Array(withCount.prefix(2 * features))
             count = withCount[2 * features]
@@ -157,25 +147,59 @@ public final class BatchNorm: Layer {
         let gamma = weight.value.scalars
         let dx = Tensor(shape: input.value.shape, scalars: .filled(count: dy.count) { out in
             dy.scalars.withUnsafeBufferPointer { g in
-                normalized.scalars.withUnsafeBufferPointer { xhat in
-                    for n in 0..<batch {
-                        for c in 0..<features {
-                            let base = (n * features + c) * positions
-                            let scale = gamma[c] * inverseStd[c]
-                            if batchStatistics {
-                                let meanGradient = Float(global[c] / count)
-                                let meanProjection = Float(global[features + c] / count)
-                                for p in base..<base + positions {
-                                    out[p] = scale * (g[p] - meanGradient - xhat[p] * meanProjection)
-                                }
-                            } else {
-                                for p in base..<base + positions { out[p] = scale * g[p] }
-                            }
+                normalized.withUnsafeBufferPointer { xhat in
+                    channels.forEach { c, elements in
+                        let scale = gamma[c] * inverseStd[c]
+                        if batchStatistics {
+                            let meanGradient = Float(global[c] / count)
+                            let meanProjection = Float(global[features + c] / count)
+                            for p in elements { out[p] = scale * (g[p] - meanGradient - xhat[p] * meanProjection) }
+                        } else {
+                            for p in elements { out[p] = scale * g[p] }
                         }
                     }
                 }
             }
-        })
-        input.accumulate(dx)
+        }, layout: dy.layout)
+        input.accumulate(dx.converted(to: input.value.layout))
+    }
+}
+
+/// Where each channel's values lie in a `[N, C]` or `[N, C, H, W]` tensor's storage, in either
+/// layout: per sample and channel, `positions` values `stride` apart (1 when plain, the block
+/// width when channels are blocked), so BatchNorm runs on oneDNN's layout without a reorder.
+/// Channels are split over the rank's threads; each channel's samples are visited in order, so
+/// per-channel sums do not depend on the thread count.
+struct ChannelRuns {
+    let batch: Int, channels: Int, positions: Int
+    let layout: TensorLayout
+
+    init(_ x: Tensor) {
+        (batch, channels, positions, layout) = (x.shape[0], x.shape[1], x.rank == 4 ? x.shape[2] * x.shape[3] : 1, x.layout)
+    }
+
+    /// Calls `body(c, elements)` for every channel and sample, `elements` the storage indices
+    /// of that sample's values in channel `c`; calls for different channels may run at once.
+    @inline(__always)
+    func forEach(_ body: (Int, StrideTo<Int>) -> Void) {
+        let (step, width) = switch layout {
+        case .plain: (1, 1)
+        case .channelBlocks(let width): (width, width)
+        }
+        Parallel.forEach(channels, workPerItem: batch &* positions) { range in
+            if positions == 1 {
+                // Features `[N, C]`: sample by sample, so each row's slice of channels is read in order.
+                for n in 0..<batch {
+                    for c in range { body(c, stride(from: n &* channels &+ c, to: n &* channels &+ c &+ 1, by: 1)) }
+                }
+                return
+            }
+            for c in range {
+                for n in 0..<batch {
+                    let base = (n &* channels &+ c - c % width) &* positions &+ c % width
+                    body(c, stride(from: base, to: base &+ positions &* step, by: step))
+                }
+            }
+        }
     }
 }

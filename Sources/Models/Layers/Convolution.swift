@@ -31,7 +31,7 @@ public final class Conv2d: Layer {
         return kernels.apply(input, weight: weight, bias: bias)
     }
 
-    private lazy var cache = ConvolutionCache(.convolution, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
+    lazy var cache = ConvolutionCache(.convolution, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
 /// A 2-D transposed convolution (the adjoint of `Conv2d`'s input map), for upsampling.
@@ -66,7 +66,7 @@ public final class ConvTranspose2d: Layer {
         return cache.kernels(for: shape).apply(input, weight: weight, bias: bias)
     }
 
-    private lazy var cache = ConvolutionCache(.deconvolution,
+    lazy var cache = ConvolutionCache(.deconvolution,
                                               name: "ConvTranspose2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
@@ -79,6 +79,9 @@ final class ConvolutionCache {
     private var entries: [(shape: ConvolutionShape, kernels: ConvolutionKernels)] = []
 
     init(_ kind: ConvolutionKernels.Kind, name: String) { (self.kind, self.name) = (kind, name) }
+
+    /// The forward kernels oneDNN chose for the shapes met so far.
+    var implementations: [String] { entries.map(\.kernels.implementation) }
 
     func kernels(for shape: ConvolutionShape) -> ConvolutionKernels {
         if let index = entries.firstIndex(where: { $0.shape == shape }) {
@@ -101,10 +104,11 @@ final class ConvolutionCache {
 
 extension ConvolutionKernels {
     /// Runs the layer forward and records its backward: dx from backward data, and the weight
-    /// and bias gradients from backward weights, each only when something needs it.
+    /// and bias gradients from backward weights, each only when something needs it. The output
+    /// is in oneDNN's layout for it; the input may come in any layout.
     func apply(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
-        let x = input.value
-        var y = Tensor(shape: shape.output)
+        let x = input.value.converted(to: source.layout)
+        var y = Tensor(shape: shape.output, layout: destination.layout)
         run("forward") { () throws(DNNLError) in
             try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
                 try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
@@ -117,19 +121,21 @@ extension ConvolutionKernels {
             }
         }
         return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, weight: weight, bias: bias)
+            self.backward(dy, input: input, x: x, weight: weight, bias: bias)
         }
     }
 
-    private func backward(_ dy: Tensor, input: Variable, weight: Parameter, bias: Parameter) {
+    private func backward(_ dy: Tensor, input: Variable, x: Tensor, weight: Parameter, bias: Parameter) {
         precondition(weight.requiresGradient == bias.requiresGradient, "\(name): weight and bias are frozen together")
         if weight.requiresGradient {
             run("backward weights") { () throws(DNNLError) in
-                try input.value.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
+                let kernels = try backwardWeights()
+                let x = x.converted(to: kernels.input.layout), dy = dy.converted(to: kernels.outputGradient.layout)
+                try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
                     try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
                         try weight.gradient.scalars.withUnsafeMutableBufferPointer { (dw) throws(DNNLError) in
                             try bias.gradient.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
-                                try backwardWeights(x.baseAddress!, dy.baseAddress!, addingTo: dw.baseAddress!, biasGradient: db.baseAddress!)
+                                try kernels.run(x.baseAddress!, dy.baseAddress!, addingTo: dw.baseAddress!, biasGradient: db.baseAddress!)
                             }
                         }
                     }
@@ -137,17 +143,19 @@ extension ConvolutionKernels {
             }
         }
         guard input.requiresGradient else { return }
-        var dx = Tensor(shape: shape.input)
         run("backward data") { () throws(DNNLError) in
+            let kernels = try backwardData()
+            let dy = dy.converted(to: kernels.outputGradient.layout)
+            var dx = Tensor(shape: shape.input, layout: kernels.inputGradient.layout)
             try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
                 try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
                     try dx.scalars.withUnsafeMutableBufferPointer { (dx) throws(DNNLError) in
-                        try backwardData(dy.baseAddress!, weight: w.baseAddress!, into: dx.baseAddress!)
+                        try kernels.run(dy.baseAddress!, weight: w.baseAddress!, into: dx.baseAddress!)
                     }
                 }
             }
+            input.accumulate(dx.converted(to: input.value.layout))
         }
-        input.accumulate(dx)
     }
 
     private func run(_ pass: String, _ body: () throws(DNNLError) -> Void) {

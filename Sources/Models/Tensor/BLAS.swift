@@ -1,31 +1,30 @@
 import CBLAS
 import Foundation
 
-/// The one Swift file that calls OpenBLAS: matrix products and the library's threading.
+/// The one Swift file that calls OpenBLAS: the metrics' double-precision algebra and the
+/// library's threading; and the single-precision matrix product every layer uses.
 public enum BLAS {
-    /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices.
+    /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices, on oneDNN's GEMM.
+    ///
+    /// oneDNN's GEMM runs on the OpenMP threads its convolutions use. OpenBLAS keeps a pool of
+    /// its own, whose workers spin after each product; beside OpenMP's, the two pools fought over
+    /// the cores and dcgan28 at 2 threads ran at two thirds of the speed it reaches on one pool.
     ///
     /// - Parameters:
     ///   - a: `[m, k]` (or `[k, m]` when `transposeA`), leading dimension `lda`.
     ///   - b: `[k, n]` (or `[n, k]` when `transposeB`), leading dimension `ldb`.
     ///   - c: `[m, n]`, leading dimension `ldc`; read only when `beta != 0`.
-    @inlinable
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        floatOperations &+= 2 * m * n * k
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        Kernels.floatOperations &+= 2 * m * n * k
+        DNNL.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
-    /// Floating-point operations issued through `gemm` so far (2·m·n·k each): benchmarks read it
-    /// to report the fraction of the machine's GEMM peak that training reaches.
-    /// Only the thread running the model calls `gemm`, so a plain counter suffices.
-    nonisolated(unsafe) public static var floatOperations = 0
-
-    /// OpenBLAS's worker threads for this process.
+    /// OpenBLAS's worker threads for this process (`Kernels.threads` sets them with oneDNN's).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }

@@ -1,21 +1,28 @@
-/// A dense, contiguous, row-major array of `Float` with a shape.
+/// A dense, contiguous array of `Float` with a shape.
 ///
 /// A value type: copies share storage until one of them is written (copy on write).
+/// The elements are in row-major order unless `layout` says that an image's channels are
+/// blocked, as oneDNN's kernels keep them between convolution layers.
 public struct Tensor: Equatable, CustomStringConvertible {
-    /// The extent of each dimension, outermost first; `[]` for a scalar.
+    /// The extent of each dimension, outermost first; `[]` for a scalar. Always the logical
+    /// (PyTorch) order, whatever the layout.
     public private(set) var shape: [Int]
-    /// The elements in row-major order; `count == shape.product`.
+    /// The elements, in the order `layout` gives; `count == shape.product`.
     public var scalars: [Float]
+    /// How `scalars` is ordered: `.plain` (row-major) everywhere but between oneDNN layers.
+    public private(set) var layout: TensorLayout
 
-    public init(shape: [Int], scalars: [Float]) {
+    public init(shape: [Int], scalars: [Float], layout: TensorLayout = .plain) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) does not hold \(scalars.count) values")
+        precondition(layout.fits(shape), "layout \(layout) does not fit shape \(shape)")
         self.shape = shape
         self.scalars = scalars
+        self.layout = layout
     }
 
-    public init(shape: [Int], repeating value: Float = 0) {
-        self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    public init(shape: [Int], repeating value: Float = 0, layout: TensorLayout = .plain) {
+        self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)), layout: layout)
     }
 
     /// A zero-dimensional tensor holding one value.
@@ -42,35 +49,63 @@ public struct Tensor: Equatable, CustomStringConvertible {
             resolved[inferred] = known == 0 ? 0 : count / known
         }
         precondition(resolved.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        precondition(layout == .plain, "reshape of a \(layout) tensor: convert it to plain first")
         var copy = self
         copy.shape = resolved
         return copy
     }
 
-    public var description: String { "Tensor(shape: \(shape), scalars: \(scalars.prefix(8))\(count > 8 ? "..." : ""))" }
+    public var description: String {
+        "Tensor(shape: \(shape), \(layout == .plain ? "" : "layout: \(layout), ")scalars: \(scalars.prefix(8))\(count > 8 ? "..." : ""))"
+    }
 
     // MARK: Elementwise arithmetic (the optimizer and losses use these; layers work on buffers)
 
-    /// Applies `body` to every element.
+    /// Applies `body` to every element, keeping the layout.
     public func map(_ body: (Float) -> Float) -> Tensor {
         Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { source in
             .filled(count: count) { out in for index in source.indices { out[index] = body(source[index]) } }
-        })
+        }, layout: layout)
     }
 
-    /// Combines two tensors of the same shape element by element.
+    /// Combines two tensors of the same shape and layout element by element.
     public func zip(_ other: Tensor, _ body: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        precondition(layout == other.layout, "layouts \(layout) and \(other.layout) differ")
         return Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { lhs in
             other.scalars.withUnsafeBufferPointer { rhs in
                 .filled(count: count) { out in for index in lhs.indices { out[index] = body(lhs[index], rhs[index]) } }
             }
-        })
+        }, layout: layout)
+    }
+
+    /// `map` split over the rank's threads, for the activations' large tensors; `body` must be a
+    /// pure function of its argument.
+    func concurrentMap(_ body: (Float) -> Float) -> Tensor {
+        Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { source in
+            .filled(count: count) { out in
+                Parallel.forEach(count) { range in for index in range { out[index] = body(source[index]) } }
+            }
+        }, layout: layout)
+    }
+
+    /// `zip` split over the rank's threads; `body` must be a pure function of its arguments.
+    func concurrentZip(_ other: Tensor, _ body: (Float, Float) -> Float) -> Tensor {
+        precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        precondition(layout == other.layout, "layouts \(layout) and \(other.layout) differ")
+        return Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { lhs in
+            other.scalars.withUnsafeBufferPointer { rhs in
+                .filled(count: count) { out in
+                    Parallel.forEach(count) { range in for index in range { out[index] = body(lhs[index], rhs[index]) } }
+                }
+            }
+        }, layout: layout)
     }
 
     /// `self += other * scale`, in place.
     public mutating func add(_ other: Tensor, scaledBy scale: Float = 1) {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
+        precondition(layout == other.layout, "layouts \(layout) and \(other.layout) differ")
         scalars.withUnsafeMutableBufferPointer { out in
             other.scalars.withUnsafeBufferPointer { rhs in
                 for index in out.indices { out[index] += rhs[index] * scale }

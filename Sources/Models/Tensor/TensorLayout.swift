@@ -23,6 +23,7 @@ extension Tensor {
     /// Tensors concatenated along `axis`; every other dimension must agree.
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
         precondition(!parts.isEmpty, "nothing to concatenate")
+        precondition(parts.allSatisfy { $0.layout == .plain }, "concatenate takes plain tensors")
         let first = parts[0].shape
         for part in parts {
             precondition(part.rank == first.count && (0..<first.count).allSatisfy { $0 == axis || part.shape[$0] == first[$0] },
@@ -46,6 +47,7 @@ extension Tensor {
     /// The elements with index `range` along `axis`.
     public func slice(_ range: Range<Int>, axis: Int) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
+        precondition(layout == .plain, "slice takes a plain tensor")
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
         var result = [Float]()
@@ -57,5 +59,65 @@ extension Tensor {
         var newShape = shape
         newShape[axis] = range.count
         return Tensor(shape: newShape, scalars: result)
+    }
+}
+
+/// The order of a tensor's elements in memory.
+public enum TensorLayout: Equatable, Sendable, CustomStringConvertible {
+    /// Row-major in the shape's order (NCHW for images): what everything outside the
+    /// convolution layers reads, and what checkpoints store.
+    case plain
+    /// An image `[N, C, H, W]` stored as `[N, C/width, H, W, width]`: channels in blocks of
+    /// `width`, the layout oneDNN's convolution kernels run on (oneDNN's nChw16c, nChw8c).
+    /// C is a multiple of `width`, so the storage holds exactly the shape's elements.
+    case channelBlocks(width: Int)
+
+    public var description: String {
+        switch self {
+        case .plain: "plain"
+        case .channelBlocks(let width): "nChw\(width)c"
+        }
+    }
+
+    func fits(_ shape: [Int]) -> Bool {
+        switch self {
+        case .plain: true
+        case .channelBlocks(let width): shape.count == 4 && shape[1] % width == 0
+        }
+    }
+}
+
+extension Tensor {
+    /// The same values in `target` layout (the tensor itself when it is already in it).
+    public func converted(to target: TensorLayout) -> Tensor {
+        guard target != layout else { return self }
+        let blocked: Int
+        switch (layout, target) {
+        case (.plain, .channelBlocks(let width)), (.channelBlocks(let width), .plain): blocked = width
+        case (.channelBlocks, .channelBlocks): return converted(to: .plain).converted(to: target)
+        case (.plain, .plain): return self
+        }
+        precondition(TensorLayout.channelBlocks(width: blocked).fits(shape), "layout \(target) does not fit shape \(shape)")
+        let (batch, channels, positions) = (shape[0], shape[1], shape[2] * shape[3])
+        let toBlocks = target != .plain
+        let result = scalars.withUnsafeBufferPointer { source in
+            [Float].filled(count: count) { out in
+                let source = source.baseAddress!
+                for n in 0..<batch {
+                    for block in 0..<(channels / blocked) {
+                        // One block: `blocked` planes of `positions` values <-> `positions` runs of `blocked`.
+                        let planes = (n &* channels &+ block &* blocked) &* positions
+                        for lane in 0..<blocked {
+                            let plane = planes &+ lane &* positions
+                            for p in 0..<positions {
+                                let interleaved = planes &+ p &* blocked &+ lane
+                                if toBlocks { out[interleaved] = source[plane &+ p] } else { out[plane &+ p] = source[interleaved] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, scalars: result, layout: target)
     }
 }

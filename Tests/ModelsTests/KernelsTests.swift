@@ -1,0 +1,40 @@
+import Models
+import TestSupport
+import XCTest
+
+/// The process-wide kernel settings: one thread count for both libraries, and the work counter
+/// that `launcher bench` reports.
+final class KernelsTests: XCTestCase {
+    func testThreadsAreSetForOpenBLASAndOneDNNTogether() {
+        let before = Kernels.threads
+        defer { Kernels.threads = before }
+        for threads in [1, 2] {
+            Kernels.threads = threads
+            XCTAssertEqual(BLAS.threads, threads)
+            XCTAssertEqual(DNNL.threads, threads)
+        }
+    }
+
+    /// Forward, backward data and backward weights each do 2·N·Cin·Cout·k²·OH·OW operations.
+    func testConvolutionWorkIsCountedPerPass() {
+        var random = Sample.stream
+        let layer = Conv2d(16, 32, kernel: 4, stride: 2, padding: 1, random: &random)
+        let tape = Tape()
+        let x = tape.variable(Sample.tensor([3, 16, 8, 8], seed: 31), requiresGradient: true)
+        let before = Kernels.floatOperations
+        let y = layer(x)
+        let forward = Kernels.floatOperations - before
+        XCTAssertEqual(forward, 2 * 3 * 16 * 32 * 16 * 4 * 4)
+        tape.backward(from: y.mean())
+        XCTAssertEqual(Kernels.floatOperations - before, 3 * forward)
+        let implementations = Kernels.convolutionImplementations(in: [layer, Linear(2, 2, random: &random)])
+        XCTAssertEqual(implementations.count, 1, "\(implementations)")
+        XCTAssertTrue(implementations[0].contains(":"), "oneDNN names its kernels kind:isa, got \(implementations)")
+    }
+
+    func testSummaryNamesBothLibraries() {
+        XCTAssertTrue(Kernels.summary.hasPrefix("oneDNN \(DNNL.version) ("), Kernels.summary)
+        XCTAssertTrue(Kernels.summary.contains("OpenBLAS \(BLAS.coreName)"), Kernels.summary)
+        XCTAssertEqual(DNNL.version.split(separator: ".").count, 3, DNNL.version)
+    }
+}
