@@ -3,7 +3,7 @@ import Foundation
 import HDF5
 import Models
 
-/// `launcher doctor`: describes the MPI, OpenBLAS and HDF5 a job would run on, then
+/// `launcher doctor`: describes the MPI, oneDNN, OpenBLAS and HDF5 a job would run on, then
 /// checks that each works on every rank.
 ///
 /// Every rank runs every check; failures are gathered so rank 0 can name the ranks
@@ -15,7 +15,7 @@ public struct Doctor {
 
     /// - Parameters:
     ///   - outputDirectory: where each rank writes and reads back its small HDF5 file.
-    ///   - threads: OpenBLAS threads per rank; nil shares the node's cores among its ranks.
+    ///   - threads: kernel threads per rank; nil shares the node's cores among its ranks.
     public init(world: Communicator, outputDirectory: String, threads: Int? = nil) {
         self.world = world
         self.outputDirectory = outputDirectory

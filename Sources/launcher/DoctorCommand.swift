@@ -6,11 +6,12 @@ import Foundation
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check that MPI, OpenBLAS and HDF5 work on every rank.",
+        abstract: "Check that MPI, oneDNN, OpenBLAS and HDF5 work on every rank.",
         discussion: """
             Prints, once from rank 0, the MPI library, the world size and the ranks on each host, \
-            OpenBLAS's version, core type and threads per rank, and HDF5's version. Then every rank \
-            runs an all-reduce, broadcast and all-gather check, a GEMM against a naive loop, and an \
+            oneDNN's version and instruction set, OpenBLAS's version and core type, the threads per \
+            rank, and HDF5's version. Then every rank runs an all-reduce, broadcast and all-gather \
+            check, a GEMM against a naive loop, a oneDNN convolution against its definition, and an \
             HDF5 write and read-back, and the report names any rank that failed. \
             Exits 0 only if every check passes on every rank.
 

@@ -32,6 +32,30 @@ final class KernelsTests: XCTestCase {
         XCTAssertTrue(implementations[0].contains(":"), "oneDNN names its kernels kind:isa, got \(implementations)")
     }
 
+    /// A bit-exact resume needs oneDNN to repeat itself: the same step twice, on two threads,
+    /// gives the same bits (backward weights is where a threaded reduction could reorder sums).
+    func testConvolutionStepsRepeatBitForBitOnTwoThreads() {
+        let before = Kernels.threads
+        defer { Kernels.threads = before }
+        Kernels.threads = 2
+        func step() -> [[Float]] {
+            var random = Sample.stream
+            let network = Sequential([
+                Conv2d(64, 128, kernel: 4, stride: 2, padding: 1, random: &random), BatchNorm(128), LeakyReLU(slope: 0.2),
+                ConvTranspose2d(128, 64, kernel: 4, stride: 2, padding: 1, random: &random), Flatten(), Linear(64 * 14 * 14, 1, random: &random),
+            ])
+            let tape = Tape()
+            let x = tape.variable(Sample.tensor([16, 64, 14, 14], seed: 32), requiresGradient: true)
+            tape.backward(from: network(x).mean())
+            return network.parameters.map(\.gradient.scalars) + [x.gradient!.scalars]
+        }
+        let first = step(), second = step()
+        XCTAssertEqual(first.count, second.count)
+        for (index, (a, b)) in zip(first, second).enumerated() {
+            XCTAssertTrue(a == b, "gradient \(index) differs between two identical steps on 2 threads")
+        }
+    }
+
     func testSummaryNamesBothLibraries() {
         XCTAssertTrue(Kernels.summary.hasPrefix("oneDNN \(DNNL.version) ("), Kernels.summary)
         XCTAssertTrue(Kernels.summary.contains("OpenBLAS \(BLAS.coreName)"), Kernels.summary)
