@@ -50,8 +50,10 @@ extension Variable {
 
     /// Elementwise max(x, 0).
     public func relu() -> Variable {
-        Variable.result(value.concurrentMap { max($0, 0) }, of: [self]) { gradient in
-            self.accumulate(self.value.concurrentZip(gradient) { $0 > 0 ? $1 : 0 })
+        Variable.result(value.elementwise { x, y, range in for i in range { y[i] = max(x[i], 0) } }, of: [self]) { gradient in
+            self.accumulate(self.value.elementwise(with: gradient) { x, dy, dx, range in
+                for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
+            })
         }
     }
 

@@ -15,8 +15,13 @@ public final class LeakyReLU: Layer {
 
     public func callAsFunction(_ input: Variable) -> Variable {
         let slope = self.slope
-        return Variable.result(input.value.concurrentMap { $0 > 0 ? $0 : slope * $0 }, of: [input]) { dy in
-            input.accumulate(input.value.concurrentZip(dy) { $0 > 0 ? $1 : slope * $1 })
+        let y = input.value.elementwise { x, y, range in
+            for i in range { y[i] = x[i] > 0 ? x[i] : slope * x[i] }
+        }
+        return Variable.result(y, of: [input]) { dy in
+            input.accumulate(input.value.elementwise(with: dy) { x, dy, dx, range in
+                for i in range { dx[i] = x[i] > 0 ? dy[i] : slope * dy[i] }
+            })
         }
     }
 }
@@ -26,8 +31,10 @@ public final class Tanh: Layer {
     public init() {}
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let y = input.value.concurrentMap { tanh($0) }
-        return Variable.result(y, of: [input]) { dy in input.accumulate(y.concurrentZip(dy) { (1 - $0 * $0) * $1 }) }
+        let y = input.value.elementwise { x, y, range in for i in range { y[i] = tanh(x[i]) } }
+        return Variable.result(y, of: [input]) { dy in
+            input.accumulate(y.elementwise(with: dy) { y, dy, dx, range in for i in range { dx[i] = (1 - y[i] * y[i]) * dy[i] } })
+        }
     }
 }
 
@@ -36,7 +43,9 @@ public final class Sigmoid: Layer {
     public init() {}
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        let y = input.value.concurrentMap(sigmoidValue)
-        return Variable.result(y, of: [input]) { dy in input.accumulate(y.concurrentZip(dy) { $0 * (1 - $0) * $1 }) }
+        let y = input.value.elementwise { x, y, range in for i in range { y[i] = sigmoidValue(x[i]) } }
+        return Variable.result(y, of: [input]) { dy in
+            input.accumulate(y.elementwise(with: dy) { y, dy, dx, range in for i in range { dx[i] = y[i] * (1 - y[i]) * dy[i] } })
+        }
     }
 }

@@ -50,12 +50,15 @@ public final class BatchNorm: Layer {
         let normalized = x.scalars.withUnsafeBufferPointer { source in
             [Float].filled(count: count) { xhat in
                 y = .filled(count: count) { out in
-                    channels.forEach { c, elements in
-                        let (m, s, g, b) = (mean[c], inverseStd[c], gamma[c], beta[c])
-                        for p in elements {
-                            let value = (source[p] - m) * s
-                            xhat[p] = value
-                            out[p] = value * g + b
+                    channels.forEachBlock { block in
+                        for p in 0..<block.positions {
+                            let row = block.base &+ p &* block.stride
+                            for lane in 0..<block.lanes {
+                                let (c, i) = (block.first &+ lane, row &+ lane)
+                                let value = (source[i] - mean[c]) * inverseStd[c]
+                                xhat[i] = value
+                                out[i] = value * gamma[c] + beta[c]
+                            }
                         }
                     }
                 }
@@ -77,15 +80,9 @@ public final class BatchNorm: Layer {
         var sums = [Double](repeating: 0, count: 2 * features + 1)
         x.scalars.withUnsafeBufferPointer { values in
             sums.withUnsafeMutableBufferPointer { sums in
-                channels.forEach { c, elements in
-                    var sum: Double = 0, sumOfSquares: Double = 0
-                    for p in elements {
-                        let value = Double(values[p])
-                        sum += value
-                        sumOfSquares += value * value
-                    }
-                    sums[c] += sum
-                    sums[features + c] += sumOfSquares
+                channels.addSums(into: sums.baseAddress!) { i in
+                    let value = Double(values[i])
+                    return (value, value * value)
                 }
             }
         }
@@ -118,15 +115,7 @@ public final class BatchNorm: Layer {
         dy.scalars.withUnsafeBufferPointer { g in
             normalized.withUnsafeBufferPointer { xhat in
                 sums.withUnsafeMutableBufferPointer { sums in
-                    channels.forEach { c, elements in
-                        var sum: Double = 0, dot: Double = 0
-                        for p in elements {
-                            sum += Double(g[p])
-                            dot += Double(g[p]) * Double(xhat[p])
-                        }
-                        sums[c] += sum
-                        sums[features + c] += dot
-                    }
+                    channels.addSums(into: sums.baseAddress!) { i in (Double(g[i]), Double(g[i]) * Double(xhat[i])) }
                 }
             }
         }
@@ -148,58 +137,23 @@ public final class BatchNorm: Layer {
         let dx = Tensor(shape: input.value.shape, scalars: .filled(count: dy.count) { out in
             dy.scalars.withUnsafeBufferPointer { g in
                 normalized.withUnsafeBufferPointer { xhat in
-                    channels.forEach { c, elements in
-                        let scale = gamma[c] * inverseStd[c]
-                        if batchStatistics {
-                            let meanGradient = Float(global[c] / count)
-                            let meanProjection = Float(global[features + c] / count)
-                            for p in elements { out[p] = scale * (g[p] - meanGradient - xhat[p] * meanProjection) }
-                        } else {
-                            for p in elements { out[p] = scale * g[p] }
+                    // Per channel: dx = scale · (dy − meanGradient − x̂ · meanProjection); without batch
+                    // statistics the two means are zero.
+                    let scale = (0..<features).map { gamma[$0] * inverseStd[$0] }
+                    let meanGradient = (0..<features).map { batchStatistics ? Float(global[$0] / count) : 0 }
+                    let meanProjection = (0..<features).map { batchStatistics ? Float(global[features + $0] / count) : 0 }
+                    channels.forEachBlock { block in
+                        for p in 0..<block.positions {
+                            let row = block.base &+ p &* block.stride
+                            for lane in 0..<block.lanes {
+                                let (c, i) = (block.first &+ lane, row &+ lane)
+                                out[i] = scale[c] * (g[i] - meanGradient[c] - xhat[i] * meanProjection[c])
+                            }
                         }
                     }
                 }
             }
         }, layout: dy.layout)
         input.accumulate(dx.converted(to: input.value.layout))
-    }
-}
-
-/// Where each channel's values lie in a `[N, C]` or `[N, C, H, W]` tensor's storage, in either
-/// layout: per sample and channel, `positions` values `stride` apart (1 when plain, the block
-/// width when channels are blocked), so BatchNorm runs on oneDNN's layout without a reorder.
-/// Channels are split over the rank's threads; each channel's samples are visited in order, so
-/// per-channel sums do not depend on the thread count.
-struct ChannelRuns {
-    let batch: Int, channels: Int, positions: Int
-    let layout: TensorLayout
-
-    init(_ x: Tensor) {
-        (batch, channels, positions, layout) = (x.shape[0], x.shape[1], x.rank == 4 ? x.shape[2] * x.shape[3] : 1, x.layout)
-    }
-
-    /// Calls `body(c, elements)` for every channel and sample, `elements` the storage indices
-    /// of that sample's values in channel `c`; calls for different channels may run at once.
-    @inline(__always)
-    func forEach(_ body: (Int, StrideTo<Int>) -> Void) {
-        let (step, width) = switch layout {
-        case .plain: (1, 1)
-        case .channelBlocks(let width): (width, width)
-        }
-        Parallel.forEach(channels, workPerItem: batch &* positions) { range in
-            if positions == 1 {
-                // Features `[N, C]`: sample by sample, so each row's slice of channels is read in order.
-                for n in 0..<batch {
-                    for c in range { body(c, stride(from: n &* channels &+ c, to: n &* channels &+ c &+ 1, by: 1)) }
-                }
-                return
-            }
-            for c in range {
-                for n in 0..<batch {
-                    let base = (n &* channels &+ c - c % width) &* positions &+ c % width
-                    body(c, stride(from: base, to: base &+ positions &* step, by: step))
-                }
-            }
-        }
     }
 }

@@ -27,11 +27,10 @@ public final class Conv2d: Layer {
                                      outHeight: (height + 2 * padding - kernel) / stride + 1,
                                      outWidth: (width + 2 * padding - kernel) / stride + 1,
                                      kernel: kernel, stride: stride, padding: padding)
-        let kernels = cache.kernels(for: shape)
-        return kernels.apply(input, weight: weight, bias: bias)
+        return cache.kernels(for: shape).apply(input, weight: weight, bias: bias)
     }
 
-    lazy var cache = ConvolutionCache(.convolution, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
+    lazy var cache = ConvolutionCache(hasBias: true, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
 /// A 2-D transposed convolution (the adjoint of `Conv2d`'s input map), for upsampling.
@@ -63,22 +62,23 @@ public final class ConvTranspose2d: Layer {
                                      outHeight: (height - 1) * stride - 2 * padding + kernel,
                                      outWidth: (width - 1) * stride - 2 * padding + kernel,
                                      kernel: kernel, stride: stride, padding: padding)
-        return cache.kernels(for: shape).apply(input, weight: weight, bias: bias)
+        return cache.kernels(for: shape.transposed).applyTransposed(input, weight: weight, bias: bias)
     }
 
-    lazy var cache = ConvolutionCache(.deconvolution,
-                                              name: "ConvTranspose2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
+    /// Kernels of the convolution this layer transposes (the bias is added apart).
+    lazy var cache = ConvolutionCache(hasBias: false,
+                                      name: "ConvTranspose2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
 /// A layer's oneDNN kernels for the few input shapes it meets (the training batch, the
 /// evaluation batch, a last partial batch), the oldest dropped past `capacity`.
 final class ConvolutionCache {
-    private let kind: ConvolutionKernels.Kind
+    private let hasBias: Bool
     private let name: String
     private let capacity = 4
     private var entries: [(shape: ConvolutionShape, kernels: ConvolutionKernels)] = []
 
-    init(_ kind: ConvolutionKernels.Kind, name: String) { (self.kind, self.name) = (kind, name) }
+    init(hasBias: Bool, name: String) { (self.hasBias, self.name) = (hasBias, name) }
 
     /// The forward kernels oneDNN chose for the shapes met so far.
     var implementations: [String] { entries.map(\.kernels.implementation) }
@@ -90,7 +90,7 @@ final class ConvolutionCache {
             return entry.kernels
         }
         do {
-            let kernels = try ConvolutionKernels(kind, shape, name: name)
+            let kernels = try ConvolutionKernels(shape, hasBias: hasBias, name: name)
             if entries.count == capacity { entries.removeFirst() }
             entries.append((shape, kernels))
             return kernels
@@ -103,62 +103,128 @@ final class ConvolutionCache {
 }
 
 extension ConvolutionKernels {
-    /// Runs the layer forward and records its backward: dx from backward data, and the weight
-    /// and bias gradients from backward weights, each only when something needs it. The output
-    /// is in oneDNN's layout for it; the input may come in any layout.
+    /// Conv2d: runs forward and records the backward (dx from backward data; weight and bias
+    /// gradients from backward weights, when they are not frozen). The output is in oneDNN's
+    /// layout for it; the input may come in any layout.
     func apply(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
         let x = input.value.converted(to: source.layout)
         var y = Tensor(shape: shape.output, layout: destination.layout)
         run("forward") { () throws(DNNLError) in
-            try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
-                try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
-                    try bias.value.scalars.withUnsafeBufferPointer { (b) throws(DNNLError) in
-                        try y.scalars.withUnsafeMutableBufferPointer { (y) throws(DNNLError) in
-                            try forward(x.baseAddress!, weight: w.baseAddress!, bias: b.baseAddress!, into: y.baseAddress!)
-                        }
-                    }
-                }
-            }
+            try withPointers(x, weight.value, bias.value, &y) { (x, w, b, y) throws(DNNLError) in try forward(x, weight: w, bias: b, into: y) }
         }
         return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy, input: input, x: x, weight: weight, bias: bias)
+            if weight.requiresGradient {
+                self.run("backward weights") { () throws(DNNLError) in
+                    let kernels = try self.backwardWeights()
+                    try self.addWeightGradient(kernels, image: x, outputGradient: dy, weight: weight, bias: bias)
+                }
+            }
+            if input.requiresGradient {
+                self.run("backward data") { () throws(DNNLError) in
+                    let kernels = try self.backwardData()
+                    let dy = dy.converted(to: kernels.outputGradient.layout)
+                    var dx = Tensor(shape: self.shape.input, layout: kernels.inputGradient.layout)
+                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try kernels.run(dy, weight: w, into: dx) }
+                    input.accumulate(dx.converted(to: input.value.layout))
+                }
+            }
         }
     }
 
-    private func backward(_ dy: Tensor, input: Variable, x: Tensor, weight: Parameter, bias: Parameter) {
-        precondition(weight.requiresGradient == bias.requiresGradient, "\(name): weight and bias are frozen together")
-        if weight.requiresGradient {
-            run("backward weights") { () throws(DNNLError) in
-                let kernels = try backwardWeights()
-                let x = x.converted(to: kernels.input.layout), dy = dy.converted(to: kernels.outputGradient.layout)
-                try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
-                    try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
-                        try weight.gradient.scalars.withUnsafeMutableBufferPointer { (dw) throws(DNNLError) in
-                            try bias.gradient.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
-                                try kernels.run(x.baseAddress!, dy.baseAddress!, addingTo: dw.baseAddress!, biasGradient: db.baseAddress!)
-                            }
-                        }
-                    }
+    /// ConvTranspose2d, on the kernels of the convolution it transposes: its forward is that
+    /// convolution's backward data (plus the bias), its backward data that convolution's forward,
+    /// and its weight gradient that convolution's with image and output gradient swapped.
+    /// The weight `[in, out, k, k]` of the transposed layer is the convolution's `[out, in, k, k]`.
+    func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
+        var y = Tensor(shape: shape.input)
+        var x = input.value
+        run("forward") { () throws(DNNLError) in
+            let kernels = try backwardData()
+            x = x.converted(to: kernels.outputGradient.layout)
+            y = Tensor(shape: shape.input, layout: kernels.inputGradient.layout)
+            try withPointers(x, weight.value, &y) { (x, w, y) throws(DNNLError) in try kernels.run(x, weight: w, into: y) }
+        }
+        y.addChannelBias(bias.value)
+        return Variable.result(y, of: [input], parameters: [weight, bias]) { [x] dy in
+            if weight.requiresGradient {
+                self.run("backward weights") { () throws(DNNLError) in
+                    let kernels = try self.backwardWeights()
+                    try self.addWeightGradient(kernels, image: dy, outputGradient: x, weight: weight, bias: nil)
+                }
+                bias.gradient.scalars.withUnsafeMutableBufferPointer { dy.addChannelSums(into: $0.baseAddress!) }
+            }
+            if input.requiresGradient {
+                self.run("backward data") { () throws(DNNLError) in
+                    let dy = dy.converted(to: self.source.layout)
+                    var dx = Tensor(shape: self.shape.output, layout: self.destination.layout)
+                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try self.forward(dy, weight: w, bias: nil, into: dx) }
+                    input.accumulate(dx.converted(to: input.value.layout))
                 }
             }
         }
-        guard input.requiresGradient else { return }
-        run("backward data") { () throws(DNNLError) in
-            let kernels = try backwardData()
-            let dy = dy.converted(to: kernels.outputGradient.layout)
-            var dx = Tensor(shape: shape.input, layout: kernels.inputGradient.layout)
-            try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
-                try weight.value.scalars.withUnsafeBufferPointer { (w) throws(DNNLError) in
-                    try dx.scalars.withUnsafeMutableBufferPointer { (dx) throws(DNNLError) in
-                        try kernels.run(dy.baseAddress!, weight: w.baseAddress!, into: dx.baseAddress!)
-                    }
+    }
+
+    /// Adds the convolution's weight (and bias) gradient for `image` (its input) and `outputGradient`.
+    private func addWeightGradient(_ kernels: BackwardWeights, image: Tensor, outputGradient: Tensor,
+                                   weight: Parameter, bias: Parameter?) throws(DNNLError) {
+        let x = image.converted(to: kernels.input.layout), dy = outputGradient.converted(to: kernels.outputGradient.layout)
+        try withPointers(x, dy, &weight.gradient) { (x, dy, dw) throws(DNNLError) in
+            if let bias {
+                try bias.gradient.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
+                    try kernels.run(x, dy, addingTo: dw, biasGradient: db.baseAddress!)
                 }
+            } else {
+                try kernels.run(x, dy, addingTo: dw, biasGradient: nil)
             }
-            input.accumulate(dx.converted(to: input.value.layout))
         }
     }
 
     private func run(_ pass: String, _ body: () throws(DNNLError) -> Void) {
         do { try body() } catch { fatalError("\(name) \(pass) for \(shape): \(error)") }
+    }
+}
+
+/// The storage of two tensors read and one written, for a kernel call.
+private func withPointers(_ a: Tensor, _ b: Tensor, _ out: inout Tensor,
+                          _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) throws(DNNLError) -> Void)
+    throws(DNNLError) {
+    try a.scalars.withUnsafeBufferPointer { (a) throws(DNNLError) in
+        try b.scalars.withUnsafeBufferPointer { (b) throws(DNNLError) in
+            try out.scalars.withUnsafeMutableBufferPointer { (out) throws(DNNLError) in try body(a.baseAddress!, b.baseAddress!, out.baseAddress!) }
+        }
+    }
+}
+
+/// The storage of three tensors read and one written.
+private func withPointers(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ out: inout Tensor,
+                          _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) throws(DNNLError) -> Void)
+    throws(DNNLError) {
+    try c.scalars.withUnsafeBufferPointer { (c) throws(DNNLError) in
+        try withPointers(a, b, &out) { (a, b, out) throws(DNNLError) in try body(a, b, c.baseAddress!, out) }
+    }
+}
+
+extension Tensor {
+    /// Adds `bias[c]` to every value of channel c of this `[N, C, H, W]` tensor, in its layout.
+    mutating func addChannelBias(_ bias: Tensor) {
+        let runs = ChannelRuns(self), values = bias.scalars
+        scalars.withUnsafeMutableBufferPointer { out in
+            runs.forEachBlock { block in
+                for p in 0..<block.positions {
+                    let row = block.base &+ p &* block.stride
+                    for lane in 0..<block.lanes { out[row &+ lane] += values[block.first &+ lane] }
+                }
+            }
+        }
+    }
+
+    /// Adds each channel's sum over samples and positions to `sums[c]` (summed in Double).
+    func addChannelSums(into sums: UnsafeMutablePointer<Float>) {
+        var totals = [Double](repeating: 0, count: 2 * shape[1])
+        let runs = ChannelRuns(self)
+        scalars.withUnsafeBufferPointer { values in
+            totals.withUnsafeMutableBufferPointer { totals in runs.addSums(into: totals.baseAddress!) { (Double(values[$0]), 0) } }
+        }
+        for c in 0..<shape[1] { sums[c] += Float(totals[c]) }
     }
 }

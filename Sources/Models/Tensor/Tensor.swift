@@ -79,24 +79,24 @@ public struct Tensor: Equatable, CustomStringConvertible {
         }, layout: layout)
     }
 
-    /// `map` split over the rank's threads, for the activations' large tensors; `body` must be a
-    /// pure function of its argument.
-    func concurrentMap(_ body: (Float) -> Float) -> Tensor {
+    /// A tensor of the same shape and layout whose elements `fill(x, out, range)` writes, slice
+    /// by slice over the rank's threads: the activations' loops, written inside `fill` so each
+    /// compiles to a vectorised loop rather than a call per element.
+    func elementwise(_ fill: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
         Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { source in
-            .filled(count: count) { out in
-                Parallel.forEach(count) { range in for index in range { out[index] = body(source[index]) } }
-            }
+            .filled(count: count) { out in Parallel.forEach(count) { range in fill(source.baseAddress!, out, range) } }
         }, layout: layout)
     }
 
-    /// `zip` split over the rank's threads; `body` must be a pure function of its arguments.
-    func concurrentZip(_ other: Tensor, _ body: (Float, Float) -> Float) -> Tensor {
+    /// Like `elementwise`, reading this tensor and `other` (same shape and layout) side by side.
+    func elementwise(with other: Tensor,
+                     _ fill: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")
         precondition(layout == other.layout, "layouts \(layout) and \(other.layout) differ")
         return Tensor(shape: shape, scalars: scalars.withUnsafeBufferPointer { lhs in
             other.scalars.withUnsafeBufferPointer { rhs in
                 .filled(count: count) { out in
-                    Parallel.forEach(count) { range in for index in range { out[index] = body(lhs[index], rhs[index]) } }
+                    Parallel.forEach(count) { range in fill(lhs.baseAddress!, rhs.baseAddress!, out, range) }
                 }
             }
         }, layout: layout)
