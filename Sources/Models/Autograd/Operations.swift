@@ -52,7 +52,11 @@ extension Variable {
     public func relu() -> Variable {
         Variable.result(value.elementwise { x, y, range in for i in range { y[i] = max(x[i], 0) } }, of: [self]) { gradient in
             self.accumulate(self.value.elementwise(with: gradient) { x, dy, dx, range in
-                for i in range { dx[i] = x[i] > 0 ? dy[i] : 0 }
+                // dy is read on both sides of the choice, so the choice compiles to a vector select.
+                for i in range {
+                    let g = dy[i]
+                    dx[i] = x[i] > 0 ? g : 0
+                }
             })
         }
     }

@@ -249,6 +249,51 @@ extension TensorLayout {
 }
 
 extension DNNL {
+    /// Copies an image `[N, C, H, W]` from one layout to another with oneDNN's reorder, made
+    /// once per shape and direction (a network meets a handful of them).
+    static func reorder(_ source: UnsafePointer<Float>, from: TensorLayout, into destination: UnsafeMutablePointer<Float>,
+                        to: TensorLayout, dimensions: [Int]) {
+        let key = ReorderKey(dimensions: dimensions, from: from, to: to)
+        let reorder: (primitive: Primitive, source: DNNLMemory, destination: DNNLMemory)
+        if let known = reorders[key] {
+            reorder = known
+        } else {
+            do {
+                let name = "reorder of \(dimensions) from \(from) to \(to)"
+                let (fromDescriptor, toDescriptor) = (descriptor(dimensions, tag(from)), descriptor(dimensions, tag(to)))
+                reorder = (try Primitive(PrimitiveDescriptor(reorderFrom: fromDescriptor, to: toDescriptor, name: name)),
+                           try DNNLMemory(fromDescriptor, ownsStorage: false, name: name),
+                           try DNNLMemory(toDescriptor, ownsStorage: false, name: name))
+            } catch {
+                // A reorder between two dense f32 layouts has a reference kernel; failing here is a library fault.
+                fatalError("\(error)")
+            }
+            if reorders.count >= 64 { reorders.removeAll() }
+            reorders[key] = reorder
+        }
+        reorder.source.bind(source)
+        reorder.destination.bind(destination)
+        do { try reorder.primitive.execute([(DNNL_ARG_FROM, reorder.source), (DNNL_ARG_TO, reorder.destination)]) } catch {
+            fatalError("\(error)")
+        }
+    }
+
+    private struct ReorderKey: Hashable {
+        let dimensions: [Int]
+        let from: TensorLayout, to: TensorLayout
+    }
+    nonisolated(unsafe) private static var reorders: [ReorderKey: (primitive: Primitive, source: DNNLMemory, destination: DNNLMemory)] = [:]
+
+    private static func tag(_ layout: TensorLayout) -> dnnl_format_tag_t {
+        switch layout {
+        case .plain: dnnl_nchw
+        case .channelBlocks(let width): blockedTag(width)
+        }
+    }
+
     /// oneDNN's tag for `[N, C/width, H, W, width]`.
-    static func blockedTag(_ width: Int) -> dnnl_format_tag_t { width == 16 ? dnnl_aBcd16b : dnnl_aBcd8b }
+    static func blockedTag(_ width: Int) -> dnnl_format_tag_t {
+        precondition(TensorLayout.blockWidths.contains(width), "oneDNN's f32 kernels block channels by 8 or 16, not \(width)")
+        return width == 16 ? dnnl_aBcd16b : dnnl_aBcd8b
+    }
 }

@@ -108,7 +108,7 @@ extension ConvolutionKernels {
     /// layout for it; the input may come in any layout.
     func apply(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
         let x = input.value.converted(to: source.layout)
-        var y = Tensor(shape: shape.output, layout: destination.layout)
+        var y = Tensor(unfilledShape: shape.output, layout: destination.layout)
         run("forward") { () throws(DNNLError) in
             try withPointers(x, weight.value, bias.value, &y) { (x, w, b, y) throws(DNNLError) in try forward(x, weight: w, bias: b, into: y) }
         }
@@ -123,7 +123,7 @@ extension ConvolutionKernels {
                 self.run("backward data") { () throws(DNNLError) in
                     let kernels = try self.backwardData()
                     let dy = dy.converted(to: kernels.outputGradient.layout)
-                    var dx = Tensor(shape: self.shape.input, layout: kernels.inputGradient.layout)
+                    var dx = Tensor(unfilledShape: self.shape.input, layout: kernels.inputGradient.layout)
                     try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try kernels.run(dy, weight: w, into: dx) }
                     input.accumulate(dx.converted(to: input.value.layout))
                 }
@@ -136,13 +136,12 @@ extension ConvolutionKernels {
     /// and its weight gradient that convolution's with image and output gradient swapped.
     /// The weight `[in, out, k, k]` of the transposed layer is the convolution's `[out, in, k, k]`.
     func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
-        var y = Tensor(shape: shape.input)
-        var x = input.value
-        run("forward") { () throws(DNNLError) in
+        var (x, y) = run("forward") { () throws(DNNLError) -> (Tensor, Tensor) in
             let kernels = try backwardData()
-            x = x.converted(to: kernels.outputGradient.layout)
-            y = Tensor(shape: shape.input, layout: kernels.inputGradient.layout)
+            let x = input.value.converted(to: kernels.outputGradient.layout)
+            var y = Tensor(unfilledShape: shape.input, layout: kernels.inputGradient.layout)
             try withPointers(x, weight.value, &y) { (x, w, y) throws(DNNLError) in try kernels.run(x, weight: w, into: y) }
+            return (x, y)
         }
         y.addChannelBias(bias.value)
         return Variable.result(y, of: [input], parameters: [weight, bias]) { [x] dy in
@@ -156,7 +155,7 @@ extension ConvolutionKernels {
             if input.requiresGradient {
                 self.run("backward data") { () throws(DNNLError) in
                     let dy = dy.converted(to: self.source.layout)
-                    var dx = Tensor(shape: self.shape.output, layout: self.destination.layout)
+                    var dx = Tensor(unfilledShape: self.shape.output, layout: self.destination.layout)
                     try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try self.forward(dy, weight: w, bias: nil, into: dx) }
                     input.accumulate(dx.converted(to: input.value.layout))
                 }
@@ -179,8 +178,8 @@ extension ConvolutionKernels {
         }
     }
 
-    private func run(_ pass: String, _ body: () throws(DNNLError) -> Void) {
-        do { try body() } catch { fatalError("\(name) \(pass) for \(shape): \(error)") }
+    private func run<Result>(_ pass: String, _ body: () throws(DNNLError) -> Result) -> Result {
+        do { return try body() } catch { fatalError("\(name) \(pass) for \(shape): \(error)") }
     }
 }
 

@@ -25,6 +25,12 @@ public struct Tensor: Equatable, CustomStringConvertible {
         self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)), layout: layout)
     }
 
+    /// A tensor whose elements are left unset, for a kernel's output: every element must be
+    /// written before it is read (zero-filling it first cost 2% of a dcgan28 step).
+    init(unfilledShape shape: [Int], layout: TensorLayout = .plain) {
+        self.init(shape: shape, scalars: .filled(count: shape.reduce(1, *)) { _ in }, layout: layout)
+    }
+
     /// A zero-dimensional tensor holding one value.
     public init(scalar: Float) { self.init(shape: [], scalars: [scalar]) }
 

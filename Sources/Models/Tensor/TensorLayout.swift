@@ -63,7 +63,7 @@ extension Tensor {
 }
 
 /// The order of a tensor's elements in memory.
-public enum TensorLayout: Equatable, Sendable, CustomStringConvertible {
+public enum TensorLayout: Hashable, Sendable, CustomStringConvertible {
     /// Row-major in the shape's order (NCHW for images): what everything outside the
     /// convolution layers reads, and what checkpoints store.
     case plain
@@ -91,32 +91,9 @@ extension Tensor {
     /// The same values in `target` layout (the tensor itself when it is already in it).
     public func converted(to target: TensorLayout) -> Tensor {
         guard target != layout else { return self }
-        let blocked: Int
-        switch (layout, target) {
-        case (.plain, .channelBlocks(let width)), (.channelBlocks(let width), .plain): blocked = width
-        case (.channelBlocks, .channelBlocks): return converted(to: .plain).converted(to: target)
-        case (.plain, .plain): return self
-        }
-        precondition(TensorLayout.channelBlocks(width: blocked).fits(shape), "layout \(target) does not fit shape \(shape)")
-        let (batch, channels, positions) = (shape[0], shape[1], shape[2] * shape[3])
-        let toBlocks = target != .plain
+        precondition(target.fits(shape), "layout \(target) does not fit shape \(shape)")
         let result = scalars.withUnsafeBufferPointer { source in
-            [Float].filled(count: count) { out in
-                let source = source.baseAddress!
-                for n in 0..<batch {
-                    for block in 0..<(channels / blocked) {
-                        // One block: `blocked` planes of `positions` values <-> `positions` runs of `blocked`.
-                        let planes = (n &* channels &+ block &* blocked) &* positions
-                        for lane in 0..<blocked {
-                            let plane = planes &+ lane &* positions
-                            for p in 0..<positions {
-                                let interleaved = planes &+ p &* blocked &+ lane
-                                if toBlocks { out[interleaved] = source[plane &+ p] } else { out[plane &+ p] = source[interleaved] }
-                            }
-                        }
-                    }
-                }
-            }
+            [Float].filled(count: count) { DNNL.reorder(source.baseAddress!, from: layout, into: $0, to: target, dimensions: shape) }
         }
         return Tensor(shape: shape, scalars: result, layout: target)
     }
