@@ -1,6 +1,9 @@
 #ifndef LEARNEDLOSS_CDNNL_SHIM_H
 #define LEARNEDLOSS_CDNNL_SHIM_H
 
+#if !__has_include(<oneapi/dnnl/dnnl.h>)
+#error "oneDNN is missing: install Debian's libdnnl-dev (apt-get install libdnnl-dev, or bash scripts/install-system-packages.sh)"
+#endif
 #include <oneapi/dnnl/dnnl.h>
 
 // oneDNN defines the "library allocates" memory handle as a cast of -1, a macro Swift cannot import.
