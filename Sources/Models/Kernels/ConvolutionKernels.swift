@@ -48,14 +48,13 @@ final class ConvolutionKernels {
     init(_ shape: ConvolutionShape, hasBias: Bool, name: String) throws(DNNLError) {
         (self.shape, self.hasBias, self.name) = (shape, hasBias, name)
         let plain = Self.plainDescriptors(shape)
-        var any = (source: Self.activation(shape.input), weights: DNNL.descriptor(plain.weightDimensions, dnnl_format_tag_any),
-                   destination: Self.activation(shape.output))
+        var any = Self.layoutsToChoose(shape)
         var biasDescriptor = plain.bias
         let geometry = Self.geometry(shape)
         forwardDescriptor = try Self.descriptor(name: "\(name) forward", hint: nil) { operation in
             withOptionalPointer(to: &biasDescriptor, present: hasBias) { bias in
-                dnnl_convolution_forward_desc_init(operation, dnnl_forward_training, dnnl_convolution_direct, &any.source,
-                                                   &any.weights, bias, &any.destination, geometry.strides, geometry.left, geometry.right)
+                dnnl_convolution_forward_desc_init(operation, dnnl_forward_training, dnnl_convolution_direct, &any.input,
+                                                   &any.weights, bias, &any.output, geometry.strides, geometry.left, geometry.right)
             }
         }
         forwardPrimitive = try Primitive(forwardDescriptor)
@@ -118,13 +117,11 @@ final class ConvolutionKernels {
             let (shape, name) = (kernels.shape, "\(kernels.name) backward data")
             operations = kernels.floatOperations
             let plain = ConvolutionKernels.plainDescriptors(shape)
-            var any = (inputGradient: ConvolutionKernels.activation(shape.input),
-                       weights: DNNL.descriptor(plain.weightDimensions, dnnl_format_tag_any),
-                       outputGradient: ConvolutionKernels.activation(shape.output))
+            var any = ConvolutionKernels.layoutsToChoose(shape)
             let geometry = ConvolutionKernels.geometry(shape)
             let descriptor = try ConvolutionKernels.descriptor(name: name, hint: kernels.forwardDescriptor) { operation in
-                dnnl_convolution_backward_data_desc_init(operation, dnnl_convolution_direct, &any.inputGradient, &any.weights,
-                                                         &any.outputGradient, geometry.strides, geometry.left, geometry.right)
+                dnnl_convolution_backward_data_desc_init(operation, dnnl_convolution_direct, &any.input, &any.weights,
+                                                         &any.output, geometry.strides, geometry.left, geometry.right)
             }
             primitive = try Primitive(descriptor)
             outputGradient = try LayoutBridge(plain: plain.destination, native: descriptor.descriptor(dnnl_query_diff_dst_md),
@@ -160,15 +157,13 @@ final class ConvolutionKernels {
             let (shape, name) = (kernels.shape, "\(kernels.name) backward weights")
             operations = kernels.floatOperations
             let plain = ConvolutionKernels.plainDescriptors(shape)
-            var any = (input: ConvolutionKernels.activation(shape.input),
-                       weightGradient: DNNL.descriptor(plain.weightDimensions, dnnl_format_tag_any),
-                       outputGradient: ConvolutionKernels.activation(shape.output))
+            var any = ConvolutionKernels.layoutsToChoose(shape)
             var biasDescriptor = plain.bias
             let geometry = ConvolutionKernels.geometry(shape)
             let descriptor = try ConvolutionKernels.descriptor(name: name, hint: kernels.forwardDescriptor) { operation in
                 withOptionalPointer(to: &biasDescriptor, present: kernels.hasBias) { bias in
-                    dnnl_convolution_backward_weights_desc_init(operation, dnnl_convolution_direct, &any.input, &any.weightGradient,
-                                                                bias, &any.outputGradient, geometry.strides, geometry.left, geometry.right)
+                    dnnl_convolution_backward_weights_desc_init(operation, dnnl_convolution_direct, &any.input, &any.weights,
+                                                                bias, &any.output, geometry.strides, geometry.left, geometry.right)
                 }
             }
             primitive = try Primitive(descriptor)
@@ -204,6 +199,14 @@ final class ConvolutionKernels {
                 }
             }
         }
+    }
+
+    /// The descriptors a primitive is asked for: oneDNN picks the weights' layout and the
+    /// activations' (see `activation`); the chosen ones are read back from the primitive.
+    private static func layoutsToChoose(_ shape: ConvolutionShape)
+        -> (input: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, output: dnnl_memory_desc_t) {
+        (activation(shape.input), DNNL.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any),
+         activation(shape.output))
     }
 
     /// An activation `[N, C, H, W]` in the layout oneDNN picks, or plain NCHW for fewer than 16

@@ -185,13 +185,6 @@ final class DNNLMemory {
         // Only fails for a null handle or a mismatched engine: neither can happen here.
         _ = dnnl_memory_set_data_handle(handle, UnsafeMutableRawPointer(mutating: pointer))
     }
-
-    /// The buffer's address (owned memories).
-    var pointer: UnsafeMutablePointer<Float> {
-        var data: UnsafeMutableRawPointer?
-        _ = dnnl_memory_get_data_handle(handle, &data)
-        return data!.assumingMemoryBound(to: Float.self)
-    }
 }
 
 /// A tensor as one primitive sees it: the layout LearnedLoss keeps it in (`layout`: oneDNN's
