@@ -26,6 +26,14 @@ public class HDF5Object {
         return status
     }
 
+    /// Keeps an object's attributes (and a group's links) in its object header, never in the
+    /// "dense" fractal heap HDF5 moves them to past 8: the header's checksum covers them, while
+    /// the heap's data blocks carry none, and HDF5 1.10 crashed reading a damaged heap header.
+    func keepInObjectHeader(_ creationProperties: hid_t, links: Bool, object: String) throws(HDF5Error) {
+        try checked(H5Pset_attr_phase_change(creationProperties, 65535, 65535), "keep attributes compact", object: object)
+        if links { try checked(H5Pset_link_phase_change(creationProperties, 65535, 65535), "keep links compact", object: object) }
+    }
+
     func childPath(_ name: String) -> String { path == "/" ? "/\(name)" : "\(path)/\(name)" }
 
     /// Whether the object has an attribute called `name`.

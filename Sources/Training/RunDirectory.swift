@@ -28,7 +28,8 @@ public struct RunDirectory {
             .sorted { $0.step < $1.step }
     }
 
-    /// The newest checkpoint that opens as ours; newer unreadable ones are reported through `skipped`.
+    /// The newest checkpoint that opens as ours and whose checksums all match; newer unreadable
+    /// or damaged ones are reported through `skipped`.
     public func newestValidCheckpoint(skipped: (String) -> Void = { _ in }) throws -> CheckpointFile {
         for candidate in checkpoints().reversed() {
             do { return try CheckpointFile(path: candidate.path) } catch { skipped("skipping \(candidate.path): \(error)") }

@@ -38,6 +38,36 @@ final class HDF5Tests: XCTestCase {
         XCTAssertFalse(file.root.contains("discriminator/0.weight"))
     }
 
+    /// Values carry Fletcher32 checksums and small values live under the object header's
+    /// checksum: a flipped bit in either is an error naming the dataset, never a wrong value.
+    func testDamagedValuesAreRefusedByTheirChecksums() throws {
+        let path = scratch.file("checked.h5")
+        let values = (0..<600).map { Float($0) * 0.37 - 5 }
+        try HDF5File.writeAtomically(path) { file in
+            try file.root.createGroup("generator").write(values, shape: [20, 30], to: "0.weight")
+            try file.root.write([Int64(0x5EED_CAFE_F00D)], shape: [], to: "counter")
+        }
+        XCTAssertNoThrow(try HDF5File.open(path).root.verifyEveryDataset())
+        let original = try Data(contentsOf: URL(fileURLWithPath: path))
+
+        var damaged = original
+        let weight = try XCTUnwrap(damaged.range(of: values[100..<108].withUnsafeBytes { Data($0) })?.lowerBound)
+        damaged[weight + 2] ^= 0x04
+        try damaged.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try HDF5File.open(path).root.read("generator/0.weight", as: Float.self)) { error in
+            let error = error as! HDF5Error
+            XCTAssertEqual(error.object, "/generator/0.weight")
+            XCTAssertTrue(error.message.contains("Fletcher32"), error.message)
+        }
+        XCTAssertThrowsError(try HDF5File.open(path).root.verifyEveryDataset())
+
+        damaged = original
+        let counter = try XCTUnwrap(damaged.range(of: withUnsafeBytes(of: Int64(0x5EED_CAFE_F00D)) { Data($0) })?.lowerBound)
+        damaged[counter] ^= 0x01
+        try damaged.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try { _ = try HDF5File.open(path).root.read("counter", as: Int64.self) }(), "a compact value is checked with its header")
+    }
+
     func testMissingFileIsNamed() {
         let path = scratch.file("absent.h5")
         XCTAssertThrowsError(try HDF5File.open(path)) { error in

@@ -142,7 +142,7 @@ final class DistributedTrainingTests: XCTestCase {
 
         let root = try HDF5File.open("\(directory)/checkpoint-00000004.h5").root
         XCTAssertEqual(try root.stringAttribute("format"), "learnedloss-checkpoint")
-        XCTAssertEqual(try root.attribute("format_version", as: Int64.self), 1)
+        XCTAssertEqual(try root.attribute("format_version", as: Int64.self), 2)
         XCTAssertEqual(try root.attribute("step", as: Int64.self), 4)
         XCTAssertEqual(try root.stringAttribute("preset"), "grid2d")
         XCTAssertEqual(try root.attribute("world_size", as: Int64.self), 1)
@@ -229,8 +229,8 @@ final class DistributedTrainingTests: XCTestCase {
 
         let newer = scratch.file("newer.h5")
         try FileManager.default.copyItem(atPath: good, toPath: newer)
-        try HDF5File.open(newer, writable: true).root.setAttribute("format_version", Int64(2))
-        try expectFailure(["--resume", newer], saying: "checkpoint format version 2 is newer than this LearnedLoss reads (1)")
+        try HDF5File.open(newer, writable: true).root.setAttribute("format_version", Int64(3))
+        try expectFailure(["--resume", newer], saying: "checkpoint format version 3 is newer than this LearnedLoss reads (2)")
 
         // A discriminator built for packed pairs: its first layer takes 4 features, ring2d's takes 2.
         let mismatched = scratch.file("mismatched.h5")
@@ -257,6 +257,40 @@ final class DistributedTrainingTests: XCTestCase {
 
         try expectFailure(["--resume", "auto"], saying: "--resume auto needs --run-dir")
         try expectFailure(["--resume", "auto", "--run-dir", scratch.file("empty")], saying: "--resume auto: no valid checkpoint in")
+    }
+
+    /// A flipped bit in a weight is refused by `train --resume` and `sample`, naming the file and
+    /// dataset; `--resume auto` skips the damaged newest checkpoint for the one before, and says so.
+    func testDamagedCheckpointsAreRefusedAndSkipped() throws {
+        let directory = scratch.file("run")
+        let first = try train(["--preset", "ring2d", "--batch-size", "20", "--steps", "2", "--checkpoint-every", "1", "--run-dir", directory])
+        XCTAssertEqual(first.status, 0, first.combinedOutput)
+        let newest = "\(directory)/checkpoint-00000002.h5"
+        let weights = try HDF5File.open(newest).root.read("generator/0.weight", as: Float.self).values
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: newest))
+        let stored = weights.prefix(8).withUnsafeBytes { Data($0) }
+        let offset = try XCTUnwrap(bytes.range(of: stored)?.lowerBound, "the weight's values lie in the file as written")
+        bytes[offset + 5] ^= 0x10
+        try bytes.write(to: URL(fileURLWithPath: newest))
+
+        let expected = "\(newest): damaged: /generator/0.weight does not match its checksum"
+        for ranks in [1, 2] { try expectFailure(ranks: ranks, ["--resume", newest], saying: expected) }
+        let sample = try Subprocess.run(try Subprocess.product("launcher"), ["sample", newest, "--count", "4", "--out", scratch.file("s.png")])
+        XCTAssertNotEqual(sample.status, 0)
+        XCTAssertTrue(sample.standardError.contains(expected), sample.standardError)
+
+        let resumed = try train(["--resume", "auto", "--run-dir", directory, "--steps", "3"])
+        XCTAssertEqual(resumed.status, 0, resumed.combinedOutput)
+        XCTAssertTrue(resumed.standardOutput.contains("skipping \(newest): \(expected)"), resumed.standardOutput)
+        XCTAssertTrue(resumed.standardOutput.contains("resuming from \(directory)/checkpoint-00000001.h5 at step 1"), resumed.standardOutput)
+
+        // The configuration lives in the root group's object header, under that header's checksum.
+        let header = "\(directory)/checkpoint-00000001.h5"
+        var headerBytes = try Data(contentsOf: URL(fileURLWithPath: header))
+        let key = try XCTUnwrap(headerBytes.range(of: Data("\"batch-size\"".utf8))?.lowerBound, "the config attribute is stored as text")
+        headerBytes[key + 3] ^= 0x01
+        try headerBytes.write(to: URL(fileURLWithPath: header))
+        try expectFailure(["--resume", header], saying: "\(header): not a readable checkpoint")
     }
 
     func testBatchThatLeavesARankWithoutAPack() throws {

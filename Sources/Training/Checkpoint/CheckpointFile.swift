@@ -2,7 +2,8 @@ import Foundation
 import HDF5
 import Models
 
-/// A checkpoint opened for reading, its identity checked: ours, a format this build reads.
+/// A checkpoint opened for reading, its identity checked (ours, a format this build reads) and
+/// every checksum verified, so nothing is sampled, evaluated or resumed from a damaged file.
 public final class CheckpointFile {
     public let path: String
     let root: HDF5Group
@@ -34,6 +35,16 @@ public final class CheckpointFile {
             configuration = try TrainingConfiguration.fromJSON(try root.stringAttribute("config"))
         } catch let error as HDF5Error { throw error } catch {
             throw CheckpointError("\(path): its config attribute is not a configuration this LearnedLoss reads: \(error)")
+        }
+        try verify()
+    }
+
+    /// Reads every stored value, so every checksum is checked (format 2 and later; version 1
+    /// files carry none): a flipped bit anywhere in weights, optimizer, sampler or sample data
+    /// is an error naming the file and dataset. An 11 MB dcgan28 checkpoint reads in milliseconds.
+    private func verify() throws {
+        do { try root.verifyEveryDataset() } catch {
+            throw CheckpointError("\(path): damaged: \(error.object) does not match its checksum or cannot be read (\(error.message))")
         }
     }
 

@@ -1,7 +1,7 @@
 /// The checkpoint file format (docs/checkpoint-format.md): its identity and the names inside it.
 public enum CheckpointFormat {
     public static let name = "learnedloss-checkpoint"
-    public static let version: Int64 = 1
+    public static let version: Int64 = 2
 
     /// `checkpoint-00001234.h5`: the step as 8 digits, so names sort by step.
     public static func fileName(step: Int) -> String {
