@@ -11,8 +11,23 @@ final class DataParallel {
     private(set) var allReduceSizes: Set<Int> = []
     /// Every phase's gradients in one message; kept between steps, as it is as large as a network.
     private var fusedGradients: [Float] = []
+    /// Told where this rank waits, so a rank stuck in a collective says which one.
+    var watchdog: Watchdog?
+    /// Each parameter's network, by name, for the watchdog's messages.
+    private let networkNames: [ObjectIdentifier: String]
 
-    init(world: Communicator) { self.world = world }
+    init(world: Communicator, networks: [(name: String, network: Layer)]) {
+        self.world = world
+        networkNames = Dictionary(networks.flatMap { network in network.network.parameters.map { (ObjectIdentifier($0), network.name) } },
+                                  uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Runs a collective with the watchdog told that this rank waits in `what`.
+    private func waiting<T>(in what: String, _ body: () throws -> T) rethrows -> T {
+        watchdog?.mark("waiting in \(what)")
+        defer { watchdog?.mark("computing") }
+        return try body()
+    }
 
     /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's.
     func broadcastFromRoot(_ players: [TrainingSnapshot.Player]) throws {
@@ -66,7 +81,10 @@ final class DataParallel {
                 offset += parameter.gradient.count
             }
             let started = DispatchTime.now()
-            try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
+            let networks = Set(parameters.compactMap { networkNames[ObjectIdentifier($0)] }).sorted().joined(separator: " and ")
+            try waiting(in: "the all-reduce of the \(networks.isEmpty ? "network" : networks)'s gradients") {
+                try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
+            }
             allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             let scale = 1 / Float(world.size)
             offset = 0
@@ -99,9 +117,11 @@ final class DataParallel {
         guard world.size > 1 else { return }
         let world = self.world
         for case let layer as BatchNorm in network.allLayers {
-            layer.crossReplicaSum = { sums in
+            layer.crossReplicaSum = { [unowned self] sums in
                 // A failed collective here cannot be thrown through the layer; end the job instead.
-                world.endingJobOnError { try world.allReduce(&sums, op: .sum) }
+                waiting(in: "the all-reduce of BatchNorm(\(layer.features))'s batch statistics") {
+                    world.endingJobOnError { try world.allReduce(&sums, op: .sum) }
+                }
             }
         }
     }

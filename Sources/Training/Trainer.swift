@@ -45,9 +45,15 @@ public final class Trainer {
         let ranksOnNode = try world.nodeLocal().size
         Kernels.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
+        let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
+                                launched: MPIRuntime.launchRank != nil)
+        defer { watchdog.stop() }
+        watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(configuration) }
         let split = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)
         let setup = Setup(configuration: configuration, world: world, split: split, dataset: dataset)
+        setup.parallel.watchdog = watchdog
+        watchdog.mark("setting up the networks")
         var sampler = try world.agree {
             try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize)
         }
@@ -75,7 +81,9 @@ public final class Trainer {
         var trainingSeconds = 0.0, checkpointSeconds = 0.0
         let firstStep = step
         while step < configuration.steps {
+            watchdog.mark(step: step + 1, "waiting for the other ranks at the start of the step")
             try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
+            watchdog.mark("computing")
             let factor = configuration.learningRateFactor(step: step)
             for player in setup.players { player.optimizer.learningRate = player.learningRate * factor }
             let started = DispatchTime.now()
@@ -92,6 +100,7 @@ public final class Trainer {
                        learningRates: (configuration.generatorLearningRate * factor, configuration.discriminatorLearningRate * factor))
 
             if world.rank == 0 {
+                watchdog.mark("writing the checkpoint and samples")
                 let saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
                 lastSamples = saved.samples ?? lastSamples
                 if let checkpoint = saved.checkpoint { (lastCheckpoint, checkpointSeconds) = (checkpoint, saved.seconds) }

@@ -93,7 +93,7 @@ struct Setup {
                                        loss: loss, objective: configuration.objective,
                                        reconstructionWeight: configuration.reconstructionWeight ?? 100)
         }
-        parallel = DataParallel(world: world)
+        parallel = DataParallel(world: world, networks: players.map { ($0.name, $0.network) })
         for player in players { parallel.synchronizeBatchNorm(in: player.network) }
         algorithm.averageGradients = { [parallel] in try parallel.averageGradients($0) }
         algorithm.lossScale = split.lossScale(of: world.rank)
