@@ -105,15 +105,34 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start N processes on this machine under mpirun (without mpirun only).")
     var processes: Int?
 
+    @Option(help: ArgumentHelp("Supervise the job: when it fails (a rank killed, a stall, a node lost), start it again from the newest valid checkpoint in --run-dir, up to K times (without mpirun only).", valueName: "K"))
+    var maxRestarts: Int?
+
     @Option(help: "Threads per rank for OpenBLAS and oneDNN (default: the node's cores divided by its ranks, at least 1).")
     var threads: Int?
 
     func validate() throws {
         if let processes, processes < 1 { throw ValidationError("--processes must be at least 1, got \(processes)") }
+        if let maxRestarts, maxRestarts < 0 { throw ValidationError("--max-restarts must be at least 0, got \(maxRestarts)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
+        if let maxRestarts {
+            guard MPIRuntime.launchRank == nil else {
+                throw ValidationError("--max-restarts supervises a job it starts itself; under mpirun, restart the job from your batch script "
+                                      + "with --resume auto (cluster/slurm.sbatch does)")
+            }
+            let options = try (config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()).overridden(by: flags)
+            guard let runDirectory = options.runDirectory else {
+                throw ValidationError("--max-restarts needs --run-dir (or run-dir in the YAML file): the directory it restarts from")
+            }
+            let job = launcherCommand(removing: ["--max-restarts", "--resume", "--processes"])
+            let command = (processes ?? 1) > 1 ? mpirunCommand(processes: processes!) + job : job
+            let status = try Supervisor(command: command, runDirectory: runDirectory, maxRestarts: maxRestarts).run(firstResume: resume)
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         if let processes {
             guard MPIRuntime.launchRank == nil else {
                 throw ValidationError("--processes starts its own mpirun; under mpirun the job already has its ranks (use mpirun -np)")
@@ -159,20 +178,31 @@ struct TrainCommand: ParsableCommand {
 
     /// Replaces this process with `mpirun -np N` of itself, without --processes.
     private func relaunchUnderMPI(processes: Int) throws -> Never {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if let index = arguments.firstIndex(of: "--processes") {
-            arguments.removeSubrange(index...min(index + 1, arguments.count - 1))
-        } else {
-            arguments.removeAll { $0.hasPrefix("--processes=") }
-        }
-        var mpirun = ["mpirun", "-np", "\(processes)"]
-        if getuid() == 0 { mpirun.append("--allow-run-as-root") }
-        if processes > ProcessInfo.processInfo.activeProcessorCount { mpirun.append("--oversubscribe") }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let argv = mpirun + [executable] + arguments
+        let argv = mpirunCommand(processes: processes) + launcherCommand(removing: ["--processes"])
         let cArguments = argv.map { strdup($0) } + [nil]
         execvp("mpirun", cArguments)
         throw ValidationError("--processes: cannot start mpirun (\(String(cString: strerror(errno)))); is Open MPI installed (openmpi-bin)?")
+    }
+
+    /// `mpirun -np N`, root-safe and oversubscribed when N exceeds this machine's cores.
+    private func mpirunCommand(processes: Int) -> [String] {
+        var mpirun = ["mpirun", "-np", "\(processes)"]
+        if getuid() == 0 { mpirun.append("--allow-run-as-root") }
+        if processes > ProcessInfo.processInfo.activeProcessorCount { mpirun.append("--oversubscribe") }
+        return mpirun
+    }
+
+    /// This launcher and its command line without the given options and their values.
+    private func launcherCommand(removing options: [String]) -> [String] {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        for option in options {
+            if let index = arguments.firstIndex(of: option) {
+                arguments.removeSubrange(index...min(index + 1, arguments.count - 1))
+            }
+            arguments.removeAll { $0.hasPrefix(option + "=") }
+        }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return [executable] + arguments
     }
 }
 

@@ -44,6 +44,47 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(rankProcesses(runningIn: directory).isEmpty, "ranks outlived mpirun")
     }
 
+    /// `--max-restarts 3` with two ranks killed (-9) during the run: the supervisor restarts the
+    /// job from its checkpoints and it ends bit for bit as an uninterrupted run.
+    func testMaxRestartsBringTheRunBackBitForBit() throws {
+        let common = ["train", "--preset", "grid2d", "--batch-size", "20", "--steps", "60", "--checkpoint-every", "5", "--threads", "1",
+                      "--processes", "2"]
+        let launcher = try Subprocess.product("launcher")
+        let straight = scratch.file("straight"), supervised = scratch.file("supervised")
+        let uninterrupted = try Subprocess.run(launcher, common + ["--run-dir", straight], timeout: 300)
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.combinedOutput)
+
+        let job = Job(marker: supervised) {
+            try Subprocess.run(launcher, common + ["--max-restarts", "3", "--run-dir", supervised], timeout: 300)
+        }
+        for (rank, step) in [(1, 15), (0, 40)] {
+            try waitForSteps(in: supervised, atLeast: step)
+            let victim = try XCTUnwrap(rankProcesses(runningIn: supervised)[rank], "rank \(rank)'s process")
+            kill(victim, SIGKILL)
+            let deadline = Date().addingTimeInterval(60)
+            while rankProcesses(runningIn: supervised)[rank] == victim && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        let result = try job.wait(timeout: 300)
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        XCTAssertTrue(result.standardOutput.contains("restart 1 of 3"), result.standardOutput)
+        XCTAssertTrue(result.standardOutput.contains("restart 2 of 3"), result.standardOutput)
+        XCTAssertFalse(result.standardOutput.contains("restart 3 of 3"), result.standardOutput)
+        XCTAssertEqual(try CheckpointComparison.differences("\(straight)/checkpoint-00000060.h5", "\(supervised)/checkpoint-00000060.h5"), [],
+                       "restarted twice, the same run bit for bit")
+    }
+
+    func testMaxRestartsNeedsARunDirectoryAndAFirstCheckpoint() throws {
+        let launcher = try Subprocess.product("launcher")
+        let bare = try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--max-restarts", "2"])
+        XCTAssertNotEqual(bare.status, 0)
+        XCTAssertTrue(bare.standardError.contains("--max-restarts needs --run-dir"), bare.standardError)
+        let early = try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--max-restarts", "2", "--batch-size", "0",
+                                                  "--run-dir", scratch.file("run")])
+        XCTAssertNotEqual(early.status, 0)
+        XCTAssertTrue(early.standardOutput.contains("before its first checkpoint"), early.standardOutput)
+        XCTAssertFalse(early.standardOutput.contains("restart 1"), early.standardOutput)
+    }
+
     // MARK: A job in the background, and its processes
 
     final class Job: @unchecked Sendable {
@@ -80,12 +121,14 @@ final class FaultTests: XCTestCase {
         }
     }
 
+    /// Waits until the run's metrics log has reached `steps`.
     private func waitForSteps(in directory: String, atLeast steps: Int) throws {
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             let log = (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8)) ?? ""
-            if log.split(separator: "\n").count >= steps { return }
-            Thread.sleep(forTimeInterval: 0.2)
+            let last = log.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            if let step = last?["step"] as? Int, step >= steps { return }
+            Thread.sleep(forTimeInterval: 0.05)
         }
         XCTFail("the job did not reach step \(steps) in 120 s")
     }
