@@ -23,7 +23,7 @@ final class DataParallel {
     }
 
     /// Runs a collective with the watchdog told that this rank waits in `what`.
-    private func waiting<T>(in what: String, _ body: () throws -> T) rethrows -> T {
+    func waiting<T>(in what: String, _ body: () throws -> T) rethrows -> T {
         watchdog?.mark("waiting in \(what)")
         defer { watchdog?.mark("computing") }
         return try body()

@@ -179,7 +179,7 @@ public final class Trainer {
         let rows = setup.split.rows(of: world.rank)
         let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rows: rows)) },
                                                   noise: { setup.latent($0, step: step, substep: $1) })
-        return try average(metrics, weight: setup.algorithm.lossScale)
+        return try average(metrics, weight: setup.algorithm.lossScale, parallel: setup.parallel)
     }
 
     /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the end).
@@ -242,10 +242,10 @@ public final class Trainer {
 
     /// Averages step metrics over the ranks, each rank's means weighted by its share of the batch
     /// over the mean share (`BatchSplit.lossScale`); every rank has the same fields.
-    private func average(_ metrics: StepMetrics, weight: Float) throws -> StepMetrics {
+    private func average(_ metrics: StepMetrics, weight: Float, parallel: DataParallel) throws -> StepMetrics {
         let fields = StepMetrics.fields.filter { metrics[keyPath: $0.path] != nil }
         var values = fields.map { Double(metrics[keyPath: $0.path]!) * Double(weight) }
-        try world.allReduce(&values, op: .sum)
+        try parallel.waiting(in: "the all-reduce of the step's losses") { try world.allReduce(&values, op: .sum) }
         var averaged = metrics
         for (field, value) in zip(fields, values) { averaged[keyPath: field.path] = Float(value / Double(world.size)) }
         return averaged
