@@ -25,16 +25,16 @@ public final class Watchdog: @unchecked Sendable {
     private var stopped = false
     private let launcher: pid_t?
 
-    /// Starts watching. `launched`: the rank was started by mpirun or srun, whose death should end it.
+    /// Starts watching until `stop()`. `launched`: the rank was started by mpirun or srun, whose
+    /// death should end it.
     public init(rank: Int, host: String, timeout: Double, launched: Bool) {
         (self.rank, self.host, self.timeout) = (rank, host, timeout)
         launcher = launched ? getppid() : nil
-        let thread = Thread { [unowned self] in self.watch() }
+        // The thread holds the watchdog until it sees `stop()`, so it never reads a freed one.
+        let thread = Thread { [self] in watch() }
         thread.name = "watchdog"
         thread.start()
     }
-
-    deinit { stop() }
 
     /// Marks progress: the rank is now at `step`, doing `phase` (for example "waiting in the
     /// all-reduce of the discriminator's gradients").
@@ -46,7 +46,7 @@ public final class Watchdog: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Stops watching, at the end of the work or before a long pause that is not a hang.
+    /// Stops watching, at the end of the work; a watchdog never stopped ends the rank once it idles.
     public func stop() {
         lock.lock()
         stopped = true
