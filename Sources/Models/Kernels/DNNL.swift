@@ -165,7 +165,6 @@ final class Primitive {
 /// pointer is set to a tensor's storage right before each use.
 final class DNNLMemory {
     let handle: dnnl_memory_t
-    let descriptor: dnnl_memory_desc_t
 
     /// `ownsStorage`: oneDNN allocates (and frees) the buffer; otherwise `bind` must set it before use.
     init(_ descriptor: dnnl_memory_desc_t, ownsStorage: Bool, name: String) throws(DNNLError) {
@@ -175,7 +174,6 @@ final class DNNLMemory {
         }
         try check(status, name)
         self.handle = handle!
-        self.descriptor = descriptor
     }
 
     deinit { dnnl_memory_destroy(handle) }

@@ -66,7 +66,7 @@ public final class BatchNorm: Layer {
         }
         let usedBatchStatistics = training
         return Variable.result(Tensor(shape: x.shape, scalars: y, layout: x.layout), of: [input], parameters: [weight, bias]) { dy in
-            self.backward(dy.converted(to: x.layout), input: input, normalized: normalized, inverseStd: inverseStd,
+            self.backward(dy, input: input, normalized: normalized, inverseStd: inverseStd,
                           batchStatistics: usedBatchStatistics, channels: channels)
         }
     }
@@ -154,6 +154,6 @@ public final class BatchNorm: Layer {
                 }
             }
         }, layout: dy.layout)
-        input.accumulate(dx.converted(to: input.value.layout))
+        input.accumulate(dx)
     }
 }
