@@ -52,6 +52,13 @@ public final class Communicator: @unchecked Sendable {
         return Communicator(owning: local!)
     }
 
+    /// The same ranks on a communicator of their own, whose messages never match this one's. Collective.
+    public func duplicate() throws(MPIError) -> Communicator {
+        var copy: MPI_Comm?
+        try check(MPI_Comm_dup(handle, &copy), "MPI_Comm_dup")
+        return Communicator(owning: copy!)
+    }
+
     /// Blocks until every rank has called it.
     public func barrier() throws(MPIError) {
         try check(MPI_Barrier(handle), "MPI_Barrier")

@@ -55,6 +55,10 @@ public enum MPIRuntime {
             .compactMap { environment[$0].flatMap(Int.init) }.first
     }
 
+    /// Whether the library let several threads call it at once (`MPI_THREAD_MULTIPLE`); without
+    /// it only the main thread may call MPI.
+    public private(set) nonisolated(unsafe) static var threadsMayCallConcurrently = false
+
     /// Finalizes MPI if it is initialized and not yet finalized; safe to call more than once.
     public static func finalize() {
         var initialized: Int32 = 0, finalized: Int32 = 0
@@ -68,8 +72,10 @@ public enum MPIRuntime {
         MPI_Initialized(&initialized)
         if initialized != 0 { return }
         var provided: Int32 = 0
-        // Only the main thread calls MPI; FUNNELED lets OpenBLAS and Dispatch run alongside it.
-        try check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided), "MPI_Init_thread")
+        // The main thread runs the collectives; the watchdog's thread sends its heartbeats
+        // while the main thread may be stuck inside one, which needs MULTIPLE.
+        try check(MPI_Init_thread(nil, nil, Int32(MPI_THREAD_MULTIPLE), &provided), "MPI_Init_thread")
+        threadsMayCallConcurrently = provided >= Int32(MPI_THREAD_MULTIPLE)
         // Without this a failed call aborts the job with no chance to report what failed.
         try check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler")
         atexit { MPIRuntime.finalize() }

@@ -8,28 +8,30 @@ import Glibc
 ///
 /// MPI gives no timeout on a collective: when one rank stops (SIGSTOP, a swapping node) or a
 /// link is cut, the others wait inside `MPI_Allreduce` indefinitely, and an abort sent over a
-/// dead link never arrives. So every rank watches itself from a thread of its own that calls no
-/// MPI: the training loop marks each step and phase, and when the mark has not moved for
-/// `timeout` seconds the rank says where it is stuck and exits. mpirun then ends the ranks it
-/// can still reach; the ones it cannot reach time out the same way on their own. The thread
-/// also exits the rank when its launcher (mpirun or the host's daemon) dies, so no orphans
-/// stay behind.
+/// dead link never arrives. So every rank watches itself from a thread of its own: the training
+/// loop marks each step and phase, and when the mark has not moved for `timeout` seconds the
+/// rank says where it is stuck (rank 0 also names the ranks whose heartbeats stopped) and exits.
+/// mpirun then ends the ranks it can still reach; the ones it cannot reach time out the same way
+/// on their own. The thread also exits the rank when its launcher (mpirun or the host's daemon)
+/// dies, so no orphans stay behind.
 public final class Watchdog: @unchecked Sendable {
     private let rank: Int
     private let host: String
     private let timeout: Double
-    private let lock = NSLock()
+    private let heartbeats: Heartbeats?
+    private let condition = NSCondition()
+    private let finished = DispatchSemaphore(value: 0)
     private var step = 0
     private var phase = "starting"
     private var lastProgress = Date()
     private var stopped = false
-    private let launcher: pid_t?
+    private let launcher: Launcher?
 
     /// Starts watching until `stop()`. `launched`: the rank was started by mpirun or srun, whose
-    /// death should end it.
-    public init(rank: Int, host: String, timeout: Double, launched: Bool) {
-        (self.rank, self.host, self.timeout) = (rank, host, timeout)
-        launcher = launched ? getppid() : nil
+    /// death should end it. `heartbeats`: sent (or on rank 0 collected) by the watchdog's thread.
+    public init(rank: Int, host: String, timeout: Double, launched: Bool, heartbeats: Heartbeats? = nil) {
+        (self.rank, self.host, self.timeout, self.heartbeats) = (rank, host, timeout, heartbeats)
+        launcher = launched ? Launcher(pid: getppid()) : nil
         // The thread holds the watchdog until it sees `stop()`, so it never reads a freed one.
         let thread = Thread { [self] in watch() }
         thread.name = "watchdog"
@@ -39,36 +41,50 @@ public final class Watchdog: @unchecked Sendable {
     /// Marks progress: the rank is now at `step`, doing `phase` (for example "waiting in the
     /// all-reduce of the discriminator's gradients").
     public func mark(step: Int? = nil, _ phase: String) {
-        lock.lock()
+        condition.lock()
         if let step { self.step = step }
         self.phase = phase
         lastProgress = Date()
-        lock.unlock()
+        condition.unlock()
     }
 
-    /// Stops watching, at the end of the work; a watchdog never stopped ends the rank once it idles.
+    /// Stops watching, at the end of the work, and returns once the thread has stopped calling
+    /// MPI, so that MPI may be finalized. A watchdog never stopped ends the rank once it idles.
     public func stop() {
-        lock.lock()
+        condition.lock()
         stopped = true
-        lock.unlock()
+        condition.signal()
+        condition.unlock()
+        _ = finished.wait(timeout: .now() + 5)
     }
 
     private func watch() {
         // Checks often enough that the rank ends within a second or two of the timeout.
         let interval = min(1, max(0.05, timeout / 20))
+        // Silence this long, while the others' heartbeats keep coming, means a rank is stopped or cut off.
+        let silence = min(timeout, 10)
         while true {
-            Thread.sleep(forTimeInterval: interval)
-            lock.lock()
+            condition.lock()
+            if !stopped { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
             let (done, idle, step, phase) = (stopped, Date().timeIntervalSince(lastProgress), self.step, self.phase)
-            lock.unlock()
-            if done { return }
-            if let launcher, getppid() != launcher {
-                end("its launcher (process \(launcher)) is gone; ending this rank at step \(step), \(phase)")
+            condition.unlock()
+            if done {
+                heartbeats?.close()
+                finished.signal()
+                return
+            }
+            heartbeats?.beat(step: step, phase: phase)
+            if let launcher, !launcher.isAlive {
+                end("its launcher (process \(launcher.pid)) is gone; ending this rank at step \(step), \(phase)")
             }
             // A margin past the timeout lets a check-in's own timeout, which names the missing
             // ranks, speak first when the ranks are stuck at the start of a step.
             if idle > timeout + 2 {
-                end("no progress for \(Int(idle.rounded())) s at step \(step), \(phase); ending this rank so the job ends")
+                var message = "no progress for \(Int(idle.rounded())) s at step \(step), \(phase); ending this rank so the job ends"
+                if rank == 0, let heartbeats {
+                    message += "\n" + (heartbeats.describeSilentRanks(longerThan: silence) ?? "rank 0 heard from every rank within \(Int(silence)) s")
+                }
+                end(message)
             }
         }
     }
@@ -76,10 +92,63 @@ public final class Watchdog: @unchecked Sendable {
     private func end(_ message: String) -> Never {
         let line = "error: rank \(rank) (host \(host)): \(message)\n"
         _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        launcher?.killIfStillAlive(after: Self.launcherGrace)
         // _exit: no atexit handlers or MPI_Finalize, which would wait for the stuck ranks.
         _exit(Self.exitStatus)
     }
 
     /// The status a rank ended by its watchdog exits with, for supervisors to tell it apart.
     public static let exitStatus: Int32 = 75
+
+    /// Seconds an MPI launcher gets to end the job after a watchdog fired, before it is killed.
+    public static let launcherGrace = 10
+}
+
+/// The process that started this rank, recognised by its pid and start time so that a reused
+/// pid is never taken for it.
+private struct Launcher {
+    let pid: pid_t
+    private let startTime: String?
+    private let isMPILauncher: Bool
+
+    init(pid: pid_t) {
+        self.pid = pid
+        startTime = Self.startTime(of: pid)
+        let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        isMPILauncher = ["mpirun", "mpiexec", "orterun", "orted", "prterun", "prted"].contains(name ?? "")
+    }
+
+    var isAlive: Bool { getppid() == pid }
+
+    /// Field 22 of /proc/PID/stat, the process's start time in clock ticks since boot.
+    private static func startTime(of pid: pid_t) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    /// Leaves behind a process that kills the launcher if it is still there after `seconds`.
+    ///
+    /// An MPI launcher ends the job when a rank exits, but first tells every host's daemon to end
+    /// its ranks and waits for the answers; across a cut link those never come, and mpirun and the
+    /// far host's daemon then wait for each other forever. Slurm's step daemons are not touched:
+    /// Slurm ends a step whose node is lost by itself.
+    func killIfStillAlive(after seconds: Int) {
+        guard isMPILauncher, let startTime else { return }
+        // Waits no longer than the launcher lives; kills it only if the pid still has its start time.
+        let script = "i=0; while [ $i -lt \(seconds) ] && [ -e /proc/\(pid) ]; do sleep 1; i=$((i + 1)); done; "
+            + "[ \"$(cut -d' ' -f22 /proc/\(pid)/stat 2>/dev/null)\" = \(startTime) ] && kill -KILL \(pid)"
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own session: mpirun ends a rank by signalling its process group, which must not take
+        // the killer with it. 0x80 is glibc's POSIX_SPAWN_SETSID, which Swift cannot see (_GNU_SOURCE).
+        posix_spawnattr_setflags(&attributes, 0x80)
+        var child: pid_t = 0
+        let command: [String] = ["/bin/sh", "-c", script]
+        let arguments: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        _ = posix_spawn(&child, "/bin/sh", nil, &attributes, arguments, environ)
+    }
 }

@@ -46,7 +46,7 @@ public final class Trainer {
         Kernels.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
-                                launched: MPIRuntime.launchRank != nil)
+                                launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
         defer { watchdog.stop() }
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(configuration) }

@@ -28,6 +28,9 @@ final class FaultTests: XCTestCase {
         XCTAssertLessThan(seconds, 5 + 30, "the job ended \(Int(seconds)) s after the stop")
         XCTAssertTrue(result.standardError.contains("): no progress for "), result.standardError)
         XCTAssertTrue(result.standardError.contains(" at step "), result.standardError)
+        // Rank 0 names the stopped rank: from its missing heartbeats, or at a step's check-in.
+        XCTAssertNotNil(result.standardError.firstMatch(of: #/rank 0 has not heard from 1 rank: rank 1 \(host|rank 1 did not reach step/#),
+                        result.standardError)
         XCTAssertTrue(rankProcesses(runningIn: directory).isEmpty, "no rank left behind")
     }
 
@@ -39,9 +42,7 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(rankProcesses(runningIn: directory).count, 2)
         kill(try XCTUnwrap(job.mpirunProcess()), SIGKILL)
         _ = try job.wait(timeout: 60)
-        let deadline = Date().addingTimeInterval(20)
-        while !rankProcesses(runningIn: directory).isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        XCTAssertTrue(rankProcesses(runningIn: directory).isEmpty, "ranks outlived mpirun")
+        XCTAssertTrue(Processes.waitFor(timeout: 20) { rankProcesses(runningIn: directory).isEmpty }, "ranks outlived mpirun")
     }
 
     /// `--max-restarts 3` with two ranks killed (-9) during the run: the supervisor restarts the
@@ -54,7 +55,7 @@ final class FaultTests: XCTestCase {
         let uninterrupted = try Subprocess.run(launcher, common + ["--run-dir", straight], timeout: 300)
         XCTAssertEqual(uninterrupted.status, 0, uninterrupted.combinedOutput)
 
-        let job = Job(marker: supervised) {
+        let job = BackgroundJob(marker: supervised) {
             try Subprocess.run(launcher, common + ["--max-restarts", "3", "--run-dir", supervised], timeout: 300)
         }
         for (rank, step) in [(1, 15), (0, 40)] {
@@ -87,35 +88,9 @@ final class FaultTests: XCTestCase {
 
     // MARK: A job in the background, and its processes
 
-    final class Job: @unchecked Sendable {
-        private var result: ProcessResult?
-        private var failure: Error?
-        private let done = DispatchSemaphore(value: 0)
-        let marker: String
-
-        init(marker: String, _ body: @escaping @Sendable () throws -> ProcessResult) {
-            self.marker = marker
-            DispatchQueue.global().async {
-                do { self.result = try body() } catch { self.failure = error }
-                self.done.signal()
-            }
-        }
-
-        func wait(timeout: TimeInterval) throws -> ProcessResult {
-            guard done.wait(timeout: .now() + timeout) == .success else { throw CocoaError(.executableLoad) }
-            if let failure { throw failure }
-            return result!
-        }
-
-        /// The mpirun process whose command line names this job's run directory.
-        func mpirunProcess() -> pid_t? {
-            processes().first { $0.command.first.map { $0.hasSuffix("mpirun") } ?? false && $0.command.contains(marker) }?.pid
-        }
-    }
-
-    private func startJob(_ arguments: [String]) -> Job {
+    private func startJob(_ arguments: [String]) -> BackgroundJob {
         let marker = arguments[arguments.firstIndex(of: "--run-dir")! + 1]
-        return Job(marker: marker) {
+        return BackgroundJob(marker: marker) {
             try Subprocess.mpirun(ranks: 2, "launcher", ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1"] + arguments,
                                   timeout: 300)
         }
@@ -136,30 +111,16 @@ final class FaultTests: XCTestCase {
     /// The launcher processes training in `directory`, by rank.
     private func rankProcesses(runningIn directory: String) -> [Int: pid_t] {
         var ranks: [Int: pid_t] = [:]
-        for process in processes() where process.command.first?.hasSuffix("launcher") == true && process.command.contains(directory) {
-            guard let environment = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.pid)/environ")) else { continue }
-            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            if let rank = variables.first(where: { $0.hasPrefix("OMPI_COMM_WORLD_RANK=") }).flatMap({ Int($0.dropFirst(21)) }) {
-                ranks[rank] = process.pid
-            }
+        for process in Processes.all() where process.command.first?.hasSuffix("launcher") == true && process.command.contains(directory) {
+            if let rank = Processes.mpiRank(of: process.pid) { ranks[rank] = process.pid }
         }
         return ranks
     }
 
     private func killEverything(runningIn directory: String) {
-        for process in processes() where process.command.contains(where: { $0.contains(directory) }) {
+        for process in Processes.all() where process.command.contains(where: { $0.contains(directory) }) {
             kill(process.pid, SIGKILL)
             kill(process.pid, SIGCONT)
         }
-    }
-}
-
-/// Every process on the machine with its command line.
-private func processes() -> [(pid: pid_t, command: [String])] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap { entry in
-        guard let pid = pid_t(entry),
-              let line = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")), !line.isEmpty else { return nil }
-        return (pid, line.split(separator: 0).map { String(decoding: $0, as: UTF8.self) })
     }
 }
