@@ -20,7 +20,13 @@ public struct HDF5Error: Error, CustomStringConvertible {
 /// HDF5 prints its error stack to stderr by default; we turn it off once and put
 /// the stack's text into `HDF5Error` instead.
 enum ErrorStack {
-    static let silenced: Void = { H5Eset_auto2(H5E_DEFAULT, nil, nil) }()
+    static let silenced: Void = {
+        // HDF5's exit handler closes whatever is still open, and after a write that failed (a
+        // full disk) it dereferences a null pointer doing so. Every file here has an owner that
+        // closes it, so the handler has nothing to do; it must be declined before HDF5 starts.
+        H5dont_atexit()
+        H5Eset_auto2(H5E_DEFAULT, nil, nil)
+    }()
 
     /// The innermost descriptions on HDF5's current error stack, then clears it.
     static func drain() -> String {
@@ -35,7 +41,12 @@ enum ErrorStack {
         }
         H5Eclear2(H5E_DEFAULT)
         // The outermost entry says what failed, the innermost why; the ones between repeat them.
-        let entries = lines.items.map { $0.split(whereSeparator: \.isNewline).first.map(String.init) ?? $0 }
+        // A failed read or write says why in the middle of a long entry (after a date and a newline).
+        let entries = lines.items.map { entry in
+            let reason = entry.firstMatch(of: #/error message = '([^']*)'/#).map { ": " + $0.1 } ?? ""
+            return (entry.split(whereSeparator: \.isNewline).first.map(String.init) ?? entry)
+                .replacing(#/: time = .*/#, with: "") + reason
+        }
         guard let outer = entries.first, let inner = entries.last else { return "HDF5 reported an error" }
         return outer == inner ? outer : "\(outer) (\(inner))"
     }

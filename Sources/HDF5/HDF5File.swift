@@ -85,14 +85,28 @@ public final class HDF5File {
                 try body(file)
                 try file.flush()
             }
+            // On disk before the rename, and the rename on disk before returning: after a power
+            // loss `path` holds the old file or the whole new one, never a renamed empty one.
+            try synchronize(temporary, for: path)
             guard rename(temporary, path) == 0 else {
                 let reason = String(cString: strerror(errno))
                 throw HDF5Error(file: path, object: "/", operation: "move \(temporary) into place", message: reason)
             }
+            try synchronize(directory.isEmpty ? "." : directory, for: path)
         } catch {
             unlink(temporary)
             throw error
         }
+    }
+
+    private static func synchronize(_ file: String, for path: String) throws(HDF5Error) {
+        let descriptor = Glibc.open(file, O_RDONLY)
+        guard descriptor >= 0, fsync(descriptor) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if descriptor >= 0 { Glibc.close(descriptor) }
+            throw HDF5Error(file: path, object: "/", operation: "write \(file) to disk", message: reason)
+        }
+        Glibc.close(descriptor)
     }
 
     /// The linked HDF5 library's version, "major.minor.release".
