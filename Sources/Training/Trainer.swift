@@ -78,15 +78,17 @@ public final class Trainer {
 
         var lastCheckpoint = resumeFrom ?? ""
         var lastSamples = ""
-        var trainingSeconds = 0.0, checkpointSeconds = 0.0
+        var trainingSeconds = 0.0, checkpointSeconds = 0.0, checkInSeconds = 0.0
         let firstStep = step
         while step < configuration.steps {
+            let checkInStarted = DispatchTime.now()
             watchdog.mark(step: step + 1, "waiting for the other ranks at the start of the step")
             try world.checkIn("step \(step + 1)", timeout: configuration.stallTimeout)
             watchdog.mark("computing")
             let factor = configuration.learningRateFactor(step: step)
             for player in setup.players { player.optimizer.learningRate = player.learningRate * factor }
             let started = DispatchTime.now()
+            checkInSeconds += Double(started.uptimeNanoseconds - checkInStarted.uptimeNanoseconds) / 1e9
             let metrics = try trainStep(step, setup: setup, dataset: dataset, sampler: &sampler)
             step += 1
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
@@ -101,23 +103,29 @@ public final class Trainer {
 
             if world.rank == 0 {
                 watchdog.mark("writing the checkpoint and samples")
-                let saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
+                let saved: (samples: String?, checkpoint: String?, seconds: Double)
+                do {
+                    saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
+                } catch {
+                    throw CheckpointError("\(error); " + (lastCheckpoint.isEmpty ? "no checkpoint was written yet"
+                                                          : "the last good checkpoint is \(lastCheckpoint)"))
+                }
                 lastSamples = saved.samples ?? lastSamples
                 if let checkpoint = saved.checkpoint { (lastCheckpoint, checkpointSeconds) = (checkpoint, saved.seconds) }
             }
         }
         if step > firstStep {
-            try reportTiming(steps: step - firstStep, trainingSeconds: trainingSeconds, setup: setup,
+            try reportTiming(steps: step - firstStep, trainingSeconds: trainingSeconds, checkInSeconds: checkInSeconds, setup: setup,
                              checkpoint: lastCheckpoint, checkpointSeconds: checkpointSeconds)
         }
         say("done: step \(step); checkpoint \(lastCheckpoint); samples \(lastSamples.isEmpty ? "(none this run)" : lastSamples)")
         return Summary(configuration: configuration, step: step, checkpoint: lastCheckpoint, samples: lastSamples)
     }
 
-    /// Rank 0's closing figures: step time and rate, communication against a bare all-reduce,
-    /// and the last checkpoint's size and write time. The bare all-reduce is collective.
-    private func reportTiming(steps count: Int, trainingSeconds: Double, setup: Setup, checkpoint lastCheckpoint: String,
-                              checkpointSeconds: Double) throws {
+    /// Rank 0's closing figures: step time and rate, communication against a bare all-reduce, the
+    /// stall check's cost, and the last checkpoint's size and write time. The bare all-reduce is collective.
+    private func reportTiming(steps count: Int, trainingSeconds: Double, checkInSeconds: Double, setup: Setup,
+                              checkpoint lastCheckpoint: String, checkpointSeconds: Double) throws {
         let configuration = setup.configuration
         let steps = Double(count)
         var timing = String(format: "%.1f ms per step, %.0f images/s", trainingSeconds / steps * 1000,
@@ -129,6 +137,9 @@ public final class Trainer {
             timing += String(format: "; gradient all-reduce %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
                              setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
                              megabytes, raw * 1000)
+            // The check-in also absorbs the ranks' different arrival times, so this is an upper bound.
+            timing += String(format: "; stall check-in %.3f ms per step (%.2f%%)", checkInSeconds / steps * 1000,
+                             100 * checkInSeconds / (trainingSeconds + checkInSeconds))
         }
         if checkpointSeconds > 0, let size = try? FileManager.default.attributesOfItem(atPath: lastCheckpoint)[.size] as? Int {
             timing += String(format: "; last checkpoint %.1f MB written in %.0f ms", Double(size) / 1e6, checkpointSeconds * 1000)

@@ -71,8 +71,9 @@ extension Dataset {
             let read = gzread(file, &chunk, UInt32(chunk.count))
             if read < 0 {
                 var code: Int32 = 0
-                let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
-                throw DataError("\(path): \(message) (is the gzip stream truncated?)")
+                // zlib starts its message with the path itself.
+                let message = (gzerror(file, &code).map { String(cString: $0) } ?? "read error").replacing("\(path): ", with: "")
+                throw DataError("\(path): damaged or truncated gzip data (zlib: \(message))")
             }
             if read == 0 { break }
             bytes.append(contentsOf: chunk[..<Int(read)])
