@@ -1,14 +1,15 @@
 import CMPI
 import Foundation
 
-/// Where each rank was when rank 0 last heard from it, so that a job ended by its watchdogs can
+/// Where each rank was when it was last heard from, so that a job ended by its watchdogs can
 /// name the ranks that went silent: stopped, or behind a cut link.
 ///
 /// A collective says nothing about who has not arrived, and a rank stuck in one cannot send from
-/// its main thread. So every watchdog thread sends rank 0 a small message about once a second,
-/// on a communicator of its own, and rank 0's watchdog thread collects them. This needs
-/// `MPI_THREAD_MULTIPLE`; without it there are no heartbeats and rank 0 says it cannot tell.
-/// Only the watchdog's thread may call the instance methods.
+/// its main thread. So the watchdog threads exchange small messages about once a second, on a
+/// communicator of their own: every rank tells rank 0 where it is, and rank 0 tells every rank
+/// where it is. Rank 0 so knows every rank's last sighting, the others rank 0's. This needs
+/// `MPI_THREAD_MULTIPLE`; without it there are no heartbeats. Only the watchdog's thread may call
+/// the instance methods.
 public final class Heartbeats: @unchecked Sendable {
     /// What one rank last said: when, at which step, doing what.
     public struct Sighting: Sendable {
@@ -21,11 +22,12 @@ public final class Heartbeats: @unchecked Sendable {
     /// Every rank's host, for the messages.
     public let hosts: [String]
     private let started = Date()
-    private var sightings: [Sighting?]
-    /// One message in flight at a time: its buffer and request stay allocated while MPI may use them.
-    private let message = UnsafeMutableRawPointer.allocate(byteCount: Heartbeats.messageBytes, alignment: 8)
-    private let request = UnsafeMutablePointer<MPI_Request?>.allocate(capacity: 1)
-    private var inFlight = false
+    /// The ranks this one hears from: all others on rank 0, rank 0 elsewhere.
+    private let peers: [Int]
+    private var sightings: [Int: Sighting] = [:]
+    /// One message in flight per peer and one arriving; their buffers stay allocated while MPI may use them.
+    private let outgoing: [Message]
+    private let incoming = Message()
 
     private static let messageBytes = 128
     private static let tag: Int32 = 0x4842
@@ -38,41 +40,85 @@ public final class Heartbeats: @unchecked Sendable {
 
     private init(communicator: Communicator, hosts: [String]) {
         (self.communicator, self.hosts) = (communicator, hosts)
-        sightings = Array(repeating: nil, count: communicator.size)
-        request.initialize(to: nil)
+        peers = communicator.rank == 0 ? Array(1..<communicator.size) : [0]
+        outgoing = peers.map { _ in Message() }
     }
 
-    /// Rank 0 collects what arrived; every other rank says it is at `step`, doing `phase`.
-    /// Never blocks: a beat that cannot leave yet (rank 0 unreachable) is skipped.
+    /// Collects what arrived and tells the peers this rank is at `step`, doing `phase`. Never
+    /// blocks: a beat that cannot leave yet (its peer unreachable) is skipped.
     public func beat(step: Int, phase: String) {
-        if communicator.rank == 0 {
-            collect()
-        } else if finishedInFlight() {
-            message.storeBytes(of: Int64(communicator.rank), toByteOffset: 0, as: Int64.self)
-            message.storeBytes(of: Int64(step), toByteOffset: 8, as: Int64.self)
-            let text = Array(phase.utf8.prefix(Self.messageBytes - 17)) + [0]
-            text.withUnsafeBytes { message.advanced(by: 16).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            inFlight = MPI_Isend(message, Int32(Self.messageBytes), MPI_BYTE, 0, Self.tag, communicator.handle, request) == MPI_SUCCESS
+        collect()
+        for (peer, message) in zip(peers, outgoing) where message.isIdle {
+            message.store(rank: communicator.rank, step: step, phase: phase)
+            message.start(MPI_Isend(message.bytes, Int32(Self.messageBytes), MPI_BYTE, Int32(peer), Self.tag,
+                                    communicator.handle, message.request))
         }
     }
 
     private func collect() {
         while true {
-            if !inFlight {
-                inFlight = MPI_Irecv(message, Int32(Self.messageBytes), MPI_BYTE, MPI_ANY_SOURCE, Self.tag,
-                                     communicator.handle, request) == MPI_SUCCESS
-                guard inFlight else { return }
+            // Not `isIdle`, which would take a completed receive for a free buffer and drop its message.
+            if !incoming.inFlight {
+                let source = communicator.rank == 0 ? MPI_ANY_SOURCE : 0
+                incoming.start(MPI_Irecv(incoming.bytes, Int32(Self.messageBytes), MPI_BYTE, source, Self.tag,
+                                         communicator.handle, incoming.request))
             }
-            guard finishedInFlight() else { return }
-            let rank = Int(message.load(fromByteOffset: 0, as: Int64.self))
-            let step = Int(message.load(fromByteOffset: 8, as: Int64.self))
-            let phase = String(cString: message.advanced(by: 16).assumingMemoryBound(to: CChar.self))
-            if sightings.indices.contains(rank) { sightings[rank] = Sighting(time: Date(), step: step, phase: phase) }
+            guard let (rank, step, phase) = incoming.received() else { return }
+            if peers.contains(rank) { sightings[rank] = Sighting(time: Date(), step: step, phase: phase) }
         }
     }
 
-    /// Whether no message is in flight any more (the last one completed, or there was none).
-    private func finishedInFlight() -> Bool {
+    /// The peers not heard from for longer than `seconds`, each with where it last was.
+    public func silentPeers(longerThan seconds: Double) -> [(rank: Int, sighting: Sighting?)] {
+        collect()
+        let now = Date()
+        guard now.timeIntervalSince(started) > seconds else { return [] }
+        return peers.compactMap { rank in
+            guard let sighting = sightings[rank] else { return (rank, nil) }
+            return now.timeIntervalSince(sighting.time) > seconds ? (rank, sighting) : nil
+        }
+    }
+
+    /// A sentence naming the silent peers, or nil when every peer was heard from recently.
+    public func describeSilentPeers(longerThan seconds: Double) -> String? {
+        let silent = silentPeers(longerThan: seconds)
+        guard !silent.isEmpty else { return nil }
+        let now = Date()
+        let each = silent.map { rank, sighting in
+            let last = sighting.map { "last heard \(Int(now.timeIntervalSince($0.time).rounded())) s ago at step \($0.step), \($0.phase)" }
+            return "rank \(rank) (host \(hosts[rank])): \(last ?? "never heard from")"
+        }
+        return "rank \(communicator.rank) has not heard from \(silent.count == 1 ? "1 rank" : "\(silent.count) ranks"): "
+            + each.joined(separator: "; ")
+    }
+
+    /// Cancels the messages in flight.
+    public func close() {
+        for message in outgoing + [incoming] { message.cancel() }
+    }
+}
+
+/// One heartbeat's buffer and request, allocated until MPI has let go of them: freed in `deinit`
+/// once idle, or, if a cancelled request never completed, left allocated since MPI may still use it.
+private final class Message {
+    let bytes = UnsafeMutableRawPointer.allocate(byteCount: 128, alignment: 8)
+    let request = UnsafeMutablePointer<MPI_Request?>.allocate(capacity: 1)
+    private(set) var inFlight = false
+
+    init() { request.initialize(to: nil) }
+
+    /// `[rank: Int64][step: Int64][phase: NUL-terminated UTF-8]`
+    func store(rank: Int, step: Int, phase: String) {
+        bytes.storeBytes(of: Int64(rank), toByteOffset: 0, as: Int64.self)
+        bytes.storeBytes(of: Int64(step), toByteOffset: 8, as: Int64.self)
+        let text = Array(phase.utf8.prefix(128 - 17)) + [0]
+        text.withUnsafeBytes { bytes.advanced(by: 16).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    func start(_ code: Int32) { inFlight = code == MPI_SUCCESS }
+
+    /// Whether no request is in flight any more (the last one completed, or there was none).
+    var isIdle: Bool {
         guard inFlight else { return true }
         var done: Int32 = 0
         guard MPI_Test(request, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS else { return false }
@@ -80,31 +126,14 @@ public final class Heartbeats: @unchecked Sendable {
         return done != 0
     }
 
-    /// On rank 0: the ranks not heard from for longer than `seconds`, each with where it last was.
-    public func silentRanks(longerThan seconds: Double) -> [(rank: Int, sighting: Sighting?)] {
-        collect()
-        let now = Date()
-        guard now.timeIntervalSince(started) > seconds else { return [] }
-        return (1..<sightings.count).compactMap { rank in
-            guard let sighting = sightings[rank] else { return (rank, nil) }
-            return now.timeIntervalSince(sighting.time) > seconds ? (rank, sighting) : nil
-        }
+    /// The message, if the receive in flight has completed; the buffer is then free for the next.
+    func received() -> (rank: Int, step: Int, phase: String)? {
+        guard inFlight, isIdle else { return nil }
+        return (Int(bytes.load(fromByteOffset: 0, as: Int64.self)), Int(bytes.load(fromByteOffset: 8, as: Int64.self)),
+                String(cString: bytes.advanced(by: 16).assumingMemoryBound(to: CChar.self)))
     }
 
-    /// On rank 0, a sentence naming the silent ranks, or nil when every rank was heard from recently.
-    public func describeSilentRanks(longerThan seconds: Double) -> String? {
-        let silent = silentRanks(longerThan: seconds)
-        guard !silent.isEmpty else { return nil }
-        let now = Date()
-        let each = silent.map { rank, sighting in
-            let last = sighting.map { "last heard \(Int(now.timeIntervalSince($0.time).rounded())) s ago at step \($0.step), \($0.phase)" }
-            return "rank \(rank) (host \(hosts[rank])): \(last ?? "never heard from")"
-        }
-        return "rank 0 has not heard from \(silent.count == 1 ? "1 rank" : "\(silent.count) ranks"): " + each.joined(separator: "; ")
-    }
-
-    /// Cancels the message in flight; the buffers stay allocated if MPI may still use them.
-    public func close() {
+    func cancel() {
         guard inFlight else { return }
         MPI_Cancel(request)
         var done: Int32 = 0
@@ -113,9 +142,8 @@ public final class Heartbeats: @unchecked Sendable {
     }
 
     deinit {
-        // A request that could not be cancelled may still write the buffer: leaked on purpose.
         guard !inFlight else { return }
-        message.deallocate()
+        bytes.deallocate()
         request.deallocate()
     }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// link is cut, the others wait inside `MPI_Allreduce` indefinitely, and an abort sent over a
 /// dead link never arrives. So every rank watches itself from a thread of its own: the training
 /// loop marks each step and phase, and when the mark has not moved for `timeout` seconds the
-/// rank says where it is stuck (rank 0 also names the ranks whose heartbeats stopped) and exits.
+/// rank says where it is stuck (and names the ranks whose heartbeats stopped: see `Heartbeats`) and exits.
 /// mpirun then ends the ranks it can still reach; the ones it cannot reach time out the same way
 /// on their own. The thread also exits the rank when its launcher (mpirun or the host's daemon)
 /// dies, so no orphans stay behind.
@@ -81,8 +81,9 @@ public final class Watchdog: @unchecked Sendable {
             // ranks, speak first when the ranks are stuck at the start of a step.
             if idle > timeout + 2 {
                 var message = "no progress for \(Int(idle.rounded())) s at step \(step), \(phase); ending this rank so the job ends"
-                if rank == 0, let heartbeats {
-                    message += "\n" + (heartbeats.describeSilentRanks(longerThan: silence) ?? "rank 0 heard from every rank within \(Int(silence)) s")
+                if let heartbeats {
+                    let silent = heartbeats.describeSilentPeers(longerThan: silence)
+                    if let silent { message += "\n" + silent } else if rank == 0 { message += "\nrank 0 heard from every rank within \(Int(silence)) s" }
                 }
                 end(message)
             }
