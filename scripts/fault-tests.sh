@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # Fault injection against a release build, with counts: the figures of docs/reliability.md.
-#   bash scripts/fault-tests.sh [trials]
-# 1. SIGSTOP of a random rank of a 2-rank grid2d job at a random moment, --stall-timeout 10:
-#    seconds until the whole job is gone, and processes left behind.
-# 2. kill -9 of a random rank, twice, under --max-restarts 3: runs that end bit for bit as an
-#    uninterrupted run.
-# 3. Damaged copies of a checkpoint through `sample` and `train --resume`
-#    (scripts/mutate-checkpoints.py): refused, accepted, crashed, hung.
-# Not here yet: a cut link between two hosts, damaged data files, a full disk.
+#   bash scripts/fault-tests.sh [trials] [trial kinds, comma-separated; all by default]
+# stop        SIGSTOP of a random rank of a 2-rank grid2d job at a random moment, --stall-timeout 10:
+#             seconds until the whole job is gone, processes left behind, and whether rank 0 named it.
+# restart     kill -9 of a random rank, twice, under --max-restarts 3: runs that end bit for bit as
+#             an uninterrupted run.
+# checkpoint  damaged copies of a checkpoint through `sample`, `evaluate` and `train --resume`
+#             (scripts/mutate-files.py): refused, accepted, crashed, hung.
+# data        damaged copies of Fashion-MNIST's test images, gzipped and plain, through `train --data`.
+# link        the link between two hosts (scripts/two-hosts.sh; root only) cut under a 4-rank job,
+#             --stall-timeout 10: seconds until the job is gone on both hosts, processes left, and
+#             whether rank 0 named the ranks behind the link.
+# disk        a run directory on a small tmpfs (root only) that fills up: a clear error, no partial
+#             file, the newest checkpoint whole.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials="${1:-10}"
 [[ "$trials" =~ ^[1-9][0-9]*$ ]] || { echo "fault-tests.sh: trials must be a positive whole number, got '$trials'" >&2; exit 2; }
+kinds="${2:-stop,restart,checkpoint,data,link,disk}"
+for kind in ${kinds//,/ }; do
+    case "$kind" in stop|restart|checkpoint|data|link|disk) ;;
+    *) echo "fault-tests.sh: unknown trial kind '$kind' (expected stop, restart, checkpoint, data, link or disk)" >&2; exit 2 ;;
+    esac
+done
+wanted() { [[ ",$kinds," == *",$1,"* ]]; }
 source scripts/mpi-env.sh
 swift build -c release >/dev/null
 launcher="$PWD/.build/release/launcher"
@@ -32,50 +44,64 @@ wait_for_step() {
     return 1
 }
 
-echo "== SIGSTOP of a random rank, --stall-timeout 10 (target: gone within 40 s, nothing left)"
-within=0
-for trial in $(seq "$trials"); do
-    run="$scratch/stop-$trial"
-    mpirun -np 2 "$launcher" train --preset grid2d --steps 1000000 --threads 1 --stall-timeout 10 --run-dir "$run" \
-        >"$run.out" 2>"$run.err" &
-    job=$!
-    target=$((10 + RANDOM % 40))
-    if ! wait_for_step "$run" "$target"; then
-        echo "  trial $trial: the job did not reach step $target; its errors:"; sed 's/^/    /' "$run.err" | tail -5
-        kill -9 "$job" 2>/dev/null || true; continue
-    fi
-    victim=$(ranks_of "$run" | shuf -n 1)
-    stopped=$(date +%s.%N)
-    kill -STOP "$victim"
-    wait "$job" || true
-    seconds=$(echo "$(date +%s.%N) - $stopped" | bc)
-    left=$(ranks_of "$run" | wc -l)
-    # The watchdog's line, or the check-in's when the rank stopped between steps.
-    said=$(grep -o -E "rank [0-9] \(host [^)]*\): no progress for [0-9]* s at step [0-9]*, [^;]*|ranks? [0-9, ]* did not reach step [0-9]*" "$run.err" | head -1 || true)
-    kill -CONT "$victim" 2>/dev/null || true; kill -9 "$victim" 2>/dev/null || true
-    printf '  trial %d: gone after %.1f s, %d process(es) left; %s\n' "$trial" "$seconds" "$left" "$said"
-    if (( $(echo "$seconds < 40" | bc) )) && [ "$left" -eq 0 ]; then within=$((within + 1)); fi
-done
-echo "  $within of $trials trials ended within the bound with nothing left"
-
-echo "== kill -9 of a random rank twice under --max-restarts 3 (target: bit for bit)"
-common=(train --preset grid2d --batch-size 20 --steps 300 --checkpoint-every 25 --threads 1 --processes 2)
-"$launcher" "${common[@]}" --run-dir "$scratch/straight" >/dev/null
-exact=0
-restart_trials=$(( trials < 4 ? trials : 4 ))
-for trial in $(seq "$restart_trials"); do
-    run="$scratch/restart-$trial"
-    "$launcher" "${common[@]}" --max-restarts 3 --run-dir "$run" >"$run.out" 2>"$run.err" &
-    job=$!
-    for at in $((20 + RANDOM % 100)) $((150 + RANDOM % 100)); do
-        wait_for_step "$run" "$at" || break
-        victim=$(ranks_of "$run" | shuf -n 1)
-        [ -n "$victim" ] && kill -9 "$victim"
-        sleep 1
+# The process of MPI rank $2 of the job training into $1.
+rank_process() {
+    for pid in $(ranks_of "$1"); do
+        tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q "^OMPI_COMM_WORLD_RANK=$2\$" && echo "$pid"
     done
-    status=0; wait "$job" || status=$?
-    restarts=$(grep -c "supervisor: the job failed" "$run.out" || true)
-    same=$(python3 - "$scratch/straight/checkpoint-00000300.h5" "$run/checkpoint-00000300.h5" <<'PY'
+    return 0
+}
+common=(train --preset grid2d --batch-size 20 --steps 300 --checkpoint-every 25 --threads 1 --processes 2)
+failed=0
+
+if wanted stop; then
+    echo "== SIGSTOP of a random rank, --stall-timeout 10 (target: gone within 40 s, the rank named, nothing left)"
+    within=0
+    for trial in $(seq "$trials"); do
+        run="$scratch/stop-$trial"
+        mpirun -np 2 "$launcher" train --preset grid2d --steps 1000000 --threads 1 --stall-timeout 10 --run-dir "$run" \
+            >"$run.out" 2>"$run.err" &
+        job=$!
+        target=$((10 + RANDOM % 40))
+        if ! wait_for_step "$run" "$target"; then
+            echo "  trial $trial: the job did not reach step $target; its errors:"; sed 's/^/    /' "$run.err" | tail -5
+            kill -9 "$job" 2>/dev/null || true; continue
+        fi
+        rank=$((RANDOM % 2))
+        victim=$(rank_process "$run" "$rank")
+        stopped=$(date +%s.%N)
+        kill -STOP "$victim"
+        wait "$job" || true
+        seconds=$(echo "$(date +%s.%N) - $stopped" | bc)
+        left=$(ranks_of "$run" | wc -l)
+        # The stopped rank named by another: from its missing heartbeats, or at a step's check-in.
+        named=$(grep -c -E "has not heard from 1 rank: rank $rank |rank $rank did not reach step" "$run.err" || true)
+        kill -CONT "$victim" 2>/dev/null || true; kill -9 "$victim" 2>/dev/null || true
+        printf '  trial %d: rank %d stopped; gone after %.1f s, %d process(es) left, rank named: %s\n' \
+            "$trial" "$rank" "$seconds" "$left" "$([ "$named" -gt 0 ] && echo yes || echo no)"
+        if (( $(echo "$seconds < 40" | bc) )) && [ "$left" -eq 0 ] && [ "$named" -gt 0 ]; then within=$((within + 1)); fi
+    done
+    echo "  $within of $trials trials ended within the bound, named the stopped rank and left nothing"
+fi
+
+if wanted restart; then
+    echo "== kill -9 of a random rank twice under --max-restarts 3 (target: bit for bit)"
+    "$launcher" "${common[@]}" --run-dir "$scratch/straight" >/dev/null
+    exact=0
+    restart_trials=$(( trials < 4 ? trials : 4 ))
+    for trial in $(seq "$restart_trials"); do
+        run="$scratch/restart-$trial"
+        "$launcher" "${common[@]}" --max-restarts 3 --run-dir "$run" >"$run.out" 2>"$run.err" &
+        job=$!
+        for at in $((20 + RANDOM % 100)) $((150 + RANDOM % 100)); do
+            wait_for_step "$run" "$at" || break
+            victim=$(ranks_of "$run" | shuf -n 1)
+            [ -n "$victim" ] && kill -9 "$victim"
+            sleep 1
+        done
+        status=0; wait "$job" || status=$?
+        restarts=$(grep -c "supervisor: the job failed" "$run.out" || true)
+        same=$(python3 - "$scratch/straight/checkpoint-00000300.h5" "$run/checkpoint-00000300.h5" <<'PY'
 import sys, h5py, numpy
 def items(f):
     out = {}
@@ -87,11 +113,103 @@ try:
 except OSError as error:
     print(f"no ({error})")
 PY
-)
-    echo "  trial $trial: exit $status after $restarts restart(s); final checkpoint identical to the uninterrupted run: $same"
-    [ "$status" -eq 0 ] && [ "$same" = yes ] && exact=$((exact + 1))
-done
-echo "  $exact of $restart_trials supervised runs finished bit for bit"
+        )
+        echo "  trial $trial: exit $status after $restarts restart(s); final checkpoint identical to the uninterrupted run: $same"
+        [ "$status" -eq 0 ] && [ "$same" = yes ] && exact=$((exact + 1))
+    done
+    echo "  $exact of $restart_trials supervised runs finished bit for bit"
+fi
 
-echo "== damaged checkpoints (target: none accepted, crashed or hung)"
-python3 scripts/mutate-checkpoints.py "$scratch/straight/checkpoint-00000300.h5" --trials $((trials * 4)) --launcher "$launcher"
+if wanted checkpoint; then
+    echo "== damaged checkpoints (target: none accepted, crashed or hung)"
+    [ -f "$scratch/straight/checkpoint-00000300.h5" ] || "$launcher" "${common[@]}" --run-dir "$scratch/straight" >/dev/null
+    python3 scripts/mutate-files.py checkpoint "$scratch/straight/checkpoint-00000300.h5" --trials $((trials * 4)) --launcher "$launcher" \
+        || failed=1
+fi
+
+if wanted data; then
+    echo "== damaged data files (target: none crashed or hung; a plain IDX file has no checksum to refuse changed pixels by)"
+    source_images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+    if [ -f "$source_images" ]; then
+        cp "$source_images" "$scratch/"
+        gzip -dc "$source_images" >"$scratch/t10k-images-idx3-ubyte"
+        for images in "$scratch/t10k-images-idx3-ubyte.gz" "$scratch/t10k-images-idx3-ubyte"; do
+            echo "  $(basename "$images"):"
+            python3 scripts/mutate-files.py data "$images" --trials $((trials * 2)) --launcher "$launcher" | sed 's/^/    /' \
+                || failed=1
+        done
+    else
+        echo "  skipped: $source_images is missing (apt-get install dataset-fashion-mnist)"
+    fi
+fi
+
+if wanted link; then
+    echo "== the link between two hosts cut under a 4-rank job, --stall-timeout 10 (target: gone within 40 s on both hosts, nothing left)"
+    hosts="$scratch/hosts"
+    if bash scripts/two-hosts.sh up "$hosts" 2>"$scratch/hosts.err"; then
+        within=0
+        for trial in $(seq "$trials"); do
+            run="$scratch/link-$trial"
+            bash scripts/two-hosts.sh mend "$hosts"
+            # shellcheck disable=SC2046 # the options are words
+            bash scripts/two-hosts.sh run "$hosts" -- mpirun $(cat "$hosts/mpirun-options") -np 4 "$launcher" train --preset grid2d \
+                --steps 1000000 --threads 1 --stall-timeout 10 --run-dir "$run" >"$run.out" 2>"$run.err" &
+            job=$!
+            target=$((10 + RANDOM % 40))
+            if ! wait_for_step "$run" "$target"; then
+                echo "  trial $trial: the job did not reach step $target; its errors:"; sed 's/^/    /' "$run.err" | tail -5
+                kill -9 "$job" 2>/dev/null || true; continue
+            fi
+            cut=$(date +%s.%N)
+            bash scripts/two-hosts.sh cut "$hosts"
+            status=0; wait "$job" || status=$?
+            ended=$(echo "$(date +%s.%N) - $cut" | bc)
+            for _ in $(seq 300); do [ -z "$(bash scripts/two-hosts.sh pids "$hosts")" ] && break; sleep 0.1; done
+            gone=$(echo "$(date +%s.%N) - $cut" | bc)
+            left=$(bash scripts/two-hosts.sh pids "$hosts" | wc -l)
+            named=$(grep -c "rank 0 has not heard from 2 ranks: rank 2 (host nodeb)" "$run.err" || true)
+            printf '  trial %d: cut at step %d; mpirun ended after %.1f s (status %d), every process gone after %.1f s, %d left, ranks 2 and 3 named: %s\n' \
+                "$trial" "$target" "$ended" "$status" "$gone" "$left" "$([ "$named" -gt 0 ] && echo yes || echo no)"
+            if (( $(echo "$gone < 40" | bc) )) && [ "$left" -eq 0 ] && [ "$status" -ne 0 ] && [ "$named" -gt 0 ]; then within=$((within + 1)); fi
+            bash scripts/two-hosts.sh pids "$hosts" | xargs -r kill -9 2>/dev/null || true
+        done
+        bash scripts/two-hosts.sh down "$hosts"
+        echo "  $within of $trials trials ended within the bound on both hosts, named the ranks behind the link and left nothing"
+    else
+        echo "  skipped: $(cat "$scratch/hosts.err")"
+    fi
+fi
+
+if wanted disk; then
+    echo "== a full disk under the run directory (target: a clear error, no partial file, the newest checkpoint whole)"
+    full="$scratch/full"
+    mkdir -p "$full"
+    if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=1m tmpfs "$full" 2>/dev/null; then
+        umount "$full"
+        clean=0
+        for trial in $(seq "$trials"); do
+            # Room for one to three 11 MB checkpoints beside the one being written: the disk fills
+            # at a different checkpoint each time.
+            size=$((12 + RANDOM % 30))
+            mount -t tmpfs -o size=${size}m tmpfs "$full"
+            status=0
+            "$launcher" train --preset grid2d --steps 200 --checkpoint-every 10 --keep 3 --threads 1 --run-dir "$full/run" \
+                >"$scratch/full.out" 2>"$scratch/full.err" || status=$?
+            message=$(grep -m1 -o "No space left on device" "$scratch/full.err" || true)
+            partial=$(find "$full/run" -name '*.partial-*' | wc -l)
+            newest=$(ls "$full/run"/checkpoint-*.h5 2>/dev/null | tail -1)
+            whole=no
+            [ -n "$newest" ] && "$launcher" inspect "$newest" >/dev/null 2>&1 && whole=yes
+            printf '  trial %d: %d MB disk; exit %d, "%s", %d partial file(s), newest checkpoint %s whole: %s\n' \
+                "$trial" "$size" "$status" "$message" "$partial" "$(basename "${newest:-none}")" "$whole"
+            if [ "$status" -ne 0 ] && [ -n "$message" ] && [ "$partial" -eq 0 ] && { [ "$whole" = yes ] || [ -z "$newest" ]; }; then
+                clean=$((clean + 1))
+            fi
+            umount "$full"
+        done
+        echo "  $clean of $trials full disks ended with a clear error, no partial file and a whole newest checkpoint"
+    else
+        echo "  skipped: mounting a small tmpfs needs root"
+    fi
+fi
+exit "$failed"

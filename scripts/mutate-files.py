@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Damages copies of a checkpoint and counts what `launcher` does with each.
+"""Damages copies of a checkpoint or a data file and counts what `launcher` does with each.
 
-    python3 scripts/mutate-checkpoints.py CHECKPOINT [--trials 40] [--seed 1] [--launcher PATH]
+    python3 scripts/mutate-files.py checkpoint CHECKPOINT [--trials 40] [--seed 1] [--launcher PATH]
+    python3 scripts/mutate-files.py data IMAGES [--trials 40] [--seed 1] [--launcher PATH]
 
-Each trial copies CHECKPOINT, damages the copy one way (a flipped bit, a few random bytes, a
-zeroed range, or a range spliced in from elsewhere in the file, at a random offset; or a
-truncation), and runs `launcher sample` and `launcher train --resume` on it. Each run is counted
-as refused (non-zero exit with a message), silently accepted (exit 0), crashed (killed by a
-signal) or hung (still running after --timeout seconds). A damaged checkpoint must never be
-accepted: the script exits 1 if any run was accepted, crashed or hung. Needs a release build.
+Each trial copies the file, damages the copy one way (a flipped bit, a few random bytes, a zeroed
+range, or a range spliced in from elsewhere in the file, at a random offset; or a truncation), and
+runs the launcher on it: a checkpoint through `sample`, `evaluate` and `train --resume`; a data
+file (IDX, gzipped or not, or HDF5 images) through one step of `train --data`. Each run is counted
+as refused (non-zero exit with a message), accepted (exit 0), crashed (killed by a signal) or hung
+(still running after --timeout seconds). The script exits 1 if any run crashed or hung, or if a
+damaged checkpoint was accepted. A damaged data file may be accepted: a plain IDX file carries no
+checksum, so changed pixel values are still images (a gzipped one carries a CRC, HDF5 none unless
+written with one). Needs a release build.
 """
 import argparse
 import os
@@ -60,23 +64,38 @@ def run(command, timeout):
     return ("refused", message) if message else ("refused without a message", "")
 
 
+def commands(kind, launcher, damaged, scratch, trial, step):
+    run_dir = os.path.join(scratch, f"run-{trial}")
+    if kind == "data":
+        return {"train --data": [launcher, "train", "--preset", "dcgan28", "--data", damaged, "--steps", "1", "--batch-size", "8",
+                                 "--threads", "1", "--run-dir", run_dir]}
+    return {
+        "sample": [launcher, "sample", damaged, "--count", "4", "--out", os.path.join(scratch, "s.png")],
+        "evaluate": [launcher, "evaluate", damaged],
+        "train --resume": [launcher, "train", "--resume", damaged, "--run-dir", run_dir, "--threads", "1", "--steps", str(step + 1)],
+    }
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("checkpoint")
+    parser.add_argument("kind", choices=["checkpoint", "data"])
+    parser.add_argument("file")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=120)
     parser.add_argument("--launcher", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "launcher"))
     args = parser.parse_args()
-    if not os.path.isfile(args.checkpoint):
-        sys.exit(f"mutate-checkpoints.py: {args.checkpoint}: no such checkpoint")
+    if not os.path.isfile(args.file):
+        sys.exit(f"mutate-files.py: {args.file}: no such file")
     if not os.access(args.launcher, os.X_OK):
-        sys.exit(f"mutate-checkpoints.py: {args.launcher}: no launcher there (swift build -c release)")
-    name = os.path.basename(args.checkpoint)
-    if not (name.startswith("checkpoint-") and name[11:-3].isdigit()):
-        sys.exit(f"mutate-checkpoints.py: {args.checkpoint}: expected a name checkpoint-<step>.h5, to resume one step past it")
-    step = int(name[11:-3])
-    original = open(args.checkpoint, "rb").read()
+        sys.exit(f"mutate-files.py: {args.launcher}: no launcher there (swift build -c release)")
+    base = os.path.basename(args.file)
+    step = 0
+    if args.kind == "checkpoint":
+        if not (base.startswith("checkpoint-") and base[11:-3].isdigit()):
+            sys.exit(f"mutate-files.py: {args.file}: expected a name checkpoint-<step>.h5, to resume one step past it")
+        step = int(base[11:-3])
+    original = open(args.file, "rb").read()
     rng = random.Random(args.seed)
     counts = {}
     examples = {}
@@ -85,27 +104,25 @@ def main():
             kind = MUTATIONS[trial % len(MUTATIONS)]
             data = bytearray(original)
             what = mutate(data, kind, rng)
-            damaged = os.path.join(scratch, f"checkpoint-{trial}.h5")
+            damaged = os.path.join(scratch, f"checkpoint-{trial}.h5" if args.kind == "checkpoint" else f"{trial}-{base}")
             with open(damaged, "wb") as file:
                 file.write(data)
-            run_dir = os.path.join(scratch, f"run-{trial}")
-            commands = {
-                "sample": [args.launcher, "sample", damaged, "--count", "4", "--out", os.path.join(scratch, "s.png")],
-                "train --resume": [args.launcher, "train", "--resume", damaged, "--run-dir", run_dir, "--threads", "1",
-                                   "--steps", str(step + 1)],
-            }
-            for name, command in commands.items():
+            for name, command in commands(args.kind, args.launcher, damaged, scratch, trial, step).items():
                 outcome, message = run(command, args.timeout)
                 counts[(name, outcome)] = counts.get((name, outcome), 0) + 1
                 if outcome != "refused" or (name, outcome) not in examples:
                     examples[(name, outcome)] = f"{kind}, {what}: {message}"
-                if outcome != "refused":
+                if outcome not in ("refused", "accepted") or (outcome == "accepted" and args.kind == "checkpoint"):
                     print(f"trial {trial} ({kind}, {what}): {name} {outcome}", flush=True)
-            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(os.path.join(scratch, f"run-{trial}"), ignore_errors=True)
+            os.remove(damaged)
     for (name, outcome), count in sorted(counts.items()):
         print(f"{name:16} {outcome:26} {count:3}   e.g. {examples[(name, outcome)]}")
-    bad = sum(count for (name, outcome), count in counts.items() if outcome != "refused")
-    print(f"{args.trials} damaged checkpoints: {bad} runs accepted, crashed, hung or silent")
+    bad = sum(count for (name, outcome), count in counts.items()
+              if outcome not in ("refused", "accepted") or (outcome == "accepted" and args.kind == "checkpoint"))
+    accepted = sum(count for (name, outcome), count in counts.items() if outcome == "accepted")
+    print(f"{args.trials} damaged {args.kind} files: {accepted} runs accepted, "
+          f"{bad} runs {'accepted, ' if args.kind == 'checkpoint' else ''}crashed, hung or refused without a message")
     sys.exit(1 if bad else 0)
 
 
