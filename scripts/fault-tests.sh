@@ -152,8 +152,9 @@ if wanted link; then
             run="$scratch/link-$trial"
             bash scripts/two-hosts.sh mend "$hosts"
             # shellcheck disable=SC2046 # the options are words
-            bash scripts/two-hosts.sh run "$hosts" -- mpirun $(cat "$hosts/mpirun-options") -np 4 "$launcher" train --preset grid2d \
-                --steps 1000000 --threads 1 --stall-timeout 10 --run-dir "$run" >"$run.out" 2>"$run.err" &
+            # In a subshell that reports the status, so bash does not announce the killed mpirun.
+            (bash scripts/two-hosts.sh run "$hosts" -- mpirun $(cat "$hosts/mpirun-options") -np 4 "$launcher" train --preset grid2d \
+                --steps 1000000 --threads 1 --stall-timeout 10 --run-dir "$run" >"$run.out" 2>"$run.err" || exit $?) &
             job=$!
             target=$((10 + RANDOM % 40))
             if ! wait_for_step "$run" "$target"; then

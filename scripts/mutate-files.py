@@ -118,11 +118,10 @@ def main():
             os.remove(damaged)
     for (name, outcome), count in sorted(counts.items()):
         print(f"{name:16} {outcome:26} {count:3}   e.g. {examples[(name, outcome)]}")
-    bad = sum(count for (name, outcome), count in counts.items()
-              if outcome not in ("refused", "accepted") or (outcome == "accepted" and args.kind == "checkpoint"))
-    accepted = sum(count for (name, outcome), count in counts.items() if outcome == "accepted")
-    print(f"{args.trials} damaged {args.kind} files: {accepted} runs accepted, "
-          f"{bad} runs {'accepted, ' if args.kind == 'checkpoint' else ''}crashed, hung or refused without a message")
+    total = {outcome: sum(count for (_, kind), count in counts.items() if kind == outcome)
+             for outcome in ("accepted", "crashed", "hung", "refused without a message")}
+    print(f"{args.trials} damaged {args.kind} files: " + ", ".join(f"{count} runs {outcome}" for outcome, count in total.items()))
+    bad = total["crashed"] + total["hung"] + total["refused without a message"] + (total["accepted"] if args.kind == "checkpoint" else 0)
     sys.exit(1 if bad else 0)
 
 

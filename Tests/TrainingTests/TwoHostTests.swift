@@ -39,6 +39,33 @@ final class TwoHostTests: XCTestCase {
         }
     }
 
+    /// The daemon that started nodeb's ranks killed (-9): those ranks exit by themselves, mpirun
+    /// ends the ranks on nodea, and nothing is left on either host.
+    func testRanksExitWhenTheirHostsDaemonDies() throws {
+        let directory = scratch.file("run")
+        let job = BackgroundJob(marker: directory) { [hosts = hosts!, training] in
+            try hosts.mpirun(ranks: 4, "launcher", training + ["--steps", "1000000", "--stall-timeout", "300",
+                                                                "--run-dir", directory], timeout: 300)
+        }
+        try waitForSteps(in: directory, atLeast: 20)
+        let daemon = try XCTUnwrap(Processes.all().first { process in
+            process.command.first?.hasSuffix("orted") == true && (try? hosts.processes().contains(process.pid)) == true
+        }, "nodeb's orted")
+        let killed = Date()
+        kill(daemon.pid, SIGKILL)
+        let result = try job.wait(timeout: 60)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(Processes.waitFor(timeout: 30) { (try? hosts.processes().isEmpty) ?? false },
+                      "processes left on the hosts: \((try? hosts.processes()) ?? [])")
+        XCTAssertLessThan(Date().timeIntervalSince(killed), 30)
+    }
+
+    private func waitForSteps(in directory: String, atLeast steps: Int) throws {
+        XCTAssertTrue(Processes.waitFor(timeout: 120) {
+            (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0 >= steps
+        }, "the job did not reach step \(steps)")
+    }
+
     /// The link cut in the middle of training: the job ends within the stall timeout plus 30 s,
     /// rank 0 names the two ranks behind the link, and no process is left on either host.
     func testCutLinkEndsTheJobAndLeavesNothingBehind() throws {
@@ -48,9 +75,7 @@ final class TwoHostTests: XCTestCase {
             try hosts.mpirun(ranks: 4, "launcher", training + ["--steps", "1000000", "--stall-timeout", "\(Int(stallTimeout))",
                                                                 "--run-dir", directory], timeout: 300)
         }
-        XCTAssertTrue(Processes.waitFor(timeout: 120) {
-            (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0 >= 20
-        }, "the job did not reach step 20")
+        try waitForSteps(in: directory, atLeast: 20)
         let cut = Date()
         try hosts.cut()
         let result = try job.wait(timeout: stallTimeout + 60)
