@@ -1,0 +1,88 @@
+import Foundation
+import HDF5
+import Models
+import TestSupport
+import XCTest
+
+/// For a fixed seed, 20 steps of each preset on one rank and one thread end in a checkpoint whose
+/// every dataset (weights, optimizer state, sampler and sample grid) is bit for bit the recorded
+/// one (`Fixtures/preset-checksums.json`): a change that means to keep the numbers, such as a
+/// reorganisation, is checked to keep them exactly. A change that alters them on purpose (new
+/// kernels) records them again and says why in its commit:
+///
+///     LEARNEDLOSS_RECORD_CHECKSUMS=1 swift test --filter PresetChecksumTests
+///
+/// oneDNN chooses its kernels and their blocking, and so its order of summation, by the CPU's
+/// instruction set and cache sizes, so checksums are kept per CPU model, instruction set and
+/// caches; on a machine with none recorded the test says so and skips.
+final class PresetChecksumTests: XCTestCase {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/preset-checksums.json")
+
+    func testTwentyStepsOfEveryPresetAreBitForBitTheRecordedOnes() throws {
+        let machine = "\(Self.cpuModel) / \(DNNL.instructionSet) / caches \(Self.cacheSizes)"
+        var recorded = (try? JSONDecoder().decode([String: [String: String]].self, from: Data(contentsOf: Self.fixture))) ?? [:]
+        let recording = ProcessInfo.processInfo.environment["LEARNEDLOSS_RECORD_CHECKSUMS"] == "1"
+        guard recording || recorded[machine] != nil else {
+            throw XCTSkip("no checksums recorded for \(machine) in \(Self.fixture.lastPathComponent); "
+                          + "record them with LEARNEDLOSS_RECORD_CHECKSUMS=1 on the code before a change")
+        }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var measured: [String: String] = [:]
+        for preset in ["dcgan28", "grid2d", "ring2d", "alphagan28", "completion28"] {
+            let directory = scratch.file(preset)
+            let result = try Subprocess.run(try Subprocess.product("launcher"), [
+                "train", "--preset", preset, "--steps", "20", "--batch-size", "16", "--seed", "7", "--threads", "1",
+                "--checkpoint-every", "20", "--run-dir", directory,
+            ], timeout: 600)
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            measured[preset] = try Self.checksum(of: "\(directory)/checkpoint-00000020.h5")
+        }
+        if recording {
+            recorded[machine] = measured
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(recorded).write(to: Self.fixture)
+            print("recorded the checksums of \(machine) in \(Self.fixture.path)")
+        } else {
+            for (preset, checksum) in measured.sorted(by: { $0.key < $1.key }) {
+                XCTAssertEqual(checksum, recorded[machine]?[preset], "\(preset): 20 steps no longer end in the recorded checkpoint")
+            }
+        }
+    }
+
+    /// FNV-1a (64 bits) over every dataset's path and raw values, in path order.
+    static func checksum(of path: String) throws -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<T>(_ values: [T]) {
+            values.withUnsafeBytes { for byte in $0 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
+        }
+        func visit(_ group: HDF5Group, _ prefix: String) throws {
+            for name in try group.childNames().sorted() {
+                if group.isGroup(name) {
+                    try visit(try group.group(name), "\(prefix)\(name)/")
+                    continue
+                }
+                mix(Array("\(prefix)\(name)".utf8))
+                if try group.storesIntegers(name) { mix(try group.read(name, as: Int64.self).values) } else { mix(try group.read(name, as: Float.self).values) }
+            }
+        }
+        try visit(try HDF5File.open(path).root, "")
+        return String(hash, radix: 16)
+    }
+
+    /// The first core's cache sizes, as the kernel reports them ("32K 32K 1024K 32768K").
+    static var cacheSizes: String {
+        let directory = "/sys/devices/system/cpu/cpu0/cache"
+        let levels = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("index") }.sorted()
+        return levels.compactMap { try? String(contentsOfFile: "\(directory)/\($0)/size", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: " ")
+    }
+
+    /// `lscpu`'s model name, from /proc/cpuinfo.
+    static var cpuModel: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+        return line.flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    }
+}
