@@ -49,10 +49,8 @@ extension Tensor {
 /// One alternating GAN iteration: a discriminator update on a real and a generated batch,
 /// then a generator update through the frozen discriminator.
 ///
-/// Each phase freezes the network it does not update, so no gradient of D reaches G's update
-/// or the other way round, and no weight-gradient work is done for the frozen one.
-/// `averageGradients` runs right after each phase's backward, on exactly the parameters that
-/// phase updates (the data-parallel all-reduce; the identity in one process).
+/// Each phase (`PhaseRunner`) freezes the network it does not update and reduces exactly the
+/// gradients of the one it does.
 public final class AdversarialStep {
     public let generator: Layer
     public let discriminator: Layer
@@ -63,9 +61,7 @@ public final class AdversarialStep {
     public let pack: Int
     /// Discriminator updates per generator update in `iterate` (each on its own real batch).
     public var discriminatorSteps = 1
-    public var averageGradients: ([Parameter]) throws -> Void = { _ in }
-    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
-    public var lossScale: Float = 1
+    private let phases: PhaseRunner
     /// γ of the R1 penalty on D's gradient at the real batch, added to D's loss; 0 for none. Needs a
     /// discriminator that is a piecewise-linear `Sequential`, checked here rather than every step.
     public var r1Gamma: Float = 0 {
@@ -76,8 +72,9 @@ public final class AdversarialStep {
     }
 
     public init(generator: Layer, discriminator: Layer, generatorOptimizer: Adam, discriminatorOptimizer: Adam,
-                objective: AdversarialObjective, pack: Int = 1) {
+                objective: AdversarialObjective, pack: Int = 1, context: PhaseContext = .singleProcess) {
         (self.generator, self.discriminator) = (generator, discriminator)
+        phases = PhaseRunner(networks: [generator, discriminator], context: context)
         (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
         self.objective = objective
         self.pack = pack
@@ -103,40 +100,29 @@ public final class AdversarialStep {
     /// Updates D on `real` `[N, ...sample]` and on G's samples of `latent` `[N, latent]`;
     /// returns D's loss and scores (the generator loss is left 0).
     public func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
-        // G's samples are constants here (G frozen, noise constant), so G records nothing.
-        generator.isFrozen = true
-        discriminator.isFrozen = false
-        discriminator.zeroGradients()
-        let tape = Tape()
-        let fake = generator(tape.variable(latent)).value
-        // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
-        // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
-        let realInput = packed(tape.variable(real))
-        let (realLogits, penalty): (Variable, Variable?) = r1Gamma > 0
-            ? discriminatorWithR1Penalty(discriminator as! Sequential, real: realInput, gamma: r1Gamma)
-            : (discriminator(realInput), nil)
-        let fakeLogits = discriminator(packed(tape.variable(fake)))
-        let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-        tape.backward(from: penalty.map { loss + $0 } ?? loss, scale: lossScale)
-        try averageGradients(discriminator.parameters)
-        discriminatorOptimizer.step()
-        generator.isFrozen = false
-        return StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar, realScore: realLogits.value.meanSigmoid,
-                           fakeScore: fakeLogits.value.meanSigmoid, gradientPenalty: penalty?.value.scalar)
+        try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
+            // G's samples are constants here (G frozen, noise constant), so G records nothing.
+            let fake = generator(tape.variable(latent)).value
+            // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
+            // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
+            let realInput = packed(tape.variable(real))
+            let (realLogits, penalty): (Variable, Variable?) = r1Gamma > 0
+                ? discriminatorWithR1Penalty(discriminator as! Sequential, real: realInput, gamma: r1Gamma)
+                : (discriminator(realInput), nil)
+            let fakeLogits = discriminator(packed(tape.variable(fake)))
+            let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
+            return (penalty.map { loss + $0 } ?? loss,
+                    StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar, realScore: realLogits.value.meanSigmoid,
+                                fakeScore: fakeLogits.value.meanSigmoid, gradientPenalty: penalty?.value.scalar))
+        }
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.
     public func generatorPhase(latent: Tensor) throws -> Float {
-        // Gradients flow through D's layers to its input, none into D's weights.
-        discriminator.isFrozen = true
-        generator.isFrozen = false
-        generator.zeroGradients()
-        let tape = Tape()
-        let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))
-        tape.backward(from: loss, scale: lossScale)
-        try averageGradients(generator.parameters)
-        generatorOptimizer.step()
-        discriminator.isFrozen = false
-        return loss.value.scalar
+        try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
+            // Gradients flow through D's layers to its input, none into D's weights.
+            let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))
+            return (loss, loss)
+        }.value.scalar
     }
 }

@@ -21,14 +21,13 @@ public final class AlphaGANStep {
     public let objective: AdversarialObjective
     /// λ, the weight of the pixel L1 reconstruction term.
     public let reconstructionWeight: Float
-    public var averageGradients: ([Parameter]) throws -> Void = { _ in }
-    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
-    public var lossScale: Float = 1
+    private let phases: PhaseRunner
 
     public init(encoder: Layer, generator: Layer, discriminator: Layer, codeDiscriminator: Layer,
                 optimizers: (encoder: Adam, generator: Adam, discriminator: Adam, codeDiscriminator: Adam),
-                objective: AdversarialObjective, reconstructionWeight: Float) {
+                objective: AdversarialObjective, reconstructionWeight: Float, context: PhaseContext = .singleProcess) {
         (self.encoder, self.generator, self.discriminator, self.codeDiscriminator) = (encoder, generator, discriminator, codeDiscriminator)
+        phases = PhaseRunner(networks: [encoder, generator, discriminator, codeDiscriminator], context: context)
         (encoderOptimizer, generatorOptimizer, discriminatorOptimizer, codeDiscriminatorOptimizer) = optimizers
         self.objective = objective
         self.reconstructionWeight = reconstructionWeight
@@ -75,41 +74,21 @@ public final class AlphaGANStep {
 
     /// One iteration on `real` `[N, 1, 28, 28]` and prior samples `latent` `[N, 100]`.
     public func run(real: Tensor, latent: Tensor) throws -> StepMetrics {
-        var forward: Forward!
-        try train([encoder, generator], with: [encoderOptimizer, generatorOptimizer]) { tape in
-            forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
-            return forward.loss
+        let forward = try phases.run(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)]) { tape in
+            let forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
+            return (forward.loss, forward)
         }
-        var judged: (loss: Variable, realLogits: Variable, fakeLogits: Variable)!
-        try train([discriminator], with: [discriminatorOptimizer]) { tape in
-            judged = discriminatorLoss(real: tape.variable(real), reconstructions: tape.variable(forward.reconstructions),
-                                       samples: tape.variable(forward.samples))
-            return judged.loss
+        let judged = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
+            let judged = discriminatorLoss(real: tape.variable(real), reconstructions: tape.variable(forward.reconstructions),
+                                           samples: tape.variable(forward.samples))
+            return (judged.loss, judged)
         }
-        var codeLoss: Variable!
-        try train([codeDiscriminator], with: [codeDiscriminatorOptimizer]) { tape in
-            codeLoss = codeDiscriminatorLoss(prior: tape.variable(latent), codes: tape.variable(forward.codes))
-            return codeLoss
+        let codeLoss = try phases.run(updating: [(codeDiscriminator, codeDiscriminatorOptimizer)]) { tape in
+            let loss = codeDiscriminatorLoss(prior: tape.variable(latent), codes: tape.variable(forward.codes))
+            return (loss, loss)
         }
         return StepMetrics(generatorLoss: forward.loss.value.scalar, discriminatorLoss: judged.loss.value.scalar,
                            realScore: judged.realLogits.value.meanSigmoid, fakeScore: judged.fakeLogits.value.meanSigmoid,
                            reconstruction: forward.reconstructionL1, codeDiscriminatorLoss: codeLoss.value.scalar)
-    }
-
-    private var networks: [Layer] { [encoder, generator, discriminator, codeDiscriminator] }
-
-    /// Updates `updated` on the loss `build` records, every other network frozen (gradients pass
-    /// through them to their inputs, none into their weights).
-    private func train(_ updated: [Layer], with optimizers: [Adam], loss build: (Tape) -> Variable) throws {
-        for network in networks {
-            network.isFrozen = !updated.contains { $0 === network }
-        }
-        updated.forEach { $0.zeroGradients() }
-        let tape = Tape()
-        let loss = build(tape)
-        tape.backward(from: loss, scale: lossScale)
-        try averageGradients(updated.flatMap(\.parameters))
-        optimizers.forEach { $0.step() }
-        networks.forEach { $0.isFrozen = false }
     }
 }

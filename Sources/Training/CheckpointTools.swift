@@ -7,12 +7,10 @@ public enum CheckpointTools {
     /// The network stored under `name` ("generator", "encoder", ...) in evaluation mode.
     public static func network(_ name: String, of checkpoint: CheckpointFile) throws -> Layer {
         let preset = checkpoint.configuration.preset
-        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: "init")
-        let network: Layer
-        switch name {
-        case "generator": network = preset.makeGenerator(random: &random)
-        case "encoder" where preset == .alphagan28: network = AlphaGAN28.encoder(random: &random)
-        default: throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
+        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
+        guard let network = name == "generator" ? preset.makeGenerator(random: &random)
+            : preset.definition.makeNetwork(named: name, random: &random) else {
+            throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
         }
         try checkpoint.restore(network, from: name)
         network.setTraining(false)
@@ -24,18 +22,15 @@ public enum CheckpointTools {
     public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64) throws -> Tensor {
         let preset = checkpoint.configuration.preset
         let generator = try network("generator", of: checkpoint)
-        var noise = RandomStream(seed: seed, purpose: "sample")
+        var noise = RandomStream(seed: seed, purpose: .sample)
         let latent = noise.normal(shape: [count, preset.latentSize])
-        guard preset == .completion28 else { return preset.samples(of: generator, input: latent) }
-        let test = try testImages(for: "completions")
-        let tops = Completion28.halves(of: test.batch((0..<count).map { $0 / 8 % test.count })).top
-        return preset.samples(of: generator, input: Completion28.generatorInput(top: tops, noise: latent))
+        return preset.samples(of: generator, input: try preset.definition.sampleInput(noise: latent))
     }
 
     /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions
     /// of them, G(E(x)), each `[count, 1, 28, 28]`.
     public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
-        guard checkpoint.configuration.preset == .alphagan28 else {
+        guard case .images(reconstructions: true) = checkpoint.configuration.preset.definition.measurement else {
             throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")
         }
         let (encoder, generator) = (try network("encoder", of: checkpoint), try network("generator", of: checkpoint))
@@ -56,7 +51,7 @@ public enum CheckpointTools {
 
     /// Fashion-MNIST's test images as Debian installs them.
     static func testImages(for purpose: String) throws -> Dataset {
-        let path = TrainingConfiguration.fashionMNISTTest
+        let path = FashionMNIST.testImages
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError("\(path): missing; \(purpose) are of Fashion-MNIST's test images (apt-get install dataset-fashion-mnist)")
         }
@@ -75,7 +70,7 @@ public enum CheckpointTools {
                 try dataset.setAttribute("range", preset.takesImages ? "[-1, 1]" : "data space")
             }
         case "png":
-            try preset.picture(of: samples, columns: preset == .completion28 ? 8 : nil).writePNG(to: path)
+            try preset.picture(of: samples).writePNG(to: path)
         default:
             throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
         }

@@ -28,13 +28,12 @@ public final class CompletionStep {
     public let objective: AdversarialObjective
     /// The weight of the L1 term in `l1+adversarial`.
     public let reconstructionWeight: Float
-    public var averageGradients: ([Parameter]) throws -> Void = { _ in }
-    /// The factor on each loss before its backward: this rank's `BatchSplit.lossScale` (1 in one process).
-    public var lossScale: Float = 1
+    private let phases: PhaseRunner
 
     public init(generator: Layer, discriminator: Layer?, generatorOptimizer: Adam, discriminatorOptimizer: Adam?,
-                loss: CompletionLoss, objective: AdversarialObjective, reconstructionWeight: Float) {
+                loss: CompletionLoss, objective: AdversarialObjective, reconstructionWeight: Float, context: PhaseContext = .singleProcess) {
         precondition((discriminator != nil) == loss.usesDiscriminator, "a discriminator exactly for the adversarial losses")
+        phases = PhaseRunner(networks: [generator] + (discriminator.map { [$0] } ?? []), context: context)
         (self.generator, self.discriminator) = (generator, discriminator)
         (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
         (self.loss, self.objective, self.reconstructionWeight) = (loss, objective, reconstructionWeight)
@@ -46,29 +45,21 @@ public final class CompletionStep {
         let input = Completion28.generatorInput(top: top, noise: noise)
         var metrics = StepMetrics(generatorLoss: 0)
         if let discriminator, let discriminatorOptimizer {
-            generator.isFrozen = true
-            discriminator.zeroGradients()
-            let tape = Tape()
-            let generated = generator(tape.variable(input)).value
-            let realLogits = discriminator(tape.variable(real))
-            let fakeLogits = discriminator(tape.variable(Tensor.concatenate([top, generated], axis: 2)))
-            let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-            tape.backward(from: loss, scale: lossScale)
-            try averageGradients(discriminator.parameters)
-            discriminatorOptimizer.step()
-            generator.isFrozen = false
+            let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
+                let generated = generator(tape.variable(input)).value
+                let realLogits = discriminator(tape.variable(real))
+                let fakeLogits = discriminator(tape.variable(Tensor.concatenate([top, generated], axis: 2)))
+                let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
+                return (loss, (loss, realLogits, fakeLogits))
+            }
             metrics.discriminatorLoss = loss.value.scalar
             metrics.realScore = realLogits.value.meanSigmoid
             metrics.fakeScore = fakeLogits.value.meanSigmoid
         }
-        discriminator?.isFrozen = true
-        generator.zeroGradients()
-        let tape = Tape()
-        let (loss, l1) = generatorLoss(top: tape.variable(top), input: tape.variable(input), bottom: bottom)
-        tape.backward(from: loss, scale: lossScale)
-        try averageGradients(generator.parameters)
-        generatorOptimizer.step()
-        discriminator?.isFrozen = false
+        let (loss, l1) = try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
+            let (loss, l1) = generatorLoss(top: tape.variable(top), input: tape.variable(input), bottom: bottom)
+            return (loss, (loss, l1))
+        }
         metrics.generatorLoss = loss.value.scalar
         metrics.reconstruction = l1
         return metrics

@@ -4,7 +4,7 @@ import Models
 
 /// What makes N ranks train one model: the same starting state everywhere, gradients averaged
 /// over the ranks, and BatchNorm statistics over the global batch.
-final class DataParallel {
+final class DataParallel: GradientReduction {
     let world: Communicator
     /// Time spent in gradient all-reduces, and the sizes (bytes) of those all-reduces.
     private(set) var allReduceSeconds = 0.0
@@ -14,12 +14,18 @@ final class DataParallel {
     /// Told where this rank waits, so a rank stuck in a collective says which one.
     var watchdog: Watchdog?
     /// Each parameter's network, by name, for the watchdog's messages.
-    private let networkNames: [ObjectIdentifier: String]
+    private var networkNames: [ObjectIdentifier: String] = [:]
 
-    init(world: Communicator, networks: [(name: String, network: Layer)]) {
+    init(world: Communicator) {
         self.world = world
+    }
+
+    /// Names the networks whose gradients this reduces, for the watchdog's messages, and makes
+    /// their BatchNorm layers normalise over the global batch.
+    func register(_ networks: [(name: String, network: Layer)]) {
         networkNames = Dictionary(networks.flatMap { network in network.network.parameters.map { (ObjectIdentifier($0), network.name) } },
                                   uniquingKeysWith: { first, _ in first })
+        for network in networks { synchronizeBatchNorm(in: network.network) }
     }
 
     /// Runs a collective with the watchdog told that this rank waits in `what`.
@@ -68,7 +74,7 @@ final class DataParallel {
     }
 
     /// Averages the gradients of `parameters` over the ranks in one fused all-reduce.
-    func averageGradients(_ parameters: [Parameter]) throws {
+    func reduce(_ parameters: [Parameter]) throws {
         guard world.size > 1 else { return }
         let total = parameters.reduce(0) { $0 + $1.gradient.count }
         if fusedGradients.count < total { fusedGradients = [Float](repeating: 0, count: total) }

@@ -14,8 +14,6 @@ public final class Trainer {
         public var options = TrainingOptions()
         /// "auto" for the newest valid checkpoint of the run directory, or a checkpoint path.
         public var resume: String?
-        /// OpenBLAS threads per rank; nil shares the node's cores among its ranks.
-        public var threads: Int?
         public init() {}
     }
 
@@ -39,11 +37,8 @@ public final class Trainer {
     }
 
     public func run() throws -> Summary {
-        Memory.keepLargeAllocationsInHeap()
         let resumeFrom = try resolveCheckpointPath()
         let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(resumeFrom) })
-        let ranksOnNode = try world.nodeLocal().size
-        Kernels.threads = request.threads ?? BLAS.defaultThreads(ranksOnNode: ranksOnNode)
 
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
                                 launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
@@ -190,7 +185,7 @@ public final class Trainer {
         let rows = setup.split.rows(of: world.rank)
         let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rows: rows)) },
                                                   noise: { setup.latent($0, step: step, substep: $1) })
-        return try average(metrics, weight: setup.algorithm.lossScale, parallel: setup.parallel)
+        return try average(metrics, weight: setup.split.lossScale(of: world.rank), parallel: setup.parallel)
     }
 
     /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the end).
@@ -263,12 +258,8 @@ public final class Trainer {
     }
 
     static func loadDataset(_ configuration: TrainingConfiguration) throws -> Dataset {
-        let dataset: Dataset
-        switch configuration.preset {
-        case .dcgan28, .alphagan28, .completion28: dataset = try Dataset.images(at: configuration.data ?? TrainingConfiguration.fashionMNIST)
-        case .grid2d: dataset = MixtureOfGaussians.grid.sample(count: 100_000, seed: configuration.seed, name: "grid of 25 Gaussians")
-        case .ring2d: dataset = MixtureOfGaussians.ring.sample(count: 100_000, seed: configuration.seed, name: "ring of 8 Gaussians")
-        }
+        let dataset = try configuration.preset.definition.generatedData(seed: configuration.seed)
+            ?? Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages)
         try dataset.require(sampleShape: configuration.preset.sampleShape, for: "--preset \(configuration.preset.rawValue)")
         return dataset
     }

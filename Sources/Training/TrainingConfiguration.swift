@@ -62,10 +62,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Options a resumed run may change; every other one must match the checkpoint.
     static let changeableOnResume: Set<String> = ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout"]
 
-    /// Fashion-MNIST's training images as Debian's `dataset-fashion-mnist` installs them.
-    public static let fashionMNIST = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.
-    public static let fashionMNISTTest = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+    public static let fashionMNISTTest = FashionMNIST.testImages
 
     /// The preset's defaults; `now` names the default run directory.
     public static func defaults(for preset: Preset, now: Date = Date()) -> TrainingConfiguration {
@@ -73,37 +71,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let runDirectory = "checkpoints/\(preset.rawValue)-\(formatter.string(from: now))"
         let images = TrainingConfiguration(
-            preset: preset, data: fashionMNIST, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
+            preset: preset, data: FashionMNIST.trainingImages, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
             generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
             runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1,
             learningRateDecay: LearningRateDecay.none)
-        switch preset {
-        case .dcgan28:
-            return images
-        case .alphagan28:
-            var configuration = images
-            configuration.reconstructionWeight = alphaGANReconstructionWeight
-            return configuration
-        case .completion28:
-            var configuration = images
-            (configuration.loss, configuration.reconstructionWeight) = (.l1Adversarial, 100)
-            return configuration
-        case .grid2d, .ring2d:
-            // PacGAN's batch, trained faster than PacGAN's lr 1e-4 and beta1 0.8 (which reach 47% high
-            // quality in this budget; docs/evaluation.md): D five times as fast as G, and both rates
-            // falling to 0 so the samples settle onto the modes by the last step. R1 keeps D smooth
-            // around the real data, so its gradient still points at modes G has not reached.
-            return TrainingConfiguration(
-                preset: preset, data: nil, steps: 16_000, batchSize: 100, objective: .nonSaturating, discriminatorSteps: 1,
-                generatorLearningRate: 2e-4, discriminatorLearningRate: 1e-3, beta1: 0.5, beta2: 0.999, seed: 1,
-                runDirectory: runDirectory, checkpointEvery: 1000, keep: 3, sampleEvery: 1000, stallTimeout: 300, pack: 1,
-                learningRateDecay: .linear, r1: 1)
-        }
+        return preset.definition.defaults(images: images)
     }
-
-    /// alphagan28's λ: Algorithm 1 of Rosca et al. writes the term λ‖x − G(E(x))‖₁, a sum over the
-    /// image's pixels; LearnedLoss's L1 is the per-pixel mean, so λ = 1 in the paper's form is 784 here.
-    public static let alphaGANReconstructionWeight: Float = 784
 
     /// Checks every value on its own; the world size is checked by the trainer.
     public func validate() throws {
@@ -124,21 +97,27 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try require(sampleEvery >= 1, "--sample-every must be at least 1, got \(sampleEvery)")
         try require(stallTimeout > 0, "--stall-timeout must be positive, got \(stallTimeout)")
         try require(packSize >= 1, "--pack must be at least 1, got \(packSize)")
-        try require(loss == nil || preset == .completion28, "--loss is for completion28 only; \(preset.rawValue) trains with --objective")
-        try require(preset != .completion28 || loss != nil, "completion28 needs --loss: l2, l1, adversarial or l1+adversarial")
-        let weighted: Set<Preset> = [.alphagan28, .completion28]
-        try require(reconstructionWeight == nil || weighted.contains(preset), "--recon-weight is for alphagan28 and completion28, not \(preset.rawValue)")
+        let options = preset.definition.options
+        /// The presets that take `option`, for the messages.
+        func taking(_ option: PresetOption) -> String {
+            let names = Preset.allCases.filter { $0.definition.options.contains(option) }.map(\.rawValue)
+            return names.count <= 2 ? names.joined(separator: " and ") : names.dropLast().joined(separator: ", ") + " and " + names.last!
+        }
+        try require(loss == nil || options.contains(.loss), "--loss is for \(taking(.loss)) only; \(preset.rawValue) trains with --objective")
+        try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")
+        try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
+                    "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
         if let r1 {
             try require(r1 >= 0 && r1.isFinite, "--r1 must be a number at least 0, got \(r1)")
-            try require(r1 == 0 || [.grid2d, .ring2d].contains(preset),
-                        "--r1 is for grid2d and ring2d, whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
+            try require(r1 == 0 || options.contains(.r1),
+                        "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
         }
         if let reconstructionWeight {
             try require(reconstructionWeight >= 0 && reconstructionWeight.isFinite, "--recon-weight must be a number at least 0, got \(reconstructionWeight)")
         }
-        if weighted.contains(preset) {
+        if !options.contains(.packingAndDiscriminatorSteps) {
             try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
-            try require(packSize == 1, "--pack \(packSize): packing is for dcgan28, grid2d and ring2d")
+            try require(packSize == 1, "--pack \(packSize): packing is for \(taking(.packingAndDiscriminatorSteps))")
         }
         try require(preset.takesImages == (data != nil),
                     preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")

@@ -3,7 +3,15 @@ import TestSupport
 import XCTest
 @testable import Training
 
+/// A reduction that lets a test see each phase's parameters, in place of the all-reduce.
+final class ObservedReduction: GradientReduction {
+    var observe: ([Parameter]) -> Void = { _ in }
+    func reduce(_ parameters: [Parameter]) { observe(parameters) }
+}
+
 final class AdversarialStepTests: XCTestCase {
+    let reduction = ObservedReduction()
+
     func makeStep(objective: AdversarialObjective = .nonSaturating) -> AdversarialStep {
         var random = RandomStream(seed: 3, purpose: "step-test")
         let generator = Preset.grid2d.makeGenerator(random: &random)
@@ -11,7 +19,7 @@ final class AdversarialStepTests: XCTestCase {
         return AdversarialStep(generator: generator, discriminator: discriminator,
                                generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
                                discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
-                               objective: objective)
+                               objective: objective, context: PhaseContext(reduction: reduction))
     }
 
     func batch(_ seed: UInt64, _ shape: [Int]) -> Tensor {
@@ -24,7 +32,7 @@ final class AdversarialStepTests: XCTestCase {
         var calls: [String] = []
         let discriminatorParameters = step.discriminator.parameters.map(ObjectIdentifier.init)
         let generatorParameters = step.generator.parameters.map(ObjectIdentifier.init)
-        step.averageGradients = { parameters in
+        reduction.observe = { parameters in
             let ids = parameters.map(ObjectIdentifier.init)
             if ids == discriminatorParameters {
                 calls.append("D")
@@ -42,10 +50,26 @@ final class AdversarialStepTests: XCTestCase {
         XCTAssertEqual(calls, ["D", "G"])
     }
 
+    /// A phase that fails (here its all-reduce) leaves no network frozen behind it.
+    func testAPhaseThatThrowsLeavesEveryNetworkAsItWas() throws {
+        struct LinkDown: Error {}
+        final class Failing: GradientReduction { func reduce(_ parameters: [Parameter]) throws { throw LinkDown() } }
+        var random = RandomStream(seed: 3, purpose: "step-test")
+        let generator = Preset.grid2d.makeGenerator(random: &random)
+        let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
+        let failing = AdversarialStep(generator: generator, discriminator: discriminator,
+                                      generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
+                                      discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
+                                      objective: .nonSaturating, context: PhaseContext(reduction: Failing()))
+        XCTAssertThrowsError(try failing.discriminatorPhase(real: batch(1, [16, 2]), latent: batch(2, [16, 2])))
+        XCTAssertThrowsError(try failing.generatorPhase(latent: batch(3, [16, 2])))
+        XCTAssertFalse(generator.isFrozen || discriminator.isFrozen, "a failed phase left a network frozen")
+    }
+
     func testGeneratorPhaseLeavesDiscriminatorGradientsAsTheDPhaseLeftThem() throws {
         let step = makeStep()
         var afterDiscriminatorPhase: [Tensor] = []
-        step.averageGradients = { parameters in
+        reduction.observe = { parameters in
             if afterDiscriminatorPhase.isEmpty { afterDiscriminatorPhase = step.discriminator.parameters.map(\.gradient) }
         }
         _ = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
@@ -61,7 +85,7 @@ final class AdversarialStepTests: XCTestCase {
             let step = makeStep()
             step.r1Gamma = r1Gamma
             var gradients: [Tensor] = []
-            step.averageGradients = { parameters in if gradients.isEmpty { gradients = parameters.map(\.gradient) } }
+            reduction.observe = { parameters in if gradients.isEmpty { gradients = parameters.map(\.gradient) } }
             let metrics = try step.discriminatorPhase(real: real, latent: batch(2, [16, 2]))
             return (gradients, metrics)
         }

@@ -40,8 +40,10 @@ final class AlphaGANStepTests: XCTestCase {
         func adam(_ network: Layer) -> Adam { Adam(parameters: network.parameters, learningRate: 1e-2, beta1: 0.5) }
         return AlphaGANStep(encoder: encoder, generator: generator, discriminator: discriminator, codeDiscriminator: code,
                             optimizers: (adam(encoder), adam(generator), adam(discriminator), adam(code)),
-                            objective: objective, reconstructionWeight: weight)
+                            objective: objective, reconstructionWeight: weight, context: PhaseContext(reduction: reduction))
     }
+
+    let reduction = ObservedReduction()
 
     let real = randomTensor([6, 4], seed: 1, scale: 0.8)
     let latent = randomTensor([6, 2], seed: 2)
@@ -104,7 +106,7 @@ final class AlphaGANStepTests: XCTestCase {
         let step = makeStep()
         func ids(_ networks: [Layer]) -> [ObjectIdentifier] { networks.flatMap(\.parameters).map(ObjectIdentifier.init) }
         var reduced: [[ObjectIdentifier]] = []
-        step.averageGradients = { reduced.append($0.map(ObjectIdentifier.init)) }
+        reduction.observe = { reduced.append($0.map(ObjectIdentifier.init)) }
         let before = [step.encoder, step.generator, step.discriminator, step.codeDiscriminator].map { $0.parameters.map(\.value) }
         let metrics = try step.run(real: real, latent: latent)
         XCTAssertEqual(reduced, [ids([step.encoder, step.generator]), ids([step.discriminator]), ids([step.codeDiscriminator])])

@@ -73,13 +73,14 @@ public struct Evaluation {
         var images: ImageScores?
         var reconstruction: ReconstructionScores?
         var completion: CompletionScores?
-        if let mixture = configuration.preset.mixture {
+        switch configuration.preset.definition.measurement {
+        case .modeCoverage(let mixture):
             let count = request.samples ?? 2500
             let points = try world.agree { try gather(count: count, seed: seed) { $0 } }
             coverage = mixture.coverage(of: points)
-        } else if configuration.preset == .completion28 {
+        case .completions:
             completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed)
-        } else {
+        case .images(let measuresReconstructions):
             let count = request.samples ?? 10_000
             let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
             let embedded = try world.agree {
@@ -92,7 +93,7 @@ public struct Evaluation {
                 let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
                 return try ImageScores(embedded: embedded, reference: reference)
             }
-            if configuration.preset == .alphagan28 {
+            if measuresReconstructions {
                 reconstruction = try measureReconstructions(count: count, evaluator: evaluator)
             }
         }
@@ -114,7 +115,7 @@ public struct Evaluation {
         let preset = checkpoint.configuration.preset
         let generator = try CheckpointTools.network("generator", of: checkpoint)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
-            generator(Variable(RandomStream.normalRows(seed: seed, purpose: "evaluate", keys: rows.map { [UInt64($0)] },
+            generator(Variable(RandomStream.normalRows(seed: seed, purpose: .evaluate, keys: rows.map { [UInt64($0)] },
                                                        width: preset.latentSize))).value
         }
     }
@@ -133,14 +134,7 @@ public struct Evaluation {
             width = transformed.count / chunk.count
             rows += transformed.scalars
         }
-        rows += [Float](repeating: 0, count: (share - mine.count) * width)  // equal counts for the gather
-        let gathered = try world.allGather(rows)
-        var ordered = [Float]()
-        for rank in 0..<world.size {
-            let start = rank * share
-            ordered += gathered[(start * width)..<((start + min(share, max(0, count - start))) * width)]
-        }
-        return Tensor(shape: [count, width], scalars: ordered)
+        return Tensor(shape: [count, width], scalars: try world.allGather(varying: rows).flatMap { $0 })
     }
 
     /// alphagan28: G(E(x)) of the first `count` test images (at most all of them), their mean L1 to
@@ -187,7 +181,7 @@ public struct Evaluation {
         let count = min(requested, test.count)
         let diversityTops = min(Self.diversityTops, count)
         let features = Classifier.featureSize
-        func noise(_ purpose: String, _ indices: [Int]) -> Tensor {
+        func noise(_ purpose: RandomPurpose, _ indices: [Int]) -> Tensor {
             RandomStream.normalRows(seed: seed, purpose: purpose, keys: indices.map { [UInt64($0)] }, width: Completion28.noiseSize)
         }
         // Each row: the completed image's features, then its confidence, the real image's confidence,
@@ -198,7 +192,7 @@ public struct Evaluation {
             try gather(count: count, sampleShape: [width], transform: { $0 }) { range in
                 let images = test.batch(range)
                 let (top, bottom) = Completion28.halves(of: images)
-                let generated = Preset.completion28.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise("evaluate", Array(range))))
+                let generated = Preset.completion28.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
                 let completed = Completion28.halves(of: generated).bottom
                 let (completedFeatures, completedProbabilities) = Classifier.embed(generated, with: evaluator.network)
                 let realProbabilities = Classifier.embed(images, with: evaluator.network).probabilities
@@ -208,7 +202,7 @@ public struct Evaluation {
                 let diverse = range.lowerBound..<max(range.lowerBound, min(range.upperBound, diversityTops))
                 let repeatedTops = Completion28.halves(of: test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
                 let variants = diverse.isEmpty ? nil : Completion28.halves(of: Preset.completion28.samples(
-                    of: generator, input: Completion28.generatorInput(top: repeatedTops, noise: noise("diversity", diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
+                    of: generator, input: Completion28.generatorInput(top: repeatedTops, noise: noise(.diversity, diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
                 var scalars: [Float] = []
                 for (row, index) in range.enumerated() {
                     let one = row..<row + 1

@@ -43,14 +43,3 @@ extension MixtureOfGaussians {
                             reverseKL: reverseKL, countsPerMode: counts)
     }
 }
-
-extension Preset {
-    /// The mixture a 2-D preset trains on; nil for image presets.
-    public var mixture: MixtureOfGaussians? {
-        switch self {
-        case .dcgan28, .alphagan28, .completion28: nil
-        case .grid2d: .grid
-        case .ring2d: .ring
-        }
-    }
-}

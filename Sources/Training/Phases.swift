@@ -1,0 +1,57 @@
+import Models
+
+/// Makes a phase's gradients the whole global batch's on every rank: the data-parallel
+/// all-reduce, or nothing in one process.
+public protocol GradientReduction: AnyObject {
+    /// Replaces the gradients of `parameters` by their mean over the ranks. Collective.
+    func reduce(_ parameters: [Parameter]) throws
+}
+
+/// One process: its gradients are already the whole batch's.
+public final class SingleProcess: GradientReduction {
+    public init() {}
+    public func reduce(_ parameters: [Parameter]) {}
+}
+
+/// How a rank takes part in a step's phases: the reduction of their gradients and the factor on
+/// each loss before its backward (this rank's `BatchSplit.lossScale`; 1 in one process).
+public struct PhaseContext {
+    public let reduction: GradientReduction
+    public let lossScale: Float
+
+    public init(reduction: GradientReduction = SingleProcess(), lossScale: Float = 1) {
+        (self.reduction, self.lossScale) = (reduction, lossScale)
+    }
+
+    /// One process, nothing reduced.
+    public static var singleProcess: PhaseContext { PhaseContext() }
+}
+
+/// Runs the phases of a step, each an update of some of its networks on one loss.
+///
+/// A phase freezes every network it does not update, so gradients pass through them to their
+/// inputs but none into their weights (no weight-gradient work is done for them), and no update
+/// of one network leaks into another's; the flags are restored however the phase ends.
+struct PhaseRunner {
+    /// Every network of the step.
+    let networks: [Layer]
+    let context: PhaseContext
+
+    /// Updates each network of `updates` with its optimizer on the loss `build` records; returns
+    /// what `build` returned beside the loss.
+    func run<Result>(updating updates: [(network: Layer, optimizer: Adam)],
+                     _ build: (Tape) throws -> (loss: Variable, result: Result)) throws -> Result {
+        let frozen = networks.map { $0.isFrozen }
+        defer { zip(networks, frozen).forEach { $0.isFrozen = $1 } }
+        for network in networks {
+            network.isFrozen = !updates.contains { $0.network === network }
+        }
+        updates.forEach { $0.network.zeroGradients() }
+        let tape = Tape()
+        let (loss, result) = try build(tape)
+        tape.backward(from: loss, scale: context.lossScale)
+        try context.reduction.reduce(updates.flatMap { $0.network.parameters })
+        updates.forEach { $0.optimizer.step() }
+        return result
+    }
+}

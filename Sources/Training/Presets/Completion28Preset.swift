@@ -1,0 +1,54 @@
+import Models
+
+/// completion28: the bottom half of a 28×28 image from its top half and noise, under an explicit
+/// loss (L1, L2), a learned one (a discriminator), or both (`--loss`).
+struct Completion28Preset: PresetDefinition {
+    var latentSize: Int { Completion28.noiseSize }
+    var sampleShape: [Int] { DCGAN28.imageShape }
+    var options: Set<PresetOption> { [.loss, .reconstructionWeight] }
+    var measurement: Measurement { .completions }
+    /// Eight completions of each top half in a row.
+    var pictureColumns: Int? { 8 }
+
+    func defaults(images: TrainingConfiguration) -> TrainingConfiguration {
+        var configuration = images
+        (configuration.loss, configuration.reconstructionWeight) = (.l1Adversarial, 100)
+        return configuration
+    }
+
+    /// Top half and noise `[N, 392 + 32]` → bottom half `[N, 1, 14, 28]`.
+    func makeGenerator(random: inout RandomStream) -> Layer { Completion28.generator(random: &random) }
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { Completion28.discriminator(random: &random) }
+
+    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
+        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
+        let loss = configuration.loss ?? .l1Adversarial
+        let discriminator = loss.usesDiscriminator
+            ? player("discriminator", makeDiscriminator(pack: 1, random: &random), configuration.discriminatorLearningRate) : nil
+        let step = CompletionStep(generator: generator.network, discriminator: discriminator?.network,
+                                  generatorOptimizer: generator.optimizer, discriminatorOptimizer: discriminator?.optimizer,
+                                  loss: loss, objective: configuration.objective,
+                                  reconstructionWeight: configuration.reconstructionWeight ?? 100, context: context)
+        return ([generator] + (discriminator.map { [$0] } ?? []), step)
+    }
+
+    /// The top halves of the first 8 training images, 8 noise vectors each.
+    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
+        let tops = Completion28.halves(of: dataset.batch(Array(0..<8).flatMap { Array(repeating: $0, count: 8) })).top
+        return Completion28.generatorInput(top: tops, noise: random.normal(shape: [64, latentSize]))
+    }
+
+    /// Completions of Fashion-MNIST test images, eight of each top half in a row.
+    func sampleInput(noise: Tensor) throws -> Tensor {
+        let test = try CheckpointTools.testImages(for: "completions")
+        let tops = Completion28.halves(of: test.batch((0..<noise.shape[0]).map { $0 / 8 % test.count })).top
+        return Completion28.generatorInput(top: tops, noise: noise)
+    }
+
+    /// Each input's top over its generated bottom, `[N, 1, 28, 28]`.
+    func samples(of generator: Layer, input: Tensor) -> Tensor {
+        let tops = input.slice(0..<Completion28.halfSize, axis: 1).reshaped([input.shape[0]] + Completion28.halfShape)
+        return Tensor.concatenate([tops, generator(Variable(input)).value], axis: 2)
+    }
+}

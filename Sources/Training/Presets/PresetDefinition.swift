@@ -1,0 +1,98 @@
+import Models
+
+/// Everything a preset decides: its data, its defaults and the options it takes, its networks and
+/// how one step trains them, its sample grid, and what `evaluate` measures for it.
+///
+/// One conforming type per file in this folder; `Preset` only maps names to them.
+protocol PresetDefinition: Sendable {
+    /// The size of the noise each sample is drawn from.
+    var latentSize: Int { get }
+    /// The shape of one sample of the data, without the batch dimension.
+    var sampleShape: [Int] { get }
+    /// The 2-D mixture the preset trains on, generated from the seed; nil when it trains on image files.
+    var mixture: MixtureOfGaussians? { get }
+    /// The data it trains on when that is generated from the seed; nil when it is read from `--data`.
+    func generatedData(seed: UInt64) -> Dataset?
+    /// The options beyond the common ones that it takes.
+    var options: Set<PresetOption> { get }
+    /// What `launcher evaluate` measures of its generator.
+    var measurement: Measurement { get }
+
+    /// Its defaults, from `images` (the defaults of a preset training on Fashion-MNIST) or its own.
+    func defaults(images: TrainingConfiguration) -> TrainingConfiguration
+
+    /// The generator: noise `[N, latentSize]` → sample (a preset may take more than noise).
+    func makeGenerator(random: inout RandomStream) -> Layer
+    /// The discriminator, judging `pack` samples at once (PacGAN).
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential
+    /// The networks after the generator and the step that trains them all; `player` makes a
+    /// network's optimizer at a learning rate, `context` is how the step's phases take part in
+    /// the data-parallel job.
+    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
+        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm)
+    /// A network other than the generator that tools may read from a checkpoint ("encoder"), or nil.
+    func makeNetwork(named name: String, random: inout RandomStream) -> Layer?
+
+    /// The generator's input for the run's sample grid, drawn from `random`.
+    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor
+    /// The generator's input for `launcher sample`, from noise `[N, latentSize]`.
+    func sampleInput(noise: Tensor) throws -> Tensor
+    /// Whole samples from one chunk of generator inputs, the generator in evaluation mode.
+    func samples(of generator: Layer, input: Tensor) -> Tensor
+    /// A picture of whole samples; `columns` for a grid of images (square by default).
+    func picture(of samples: Tensor, columns: Int?) -> GrayImage
+    /// How many samples a row of its sample pictures holds, or nil for square grids.
+    var pictureColumns: Int? { get }
+}
+
+/// Options only some presets take.
+enum PresetOption: Sendable {
+    /// `--loss`: the completion loss.
+    case loss
+    /// `--recon-weight`: the reconstruction term's weight.
+    case reconstructionWeight
+    /// `--r1`: the gradient penalty at the real data, for piecewise-linear discriminators.
+    case r1
+    /// `--pack` and `--d-steps`: packed discriminators and several D updates per step.
+    case packingAndDiscriminatorSteps
+}
+
+/// What `launcher evaluate` measures for a preset.
+enum Measurement: Sendable {
+    /// Coverage of the modes of the mixture it trains on.
+    case modeCoverage(MixtureOfGaussians)
+    /// KID, precision and recall of its images; with `reconstructions`, of G(E(x)) too.
+    case images(reconstructions: Bool)
+    /// How well and how variously it completes Fashion-MNIST test images.
+    case completions
+}
+
+extension PresetDefinition {
+    var mixture: MixtureOfGaussians? { nil }
+    func generatedData(seed: UInt64) -> Dataset? { nil }
+    var pictureColumns: Int? { nil }
+    func makeNetwork(named name: String, random: inout RandomStream) -> Layer? { nil }
+
+    func sampleInput(noise: Tensor) throws -> Tensor { noise }
+    func samples(of generator: Layer, input: Tensor) -> Tensor { generator(Variable(input)).value }
+
+    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
+        random.normal(shape: [mixture == nil ? 64 : 2500, latentSize])
+    }
+
+    func picture(of samples: Tensor, columns: Int?) -> GrayImage {
+        GrayImage.grid(of: samples, columns: columns ?? max(1, Int(Double(samples.shape[0]).squareRoot().rounded(.up))))
+    }
+}
+
+extension TrainingSnapshot.Player {
+    /// A network with a fresh Adam optimizer at `learningRate`, with the configuration's betas.
+    static func make(_ configuration: TrainingConfiguration) -> (String, Layer, Float) -> TrainingSnapshot.Player {
+        { name, network, learningRate in
+            TrainingSnapshot.Player(name: name, network: network, learningRate: learningRate,
+                                    optimizer: Adam(parameters: network.parameters, learningRate: learningRate,
+                                                    beta1: configuration.beta1, beta2: configuration.beta2))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Models
+
+/// Every random stream the trainer and its tools draw from, in one place: a stream is named by
+/// its purpose (and the seed), so two purposes must never share a name, and a renamed purpose
+/// changes every run's numbers. The raw values are the names the streams have always had.
+enum RandomPurpose: String, CaseIterable {
+    /// The networks' initial weights.
+    case initialization = "init"
+    /// The noise of the sample grid saved with checkpoints.
+    case grid
+    /// The noise of the discriminator's phase, per step, substep and sample.
+    case discriminatorNoise = "latent-d"
+    /// The noise of the generator's phase, per step and sample.
+    case generatorNoise = "latent-g"
+    /// The points of a 2-D mixture data set.
+    case dataset
+    /// The order of the samples in each epoch.
+    case epochOrder = "epoch-order"
+    /// `launcher sample`'s noise.
+    case sample
+    /// `launcher evaluate`'s noise, per sample.
+    case evaluate
+    /// The extra completions of a top half that `evaluate` measures diversity on.
+    case diversity
+    /// KID's random subsets.
+    case kidSubsets = "kid-subsets"
+    /// The evaluator's training order, and its initial weights.
+    case evaluator
+    case evaluatorInitialization = "evaluator-init"
+    /// `launcher bench`'s networks and data, and its matrix-product peak.
+    case bench
+    case sgemmPeak = "sgemm-peak"
+}
+
+extension RandomStream {
+    init(seed: UInt64, purpose: RandomPurpose, indices: [UInt64] = []) {
+        self.init(seed: seed, purpose: purpose.rawValue, indices: indices)
+    }
+
+    static func normalRows(seed: UInt64, purpose: RandomPurpose, keys: [[UInt64]], width: Int) -> Tensor {
+        normalRows(seed: seed, purpose: purpose.rawValue, keys: keys, width: width)
+    }
+}
