@@ -45,8 +45,7 @@ public struct Benchmark {
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         Kernels.threads = options.threads
-        Memory.keepLargeAllocationsInHeap()
-        var random = RandomStream(seed: 1, purpose: "bench")
+        var random = RandomStream(seed: 1, purpose: .bench)
         let generator = options.preset.makeGenerator(random: &random)
         let discriminator = options.preset.makeDiscriminator(random: &random)
         let step = AdversarialStep(
@@ -87,7 +86,7 @@ public struct Benchmark {
 
     /// The best of a few 1024³ `BLAS.gemm` calls, in GFLOP/s.
     static func sgemmPeak(size: Int = 1024, repeats: Int = 5) -> Double {
-        var random = RandomStream(seed: 2, purpose: "sgemm-peak")
+        var random = RandomStream(seed: 2, purpose: .sgemmPeak)
         let a = random.normal(count: size * size), b = random.normal(count: size * size)
         var c = [Float](repeating: 0, count: size * size)
         var best = 0.0

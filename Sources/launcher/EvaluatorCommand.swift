@@ -22,7 +22,7 @@ struct EvaluatorCommand: ParsableCommand {
         )
 
         @Option(help: ArgumentHelp("Folder of Fashion-MNIST's four IDX files.", valueName: "dir"))
-        var dataDir = "/usr/share/datasets/fashion-mnist"
+        var dataDir = FashionMNIST.directory
 
         @Option(help: "Passes over the 60,000 training images.")
         var epochs = 3

@@ -10,7 +10,7 @@ final class ConfigurationTests: XCTestCase {
 
     func testPresetDefaultsFollowTheIssue() throws {
         let dcgan = TrainingConfiguration.defaults(for: .dcgan28)
-        XCTAssertEqual(dcgan.data, TrainingConfiguration.fashionMNIST)
+        XCTAssertEqual(dcgan.data, FashionMNIST.trainingImages)
         XCTAssertEqual(dcgan.objective, .nonSaturating)
         XCTAssertEqual(dcgan.batchSize, 64)
         XCTAssertEqual([dcgan.generatorLearningRate, dcgan.beta1, dcgan.beta2], [2e-4, 0.5, 0.999])

@@ -37,7 +37,7 @@ final class DataTests: XCTestCase {
     }
 
     func testFashionMNISTFromTheDebianPackage() throws {
-        let path = TrainingConfiguration.fashionMNIST
+        let path = FashionMNIST.trainingImages
         try XCTSkipUnless(FileManager.default.fileExists(atPath: path), "dataset-fashion-mnist is not installed")
         let dataset = try Dataset.images(at: path)
         XCTAssertEqual(dataset.count, 60_000)

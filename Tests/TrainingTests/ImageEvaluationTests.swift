@@ -9,7 +9,7 @@ final class ImageEvaluationTests: XCTestCase {
     var scratch: ScratchDirectory!
     override func setUpWithError() throws {
         scratch = try ScratchDirectory()
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: TrainingConfiguration.fashionMNIST), "dataset-fashion-mnist is not installed")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: FashionMNIST.trainingImages), "dataset-fashion-mnist is not installed")
     }
     override func tearDown() { scratch?.remove() }
 
@@ -21,7 +21,7 @@ final class ImageEvaluationTests: XCTestCase {
     /// The first `count` test images as an HDF5 file: a reference small enough for a debug build.
     func smallReference(count: Int = 500) throws -> String {
         let path = scratch.file("reference-\(count).h5")
-        let test = try Dataset.images(at: "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").batch(0..<count)
+        let test = try Dataset.images(at: FashionMNIST.testImages).batch(0..<count)
         try HDF5File.create(path).root.write(test.scalars, shape: test.shape, to: "images")
         return path
     }
@@ -59,7 +59,7 @@ final class ImageEvaluationTests: XCTestCase {
 
     func testRealImagesScoreNearTheFloor() throws {
         let result = try Subprocess.run(try Subprocess.product("launcher"),
-                                        ["evaluate", "--images", "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+                                        ["evaluate", "--images", FashionMNIST.trainingImages,
                                          "--samples", "500", "--evaluator", try evaluatorCopy(), "--reference", try smallReference(), "--json"])
         XCTAssertEqual(result.status, 0, result.combinedOutput)
         let scores = try XCTUnwrap(try JSONDecoder().decode(Evaluation.Result.self, from: Data(result.standardOutput.utf8)).images)
@@ -72,7 +72,7 @@ final class ImageEvaluationTests: XCTestCase {
 
     func testBadEvaluatorOrTooFewSamples() throws {
         let launcher = try Subprocess.product("launcher")
-        let images = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
+        let images = FashionMNIST.testImages
         let missing = scratch.file("absent.h5")
         let absent = try Subprocess.run(launcher, ["evaluate", "--images", images, "--evaluator", missing])
         XCTAssertNotEqual(absent.status, 0)

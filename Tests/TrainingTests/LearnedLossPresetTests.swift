@@ -11,7 +11,7 @@ final class LearnedLossPresetTests: XCTestCase {
     var scratch: ScratchDirectory!
     override func setUpWithError() throws {
         scratch = try ScratchDirectory()
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: TrainingConfiguration.fashionMNISTTest), "dataset-fashion-mnist is not installed")
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: FashionMNIST.testImages), "dataset-fashion-mnist is not installed")
     }
     override func tearDown() { scratch?.remove() }
 
@@ -19,7 +19,7 @@ final class LearnedLossPresetTests: XCTestCase {
     func images() throws -> String {
         let path = scratch.file("images.h5")
         if !FileManager.default.fileExists(atPath: path) {
-            let images = try Dataset.images(at: TrainingConfiguration.fashionMNISTTest).batch(0..<32)
+            let images = try Dataset.images(at: FashionMNIST.testImages).batch(0..<32)
             try HDF5File.create(path).root.write(images.scalars, shape: images.shape, to: "images")
         }
         return path
@@ -117,7 +117,7 @@ final class LearnedLossPresetTests: XCTestCase {
         try FileManager.default.copyItem(atPath: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(Classifier.defaultPath).path, toPath: evaluator)
         let reference = scratch.file("reference.h5")
-        let test = try Dataset.images(at: TrainingConfiguration.fashionMNISTTest).batch(0..<300)
+        let test = try Dataset.images(at: FashionMNIST.testImages).batch(0..<300)
         try HDF5File.create(reference).root.write(test.scalars, shape: test.shape, to: "images")
         var results: [Evaluation.Result] = []
         for ranks in [1, 2] {

@@ -41,7 +41,7 @@ public struct EpochSampler: Equatable, Sendable {
     public mutating func next() -> ArraySlice<Int> { next(rows: 0..<globalBatch) }
 
     private static func permutation(seed: UInt64, epoch: Int, count: Int) -> [Int] {
-        var random = RandomStream(seed: seed, purpose: "epoch-order", indices: [UInt64(epoch)])
+        var random = RandomStream(seed: seed, purpose: .epochOrder, indices: [UInt64(epoch)])
         return random.permutation(count)
     }
 

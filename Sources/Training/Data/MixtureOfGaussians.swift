@@ -22,7 +22,7 @@ public struct MixtureOfGaussians: Sendable {
 
     /// `count` points `[count, 2]`, each from a uniformly chosen mode, all drawn from `seed`.
     public func sample(count: Int, seed: UInt64, name: String) -> Dataset {
-        var random = RandomStream(seed: seed, purpose: "dataset")
+        var random = RandomStream(seed: seed, purpose: .dataset)
         var values = [Float]()
         values.reserveCapacity(2 * count)
         for _ in 0..<count {

@@ -6,7 +6,7 @@ import Models
 /// from its seed, and writes it with its test accuracy and the command that made it.
 public struct ClassifierTraining {
     public struct Options: Sendable {
-        public var directory = "/usr/share/datasets/fashion-mnist"
+        public var directory = FashionMNIST.directory
         public var epochs = 3
         public var batchSize = 64
         public var learningRate: Float = 1e-3
@@ -21,18 +21,17 @@ public struct ClassifierTraining {
 
     /// Trains, writes the file, and returns the test accuracy.
     public func run(progress: (String) -> Void = { print($0) }) throws -> Double {
-        Memory.keepLargeAllocationsInHeap()
-        let file = { (name: String) in (options.directory as NSString).appendingPathComponent(name) }
-        let train = try Dataset.images(at: file("train-images-idx3-ubyte.gz"))
-        let trainLabels = try Labels.idx(at: file("train-labels-idx1-ubyte.gz"))
-        let test = try Dataset.images(at: file("t10k-images-idx3-ubyte.gz"))
-        let testLabels = try Labels.idx(at: file("t10k-labels-idx1-ubyte.gz"))
+        let files = FashionMNIST.files(in: options.directory)
+        let train = try Dataset.images(at: files.trainingImages)
+        let trainLabels = try Labels.idx(at: files.trainingLabels)
+        let test = try Dataset.images(at: files.testImages)
+        let testLabels = try Labels.idx(at: files.testLabels)
         try train.require(sampleShape: [1, 28, 28], for: "the evaluator")
         guard trainLabels.count == train.count, testLabels.count == test.count else {
             throw DataError("\(options.directory): image and label files hold different counts")
         }
 
-        var random = RandomStream(seed: options.seed, purpose: "evaluator-init")
+        var random = RandomStream(seed: options.seed, purpose: .evaluatorInitialization)
         let network = Classifier.network(random: &random)
         let adam = Adam(parameters: network.parameters, learningRate: options.learningRate)
         var sampler = try EpochSampler(seed: options.seed, datasetCount: train.count, globalBatch: options.batchSize)
@@ -72,4 +71,14 @@ extension Classifier {
     public static let format = "learnedloss-evaluator"
     /// Where the shipped weights live, relative to the repository root.
     public static let defaultPath = "evaluator/fashion-mnist-classifier.h5"
+
+    /// Where the evaluator is looked for when `--evaluator` is not given, in order:
+    /// `$LEARNEDLOSS_EVALUATOR`; `evaluator/fashion-mnist-classifier.h5` under the working
+    /// directory; and the same under the source tree the running launcher was built in (its
+    /// executable is `.build/<platform>/<configuration>/launcher`, three levels below the root).
+    public static var searchPaths: [String] {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let sourceTree = executable.appendingPathComponent("../../../\(defaultPath)").standardized.path
+        return [ProcessInfo.processInfo.environment["LEARNEDLOSS_EVALUATOR"], defaultPath, sourceTree].compactMap { $0 }
+    }
 }

@@ -25,7 +25,7 @@ public struct ImageScores: Codable, Sendable {
         samples = features.shape[0]
         referenceSamples = reference.shape[0]
         frechetDistance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: features), ImageMetrics.Gaussian(features: reference))
-        var random = RandomStream(seed: 0, purpose: "kid-subsets")
+        var random = RandomStream(seed: 0, purpose: .kidSubsets)
         (kernelDistance, kernelDistanceStandardDeviation) = ImageMetrics.kernelDistance(features, reference, random: &random)
         (precision, recall) = ImageMetrics.precisionRecall(real: reference, generated: features)
         classifierScore = ImageMetrics.classifierScore(probabilities)
@@ -50,13 +50,9 @@ public struct ImageScores: Codable, Sendable {
         let path: String
     }
 
-    /// Loads the evaluator from `path`, or from evaluator/ under the working directory or beside the build.
+    /// Loads the evaluator from `path`, or else from the first of `Classifier.searchPaths` that exists.
     static func loadEvaluator(_ path: String?) throws -> Evaluator {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let candidates = path.map { [$0] } ?? [
-            Classifier.defaultPath,
-            executable.appendingPathComponent("../../../\(Classifier.defaultPath)").standardized.path,
-        ]
+        let candidates = path.map { [$0] } ?? Classifier.searchPaths
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ConfigurationError("no evaluator network at \(candidates.joined(separator: " or ")); pass --evaluator or train one with `launcher evaluator train`")
         }
@@ -64,7 +60,7 @@ public struct ImageScores: Codable, Sendable {
         guard file.root.hasAttribute("format"), try file.root.stringAttribute("format") == Classifier.format else {
             throw ConfigurationError("\(found): not a LearnedLoss evaluator network (no format attribute \"\(Classifier.format)\")")
         }
-        var random = RandomStream(seed: 0, purpose: "evaluator")
+        var random = RandomStream(seed: 0, purpose: .evaluator)
         let network = Classifier.network(random: &random)
         try NetworkState.read(network, from: try file.root.group("classifier")) { entry, stored, expected in
             "\(found): /classifier/\(entry) " + (stored.map { "has shape \($0), the evaluator network expects \(expected)" } ?? "is missing")
@@ -74,7 +70,7 @@ public struct ImageScores: Codable, Sendable {
 
     /// Features of the reference images, computed once and cached beside the evaluator weights.
     static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
-        let reference = path ?? TrainingConfiguration.fashionMNISTTest
+        let reference = path ?? FashionMNIST.testImages
         let attributes = try? FileManager.default.attributesOfItem(atPath: reference)
         let stamp = "\(reference)|\((attributes?[.size] as? Int) ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
         let key = stamp.utf8.reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
