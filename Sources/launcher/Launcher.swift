@@ -19,9 +19,11 @@ struct Launcher: ParsableCommand {
     /// Under mpirun every rank parses the same command line; only the first prints a usage
     /// error, so the user reads it once instead of interleaved N times.
     static func main() {
-        // oneDNN's OpenMP pool starts with a thread per core; under mpirun every rank would take
-        // them all. Commands with --threads set their own count after this.
+        // Process-wide settings belong to the program, not the libraries. oneDNN's OpenMP pool
+        // starts with a thread per core; under mpirun every rank would take them all. Commands
+        // with --threads set their own count after this.
         Kernels.threads = BLAS.defaultThreads(ranksOnNode: MPIRuntime.launchRanksOnNode ?? 1)
+        Memory.keepLargeAllocationsInHeap()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -141,9 +141,10 @@ struct TrainCommand: ParsableCommand {
         }
         var request = Trainer.Request()
         request.resume = resume
-        request.threads = threads
         let world = try MPIRuntime.world()
         world.endingJobOnError {
+            // The node's cores shared among its ranks, unless --threads says otherwise.
+            Kernels.threads = try threads ?? BLAS.defaultThreads(ranksOnNode: world.nodeLocal().size)
             let file = try config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()
             request.options = try file.overridden(by: flags)
             _ = try Trainer(world: world, request: request).run()
