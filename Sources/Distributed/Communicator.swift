@@ -117,23 +117,24 @@ public final class Communicator: @unchecked Sendable {
         return result
     }
 
-    /// Every rank's string, in rank order; the strings may differ in length.
-    public func allGather(string: String) throws(MPIError) -> [String] {
-        let bytes = Array(string.utf8)
-        let counts = try allGather([Int32(bytes.count)])
+    /// Every rank's `values`, in rank order; the counts may differ from rank to rank.
+    public func allGather<T: MPIScalar>(varying values: [T]) throws(MPIError) -> [[T]] {
+        let counts = try allGather([Int32(values.count)])
         var offsets = [Int32](repeating: 0, count: size)
         for index in 1..<max(size, 1) where index < size { offsets[index] = offsets[index - 1] + counts[index - 1] }
-        var gathered = [UInt8](repeating: 0, count: Int(counts.reduce(0, +)))
-        let code = bytes.withUnsafeBytes { send in
+        var gathered = [T](repeating: 0, count: Int(counts.reduce(0, +)))
+        let code = values.withUnsafeBytes { send in
             gathered.withUnsafeMutableBytes { receive in
-                MPI_Allgatherv(send.baseAddress, Int32(bytes.count), MPI_BYTE, receive.baseAddress, counts, offsets, MPI_BYTE, handle)
+                MPI_Allgatherv(send.baseAddress, Int32(values.count), T.mpiDatatype, receive.baseAddress, counts, offsets, T.mpiDatatype, handle)
             }
         }
         try check(code, "MPI_Allgatherv")
-        return (0..<size).map { index in
-            let start = Int(offsets[index])
-            return String(decoding: gathered[start..<start + Int(counts[index])], as: UTF8.self)
-        }
+        return (0..<size).map { rank in Array(gathered[Int(offsets[rank])..<Int(offsets[rank] + counts[rank])]) }
+    }
+
+    /// Every rank's string, in rank order; the strings may differ in length.
+    public func allGather(string: String) throws(MPIError) -> [String] {
+        try allGather(varying: Array(string.utf8)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Prints `message` once, from this rank, and ends every rank of the job with `code`.

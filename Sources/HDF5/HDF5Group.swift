@@ -153,15 +153,10 @@ extension HDF5Group {
         defer { H5Oclose(id) }
         return H5Iget_type(id) == H5I_GROUP
     }
-
-    /// The names of this object's attributes.
-    public func attributeNames() throws(HDF5Error) -> [String] {
-        try names(ofAttributesOf: self)
-    }
 }
 
-extension HDF5Dataset {
-    /// The names of this dataset's attributes.
+extension HDF5Object {
+    /// The names of this group's or dataset's attributes.
     public func attributeNames() throws(HDF5Error) -> [String] {
         try names(ofAttributesOf: self)
     }

@@ -44,6 +44,8 @@ do {
     let text = try world.broadcast(string: rank == 0 ? "from root ünïcode" : "")
     let gathered = try world.allGather([Int32(rank), Int32(rank * rank)])
     let names = try world.allGather(string: String(repeating: "r", count: rank + 1))
+    // Rank r gives r copies of r: rank 0 gives none, as a rank with no share of an evaluation does.
+    let varying = try world.allGather(varying: [Float](repeating: Float(rank), count: rank)).flatMap { $0 }
     let local = try world.nodeLocal()
 
     print([
@@ -54,6 +56,7 @@ do {
         "text=\(text.split(separator: " ").joined(separator: "_"))",
         "gathered=\(gathered.map(String.init).joined(separator: ","))",
         "names=\(names.joined(separator: ","))",
+        "varying=\(varying.map { String(Int($0)) }.joined(separator: ","))",
         "localSize=\(local.size)",
     ].joined(separator: " "))
 } catch {

@@ -44,6 +44,7 @@ final class MultiProcessTests: XCTestCase {
             XCTAssertEqual(fields["text"], "from_root_ünïcode", "rank \(rank)")
             XCTAssertEqual(fields["gathered"], (0..<n).map { "\($0),\($0 * $0)" }.joined(separator: ","), "rank \(rank)")
             XCTAssertEqual(fields["names"], (1...n).map { String(repeating: "r", count: $0) }.joined(separator: ","), "rank \(rank)")
+            XCTAssertEqual(fields["varying"], (0..<n).flatMap { Array(repeating: "\($0)", count: $0) }.joined(separator: ","), "rank \(rank)")
             XCTAssertEqual(fields["localSize"], "\(n)", "rank \(rank): all ranks share this host")
         }
         XCTAssertEqual(seen, Set(0..<n))

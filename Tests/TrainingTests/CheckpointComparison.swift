@@ -13,7 +13,7 @@ enum CheckpointComparison {
     private static func compare(_ a: HDF5Group, _ b: HDF5Group, path: String, into found: inout [String]) throws {
         let (names, otherNames) = (try a.childNames(), try b.childNames())
         if names != otherNames { found.append("\(path)/: children \(names) vs \(otherNames)") }
-        try compareAttributes(try a.attributeNames(), a, b, path: path.isEmpty ? "/" : path, into: &found)
+        try compareAttributes(a, b, path: path.isEmpty ? "/" : path, into: &found)
         for name in names where otherNames.contains(name) {
             if a.isGroup(name) {
                 try compare(try a.group(name), try b.group(name), path: "\(path)/\(name)", into: &found)
@@ -23,13 +23,15 @@ enum CheckpointComparison {
                 if let index = x.values.indices.first(where: { x.values[$0].bitPattern != y.values[$0].bitPattern }) {
                     found.append("\(path)/\(name)[\(index)]: \(x.values[index]) vs \(y.values[index])")
                 }
-                try compareAttributes(try a.dataset(name).attributeNames(), try a.dataset(name), try b.dataset(name),
-                                      path: "\(path)/\(name)", into: &found)
+                try compareAttributes(try a.dataset(name), try b.dataset(name), path: "\(path)/\(name)", into: &found)
             }
         }
     }
 
-    private static func compareAttributes(_ names: [String], _ a: HDF5Object, _ b: HDF5Object, path: String, into found: inout [String]) throws {
+    /// Both sides' attributes: one only the right-hand file has is a difference too.
+    private static func compareAttributes(_ a: HDF5Object, _ b: HDF5Object, path: String, into found: inout [String]) throws {
+        let (names, otherNames) = (try a.attributeNames(), try b.attributeNames())
+        for name in otherNames where !names.contains(name) { found.append("\(path)@\(name): (missing) vs present") }
         for name in names where name != "created" {
             let (x, y): (String, String)
             if let first = try? a.stringAttribute(name) {
