@@ -92,7 +92,6 @@ public final class Communicator: @unchecked Sendable {
 
     /// Reduces the elements behind `buffer` across all ranks, in place.
     public func allReduce<T: MPIScalar>(_ buffer: UnsafeMutableBufferPointer<T>, op: ReductionOp) throws(MPIError) {
-        guard size > 1 else { return }
         try check(MPI_Allreduce(MPI_IN_PLACE, buffer.baseAddress, Int32(buffer.count), T.mpiDatatype, op.mpiOp, handle),
                   "MPI_Allreduce")
     }

@@ -17,6 +17,13 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(result.convolutionImplementations, [], "grid2d has no convolution")
         let decoded = try JSONDecoder().decode(Benchmark.Result.self, from: JSONEncoder().encode(result))
         XCTAssertEqual(decoded.batchSize, 8)
+        // The figures hold together: the rate is the batch over the iteration's time, the work a
+        // sample costs does not depend on the batch, and no iteration outruns the machine's sgemm.
+        XCTAssertEqual(result.imagesPerSecond, 8 / (result.millisecondsPerIteration / 1000), accuracy: 1e-6 * result.imagesPerSecond)
+        options.batchSize = 16
+        let larger = try Benchmark(options: options).run()
+        XCTAssertEqual(larger.megaflopsPerSample, result.megaflopsPerSample, accuracy: 1e-6 * result.megaflopsPerSample)
+        XCTAssertLessThan(result.gigaflopsPerSecond, 2 * result.sgemmPeakGigaflopsPerSecond)
     }
 
     func testLauncherBenchPrintsJSONAndRejectsBadFlags() throws {

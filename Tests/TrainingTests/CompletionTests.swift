@@ -95,7 +95,11 @@ final class CompletionTests: XCTestCase {
         }
         let sharpness = CompletionMetrics.gradientMagnitude(blurred) / CompletionMetrics.gradientMagnitude(sharp)
         XCTAssertLessThan(sharpness, 0.6, "a 3×3 box blur of noise keeps well under half its edges")
-        XCTAssertEqual(CompletionMetrics.gradientMagnitude(sharp) / CompletionMetrics.gradientMagnitude(sharp), 1)
+        // A flat image has no edges; a ramp rising by 1/28 a column has a step of 1/28 at every pixel.
+        XCTAssertEqual(CompletionMetrics.gradientMagnitude(Tensor(shape: [1, 1, 14, 28], scalars: [Float](repeating: 0.3, count: 392))), 0)
+        let columns = Tensor(shape: [1, 1, 14, 28], scalars: (0..<392).map { Float($0 % 28) / 28 })
+        XCTAssertEqual(CompletionMetrics.gradientMagnitude(columns), 1 / 28.0, accuracy: 1e-6,
+                       "the mean over the image's pixels of the forward differences' magnitude")
     }
 
     func testConfidenceIsTheMeanLargestProbability() {

