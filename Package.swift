@@ -38,7 +38,7 @@ let package = Package(
         // Run by the multi-process tests under mpirun: one line of results per rank.
         .executableTarget(name: "mpi-probe", dependencies: ["Distributed"]),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Models"], path: "Tests/TestSupport"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.

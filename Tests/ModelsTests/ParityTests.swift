@@ -68,9 +68,9 @@ final class ParityTests: XCTestCase {
             let reference = try XCTUnwrap(Self.penaltyFixtures[name])
             var random = RandomStream(seed: 0, purpose: "parity")
             let discriminator = MLP2D.discriminator(pack: pack, random: &random)
-            setPatternWeights(discriminator)
+            PatternWeights.set(discriminator)
             let tape = Tape()
-            let penalty = discriminatorWithR1Penalty(discriminator, real: tape.variable(Self.pattern(reference.input_shape, seed: 1000)),
+            let penalty = discriminatorWithR1Penalty(discriminator, real: tape.variable(PatternWeights.pattern(reference.input_shape, seed: 1000)),
                                                      gamma: reference.gamma).penalty
             XCTAssertEqual(penalty.value.scalar, reference.penalty, accuracy: 1e-4 * reference.penalty, "\(name): R1 penalty")
             tape.backward(from: penalty)
@@ -101,11 +101,6 @@ final class ParityTests: XCTestCase {
         }
     }
 
-    /// scale·sin(0.37·i + 1.1·seed) + shift, as the script's `pattern`.
-    static func pattern(_ shape: [Int], seed: Int, scale: Double = 1, shift: Double = 0) -> Tensor {
-        Tensor(shape: shape) { Float(shift + scale * sin(0.37 * Double($0) + 1.1 * Double(seed))) }
-    }
-
     /// - Parameter adamTolerance: how far the change after 3 Adam steps may be off, per element in
     ///   steps of `learningRate` or relatively, and in its L2 norm relatively; a running statistic's
     ///   change by `buffers` absolutely.
@@ -120,13 +115,13 @@ final class ParityTests: XCTestCase {
         for ((entryName, entry), expected) in zip(state, reference.state) {
             XCTAssertEqual(shape(of: entry), expected.shape, "\(name): shape of \(entryName)")
         }
-        setPatternWeights(network)
+        PatternWeights.set(network)
 
-        let input = Self.pattern(reference.input_shape, seed: 1000)
+        let input = PatternWeights.pattern(reference.input_shape, seed: 1000)
         let tape = Tape()
         let x = tape.variable(input, requiresGradient: true)
         let output = network(x)
-        let probe = Self.pattern(output.value.shape, seed: 2000) * (1 / Float(output.value.shape[0]))
+        let probe = PatternWeights.pattern(output.value.shape, seed: 2000) * (1 / Float(output.value.shape[0]))
         tape.backward(from: output.weightedSum(probe))
 
         // BatchNorm over a batch of 4 amplifies float32 rounding; outputs are tanh-bounded or O(1) logits.
@@ -191,21 +186,6 @@ final class ParityTests: XCTestCase {
         assertClose(samples, values, rtol: rtol, atol: atol, label)
         let actualNorm = actual.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         XCTAssertEqual(actualNorm, norm, accuracy: normTolerance * norm, "\(label): L2 norm")
-    }
-
-    /// The script's `set_pattern_weights`: the state entry's index is the seed.
-    private func setPatternWeights(_ network: Layer) {
-        for (index, (entryName, entry)) in network.state.enumerated() {
-            guard case .parameter(let parameter) = entry else { continue }
-            let shape = parameter.value.shape
-            if shape.count >= 2 {
-                parameter.value = Self.pattern(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
-            } else if entryName.hasSuffix("weight") {
-                parameter.value = Self.pattern(shape, seed: index, scale: 0.1, shift: 1)
-            } else {
-                parameter.value = Self.pattern(shape, seed: index, scale: 0.1)
-            }
-        }
     }
 
     private func shape(of entry: StateEntry) -> [Int] {

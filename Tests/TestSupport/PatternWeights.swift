@@ -1,0 +1,27 @@
+import Foundation
+import Models
+
+/// Weights and inputs that a test and a PyTorch fixture script both compute from a formula, so
+/// fixtures hold only results (the scripts' `pattern` and `set_pattern_weights`).
+public enum PatternWeights {
+    /// scale·sin(0.37·i + 1.1·seed) + shift over the flat index i, in Double then Float.
+    public static func pattern(_ shape: [Int], seed: Int, scale: Double = 1, shift: Double = 0) -> Tensor {
+        Tensor(shape: shape) { Float(shift + scale * sin(0.37 * Double($0) + 1.1 * Double(seed))) }
+    }
+
+    /// Every parameter of `network` from `pattern`, its index in the state dict as the seed:
+    /// matrices scaled by 1/√fan-in, BatchNorm scales around 1, biases small.
+    public static func set(_ network: Layer) {
+        for (index, (entryName, entry)) in network.state.enumerated() {
+            guard case .parameter(let parameter) = entry else { continue }
+            let shape = parameter.value.shape
+            if shape.count >= 2 {
+                parameter.value = pattern(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
+            } else if entryName.hasSuffix("weight") {
+                parameter.value = pattern(shape, seed: index, scale: 0.1, shift: 1)
+            } else {
+                parameter.value = pattern(shape, seed: index, scale: 0.1)
+            }
+        }
+    }
+}
