@@ -37,8 +37,9 @@ public final class Trainer {
     }
 
     public func run() throws -> Summary {
-        let resumeFrom = try resolveCheckpointPath()
-        let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(resumeFrom) })
+        // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
+        let (resumeFrom, checkpoint) = try resolveCheckpoint()
+        let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
 
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
                                 launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
@@ -54,7 +55,7 @@ public final class Trainer {
         }
         var step = 0
         if let resumeFrom {
-            let position = try restore(from: resumeFrom, into: setup)
+            let position = try restore(from: checkpoint, into: setup)
             step = position.step
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
                                        epoch: position.epoch, position: position.position)
@@ -149,9 +150,9 @@ public final class Trainer {
 
     /// Rank 0 loads the networks and optimizers of `setup` from the checkpoint (the others receive
     /// them by broadcast afterwards); every rank learns where to continue.
-    private func restore(from path: String, into setup: Setup) throws -> ResumePoint {
+    private func restore(from checkpoint: CheckpointFile?, into setup: Setup) throws -> ResumePoint {
         try world.valueFromRoot {
-            let checkpoint = try CheckpointFile(path: path)
+            guard let checkpoint else { preconditionFailure("rank 0 opened the checkpoint it resumes from") }
             for player in setup.players {
                 try checkpoint.restore(player.network, from: player.name)
                 try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
@@ -166,7 +167,7 @@ public final class Trainer {
             }
             // Sums split differently over ranks or OpenBLAS threads round differently.
             let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
-            say("resuming from \(path) at step \(checkpoint.step)\(exactness)")
+            say("resuming from \(checkpoint.path) at step \(checkpoint.step)\(exactness)")
             let (stored, resumed) = (checkpoint.configuration, setup.configuration)
             if resumed.learningRateDecay == .linear, stored.steps != resumed.steps {
                 func percent(_ configuration: TrainingConfiguration) -> Int {
@@ -213,30 +214,33 @@ public final class Trainer {
         return saved
     }
 
-    /// The checkpoint to resume from, decided on rank 0; nil for a fresh run.
-    private func resolveCheckpointPath() throws -> String? {
-        guard let resume = request.resume else { return nil }
+    /// The checkpoint to resume from, decided on rank 0 (every rank learns its path, rank 0 also
+    /// gets it opened); nil for a fresh run.
+    private func resolveCheckpoint() throws -> (path: String?, file: CheckpointFile?) {
+        guard let resume = request.resume else { return (nil, nil) }
+        var opened: CheckpointFile?
         let path = try world.onRoot {
-            guard resume == "auto" else {
-                _ = try CheckpointFile(path: resume)
-                return resume
+            if resume == "auto" {
+                guard let runDirectory = request.options.runDirectory else {
+                    throw ConfigurationError("--resume auto needs --run-dir: the directory whose newest checkpoint to continue")
+                }
+                opened = try RunDirectory(runDirectory).newestValidCheckpoint(skipped: say)
+            } else {
+                opened = try CheckpointFile(path: resume)
             }
-            guard let runDirectory = request.options.runDirectory else {
-                throw ConfigurationError("--resume auto needs --run-dir: the directory whose newest checkpoint to continue")
-            }
-            return try RunDirectory(runDirectory).newestValidCheckpoint(skipped: say).path
+            return opened!.path
         }
-        return path
+        return (path, opened)
     }
 
     /// The run's configuration as JSON: the checkpoint's (with the options a resumed run may
     /// change) or the preset's defaults under the given options. Runs on rank 0.
-    private func resolveConfiguration(_ resumeFrom: String?) throws -> String {
+    private func resolveConfiguration(_ checkpoint: CheckpointFile?) throws -> String {
         var configuration: TrainingConfiguration
-        if let resumeFrom {
-            configuration = try request.options.resuming(try CheckpointFile(path: resumeFrom).configuration)
+        if let checkpoint {
+            configuration = try request.options.resuming(checkpoint.configuration)
             if request.options.runDirectory == nil {
-                configuration.runDirectory = (resumeFrom as NSString).deletingLastPathComponent
+                configuration.runDirectory = (checkpoint.path as NSString).deletingLastPathComponent
             }
         } else {
             configuration = try request.options.applied(to: .defaults(for: request.options.preset ?? .dcgan28))

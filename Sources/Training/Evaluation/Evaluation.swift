@@ -57,18 +57,17 @@ public struct Evaluation {
 
     public func run() throws -> Result {
         if let path = request.images { return try measureImages(path) }
-        let description = try world.onRoot {
-            let checkpoint = try CheckpointFile(path: request.checkpoint)
-            let preset = checkpoint.configuration.preset
-            let minimum = preset.mixture == nil ? Self.minimumImageSamples : Self.minimumPointSamples
+        // Each rank opens (and so verifies) the checkpoint once and builds its networks from it.
+        let checkpoint = try world.agree { try CheckpointFile(path: request.checkpoint) }
+        let configuration = checkpoint.configuration
+        try world.agree {
+            let minimum = configuration.preset.mixture == nil ? Self.minimumImageSamples : Self.minimumPointSamples
             if let samples = request.samples, samples < minimum {
-                throw ConfigurationError("--samples \(samples): \(preset.mixture == nil ? "KID, precision and recall need" : "mode coverage needs") at least \(minimum) samples")
+                throw ConfigurationError("--samples \(samples): \(configuration.preset.mixture == nil ? "KID, precision and recall need" : "mode coverage needs") at least \(minimum) samples")
             }
-            return try checkpoint.configuration.json()
         }
-        let configuration = try TrainingConfiguration.fromJSON(description)
         let seed = request.seed ?? configuration.seed
-        let step = try world.valueFromRoot { try CheckpointFile(path: request.checkpoint).step }
+        let step = checkpoint.step
         var coverage: ModeCoverage?
         var images: ImageScores?
         var reconstruction: ReconstructionScores?
@@ -76,15 +75,15 @@ public struct Evaluation {
         switch configuration.preset.definition.measurement {
         case .modeCoverage(let mixture):
             let count = request.samples ?? 2500
-            let points = try world.agree { try gather(count: count, seed: seed) { $0 } }
+            let points = try world.agree { try gather(count: count, seed: seed, from: checkpoint) { $0 } }
             coverage = mixture.coverage(of: points)
         case .completions:
-            completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed)
+            completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed, from: checkpoint)
         case .images(let measuresReconstructions):
             let count = request.samples ?? 10_000
             let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
             let embedded = try world.agree {
-                try gather(count: count, seed: seed) { samples in
+                try gather(count: count, seed: seed, from: checkpoint) { samples in
                     let (features, probabilities) = Classifier.embed(samples, with: evaluator.network)
                     return Tensor.concatenate([features, probabilities], axis: 1)
                 }
@@ -94,7 +93,7 @@ public struct Evaluation {
                 return try ImageScores(embedded: embedded, reference: reference)
             }
             if measuresReconstructions {
-                reconstruction = try measureReconstructions(count: count, evaluator: evaluator)
+                reconstruction = try measureReconstructions(count: count, evaluator: evaluator, from: checkpoint)
             }
         }
         var result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
@@ -110,8 +109,7 @@ public struct Evaluation {
 
     /// `transform` of all `count` samples of the checkpoint's generator (sample i from noise stream
     /// (seed, "evaluate", i), evaluation mode), rows in sample order, on every rank.
-    private func gather(count: Int, seed: UInt64, transform: (Tensor) throws -> Tensor) throws -> Tensor {
-        let checkpoint = try CheckpointFile(path: request.checkpoint)
+    private func gather(count: Int, seed: UInt64, from checkpoint: CheckpointFile, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let preset = checkpoint.configuration.preset
         let generator = try CheckpointTools.network("generator", of: checkpoint)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
@@ -139,8 +137,8 @@ public struct Evaluation {
 
     /// alphagan28: G(E(x)) of the first `count` test images (at most all of them), their mean L1 to
     /// the images and the FID of the reconstructions against the reference.
-    private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator) throws -> ReconstructionScores {
-        let checkpoint = try CheckpointFile(path: request.checkpoint)
+    private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator,
+                                        from checkpoint: CheckpointFile) throws -> ReconstructionScores {
         let (encoder, generator) = (try CheckpointTools.network("encoder", of: checkpoint), try CheckpointTools.network("generator", of: checkpoint))
         let test = try world.agree { try CheckpointTools.testImages(for: "reconstructions") }
         let count = min(requested, test.count)
@@ -173,8 +171,7 @@ public struct Evaluation {
 
     /// completion28: completes the top halves of the first `count` test images (completion i from
     /// noise stream (seed, "evaluate", i)) and measures the completions.
-    private func measureCompletions(count requested: Int, seed: UInt64) throws -> CompletionScores {
-        let checkpoint = try CheckpointFile(path: request.checkpoint)
+    private func measureCompletions(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> CompletionScores {
         let generator = try CheckpointTools.network("generator", of: checkpoint)
         let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
         let test = try world.agree { try CheckpointTools.testImages(for: "completions") }
