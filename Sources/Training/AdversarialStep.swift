@@ -51,7 +51,7 @@ extension Tensor {
 ///
 /// Each phase (`PhaseRunner`) freezes the network it does not update and reduces exactly the
 /// gradients of the one it does.
-public final class AdversarialStep {
+public final class AdversarialStep: TrainingAlgorithm {
     public let generator: Layer
     public let discriminator: Layer
     public let generatorOptimizer: Adam
@@ -59,7 +59,7 @@ public final class AdversarialStep {
     public let objective: AdversarialObjective
     /// Samples D judges at once (PacGAN): consecutive samples of a batch go side by side.
     public let pack: Int
-    /// Discriminator updates per generator update in `iterate` (each on its own real batch).
+    /// Discriminator updates per generator update (each on its own real batch).
     public var discriminatorSteps = 1
     private let phases: PhaseRunner
     /// γ of the R1 penalty on D's gradient at the real batch, added to D's loss; 0 for none. Needs a
@@ -87,19 +87,20 @@ public final class AdversarialStep {
         return samples.reshaped([shape[0] / pack, pack * shape[1]] + shape.dropFirst(2))
     }
 
-    /// One discriminator update, then one generator update.
-    /// - Parameters:
-    ///   - real: `[N, ...sample]`, this process's share of the global batch.
-    ///   - discriminatorLatent, generatorLatent: `[N, latent]` noise for each phase.
-    public func run(real: Tensor, discriminatorLatent: Tensor, generatorLatent: Tensor) throws -> StepMetrics {
-        var metrics = try discriminatorPhase(real: real, latent: discriminatorLatent)
-        metrics.generatorLoss = try generatorPhase(latent: generatorLatent)
+    /// `discriminatorSteps` discriminator updates, each on its own real batch `[N, ...sample]` and
+    /// noise (`.discriminatorNoise`, substep), then one generator update on `.generatorNoise`.
+    public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        var metrics = StepMetrics(generatorLoss: 0)
+        for substep in 0..<discriminatorSteps {
+            metrics = try discriminatorPhase(real: nextBatch(), latent: noise(.discriminatorNoise, substep))
+        }
+        metrics.generatorLoss = try generatorPhase(latent: noise(.generatorNoise, 0))
         return metrics
     }
 
     /// Updates D on `real` `[N, ...sample]` and on G's samples of `latent` `[N, latent]`;
     /// returns D's loss and scores (the generator loss is left 0).
-    public func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
+    func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
         try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
             // G's samples are constants here (G frozen, noise constant), so G records nothing.
             let fake = generator(tape.variable(latent)).value
@@ -118,7 +119,7 @@ public final class AdversarialStep {
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.
-    public func generatorPhase(latent: Tensor) throws -> Float {
+    func generatorPhase(latent: Tensor) throws -> Float {
         try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
             // Gradients flow through D's layers to its input, none into D's weights.
             let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))

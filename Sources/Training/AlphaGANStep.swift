@@ -12,7 +12,7 @@ import Models
 ///    equations 16 and 17 swap the two).
 ///
 /// Each phase all-reduces exactly the gradients of the networks it updates.
-public final class AlphaGANStep {
+public final class AlphaGANStep: TrainingAlgorithm {
     public let encoder: Layer
     public let generator: Layer
     public let discriminator: Layer
@@ -72,8 +72,9 @@ public final class AlphaGANStep {
         Models.discriminatorLoss(objective, realLogits: codeDiscriminator(prior), fakeLogits: codeDiscriminator(codes))
     }
 
-    /// One iteration on `real` `[N, 1, 28, 28]` and prior samples `latent` `[N, 100]`.
-    public func run(real: Tensor, latent: Tensor) throws -> StepMetrics {
+    /// One iteration on the next real batch `[N, 1, 28, 28]` and prior samples `[N, 100]` (`.generatorNoise`).
+    public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        let (real, latent) = (nextBatch(), noise(.generatorNoise, 0))
         let forward = try phases.run(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)]) { tape in
             let forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
             return (forward.loss, forward)

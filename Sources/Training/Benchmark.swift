@@ -57,8 +57,7 @@ public struct Benchmark {
         let batch = options.batchSize
         let real = random.uniform(shape: [batch] + options.preset.sampleShape, low: -1, high: 1)
         func iterate() throws {
-            _ = try step.run(real: real, discriminatorLatent: random.normal(shape: [batch, options.preset.latentSize]),
-                             generatorLatent: random.normal(shape: [batch, options.preset.latentSize]))
+            _ = try step.iterate(nextBatch: { real }, noise: { _, _ in random.normal(shape: [batch, options.preset.latentSize]) })
         }
 
         for _ in 0..<options.warmup { try iterate() }

@@ -18,7 +18,7 @@ public enum CompletionLoss: String, Codable, CaseIterable, Sendable {
 /// With an explicit loss (L1, L2) that is one update of G; with an adversarial one, first the
 /// conditional discriminator learns to tell real whole images from top plus generated bottom,
 /// then G learns through the frozen discriminator.
-public final class CompletionStep {
+public final class CompletionStep: TrainingAlgorithm {
     public let generator: Layer
     /// nil for the explicit losses.
     public let discriminator: Layer?
@@ -39,8 +39,9 @@ public final class CompletionStep {
         (self.loss, self.objective, self.reconstructionWeight) = (loss, objective, reconstructionWeight)
     }
 
-    /// One iteration on whole images `real` `[N, 1, 28, 28]` with noise `[N, 32]`.
-    public func run(real: Tensor, noise: Tensor) throws -> StepMetrics {
+    /// One iteration on the next batch of whole images `[N, 1, 28, 28]` with noise `[N, 32]` (`.generatorNoise`).
+    public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
         let (top, bottom) = Completion28.halves(of: real)
         let input = Completion28.generatorInput(top: top, noise: noise)
         var metrics = StepMetrics(generatorLoss: 0)

@@ -1,5 +1,12 @@
 import Models
 
+/// A preset's way of training its networks: one iteration at a time, its only entry point.
+public protocol TrainingAlgorithm: AnyObject {
+    /// One iteration: `nextBatch` gives this rank's slice of the next global batch of real data,
+    /// `noise(purpose, substep)` this rank's slice of the step's noise `[N, latentSize]`.
+    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics
+}
+
 /// Makes a phase's gradients the whole global batch's on every rank: the data-parallel
 /// all-reduce, or nothing in one process.
 public protocol GradientReduction: AnyObject {

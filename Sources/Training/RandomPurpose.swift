@@ -3,7 +3,7 @@ import Models
 /// Every random stream the trainer and its tools draw from, in one place: a stream is named by
 /// its purpose (and the seed), so two purposes must never share a name, and a renamed purpose
 /// changes every run's numbers. The raw values are the names the streams have always had.
-enum RandomPurpose: String, CaseIterable {
+public enum RandomPurpose: String, CaseIterable, Sendable {
     /// The networks' initial weights.
     case initialization = "init"
     /// The noise of the sample grid saved with checkpoints.

@@ -1,36 +1,6 @@
 import Distributed
 import Models
 
-/// A preset's way of training its networks, one iteration at a time.
-protocol TrainingAlgorithm: AnyObject {
-    /// One iteration: `nextBatch` gives this rank's slice of the next global batch of real data,
-    /// `noise(purpose, substep)` this rank's slice of the step's noise `[N, latentSize]`.
-    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics
-}
-
-extension AdversarialStep: TrainingAlgorithm {
-    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
-        var metrics = StepMetrics(generatorLoss: 0)
-        for substep in 0..<discriminatorSteps {
-            metrics = try discriminatorPhase(real: nextBatch(), latent: noise(.discriminatorNoise, substep))
-        }
-        metrics.generatorLoss = try generatorPhase(latent: noise(.generatorNoise, 0))
-        return metrics
-    }
-}
-
-extension AlphaGANStep: TrainingAlgorithm {
-    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
-        try run(real: nextBatch(), latent: noise(.generatorNoise, 0))
-    }
-}
-
-extension CompletionStep: TrainingAlgorithm {
-    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
-        try run(real: nextBatch(), noise: noise(.generatorNoise, 0))
-    }
-}
-
 /// The networks, optimizers and noise of one run, built identically on every rank.
 struct Setup {
     let configuration: TrainingConfiguration

@@ -22,6 +22,11 @@ final class AdversarialStepTests: XCTestCase {
                                objective: objective, context: PhaseContext(reduction: reduction))
     }
 
+    /// One iteration on the batch of seed 1, D's noise of seed 2 and G's of seed 3.
+    func iterate(_ step: AdversarialStep) throws -> StepMetrics {
+        try step.iterate(nextBatch: { batch(1, [16, 2]) }, noise: { purpose, _ in batch(purpose == .discriminatorNoise ? 2 : 3, [16, 2]) })
+    }
+
     func batch(_ seed: UInt64, _ shape: [Int]) -> Tensor {
         var random = RandomStream(seed: seed, purpose: "batch")
         return random.normal(shape: shape)
@@ -46,7 +51,7 @@ final class AdversarialStepTests: XCTestCase {
         }
         let before = step.discriminator.parameters.map(\.gradient)
         XCTAssertTrue(before.allSatisfy { $0.scalars.allSatisfy { $0 == 0 } })
-        _ = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+        _ = try iterate(step)
         XCTAssertEqual(calls, ["D", "G"])
     }
 
@@ -72,7 +77,7 @@ final class AdversarialStepTests: XCTestCase {
         reduction.observe = { parameters in
             if afterDiscriminatorPhase.isEmpty { afterDiscriminatorPhase = step.discriminator.parameters.map(\.gradient) }
         }
-        _ = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+        _ = try iterate(step)
         XCTAssertEqual(step.discriminator.parameters.map(\.gradient), afterDiscriminatorPhase, "G's phase added nothing to D's gradients")
         XCTAssertFalse(step.discriminator.isFrozen, "D is left trainable")
     }
@@ -110,7 +115,7 @@ final class AdversarialStepTests: XCTestCase {
             let step = makeStep(objective: objective)
             let generatorBefore = step.generator.parameters.map(\.value)
             let discriminatorBefore = step.discriminator.parameters.map(\.value)
-            let metrics = try step.run(real: batch(1, [16, 2]), discriminatorLatent: batch(2, [16, 2]), generatorLatent: batch(3, [16, 2]))
+            let metrics = try iterate(step)
             XCTAssertTrue((metrics.discriminatorLoss?.isFinite ?? false) && metrics.generatorLoss.isFinite, "\(objective)")
             XCTAssertTrue((0...1).contains(metrics.realScore ?? -1) && (0...1).contains(metrics.fakeScore ?? -1), "\(objective)")
             XCTAssertNotEqual(step.generator.parameters.map(\.value), generatorBefore, "\(objective): G moved")

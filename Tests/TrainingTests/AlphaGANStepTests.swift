@@ -108,7 +108,7 @@ final class AlphaGANStepTests: XCTestCase {
         var reduced: [[ObjectIdentifier]] = []
         reduction.observe = { reduced.append($0.map(ObjectIdentifier.init)) }
         let before = [step.encoder, step.generator, step.discriminator, step.codeDiscriminator].map { $0.parameters.map(\.value) }
-        let metrics = try step.run(real: real, latent: latent)
+        let metrics = try step.iterate(nextBatch: { real }, noise: { _, _ in latent })
         XCTAssertEqual(reduced, [ids([step.encoder, step.generator]), ids([step.discriminator]), ids([step.codeDiscriminator])])
         let after = [step.encoder, step.generator, step.discriminator, step.codeDiscriminator].map { $0.parameters.map(\.value) }
         for (index, (old, new)) in zip(before, after).enumerated() { XCTAssertNotEqual(old, new, "network \(index) was updated") }

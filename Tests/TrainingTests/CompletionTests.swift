@@ -45,7 +45,7 @@ final class CompletionTests: XCTestCase {
         for loss in CompletionLoss.allCases {
             let step = makeStep(loss)
             let before = step.discriminator?.parameters.map(\.value)
-            let metrics = try step.run(real: images, noise: noise)
+            let metrics = try step.iterate(nextBatch: { images }, noise: { _, _ in noise })
             XCTAssertEqual(metrics.discriminatorLoss != nil, loss.usesDiscriminator, loss.rawValue)
             XCTAssertNotNil(metrics.reconstruction)
             if let before { XCTAssertNotEqual(step.discriminator!.parameters.map(\.value), before, "\(loss.rawValue): D trained") }

@@ -59,8 +59,7 @@ final class EvaluationTests: XCTestCase {
                                        generatorOptimizer: Adam(parameters: generator.parameters),
                                        discriminatorOptimizer: Adam(parameters: discriminator.parameters), objective: objective, pack: 4)
             var noise = RandomStream(seed: 3, purpose: "noise")
-            let metrics = try step.run(real: noise.normal(shape: [16, 2]), discriminatorLatent: noise.normal(shape: [16, 2]),
-                                       generatorLatent: noise.normal(shape: [16, 2]))
+            let metrics = try step.iterate(nextBatch: { noise.normal(shape: [16, 2]) }, noise: { _, _ in noise.normal(shape: [16, 2]) })
             XCTAssertTrue((metrics.discriminatorLoss?.isFinite ?? false) && metrics.generatorLoss.isFinite, "\(objective)")
         }
     }

@@ -50,9 +50,9 @@ final class StepParityTests: XCTestCase {
                                    discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: reference.lr_d, beta1: reference.beta1),
                                    objective: .nonSaturating)
         let batch = reference.real_shape[0]
-        let metrics = try step.run(real: PatternWeights.pattern(reference.real_shape, seed: 1000),
-                                   discriminatorLatent: PatternWeights.pattern([batch, reference.latent], seed: 3000),
-                                   generatorLatent: PatternWeights.pattern([batch, reference.latent], seed: 4000))
+        let metrics = try step.iterate(nextBatch: { PatternWeights.pattern(reference.real_shape, seed: 1000) }) { purpose, _ in
+            PatternWeights.pattern([batch, reference.latent], seed: purpose == .discriminatorNoise ? 3000 : 4000)
+        }
         let name = preset.rawValue
         XCTAssertEqual(metrics.discriminatorLoss!, reference.d_loss, accuracy: 1e-4 * reference.d_loss, "\(name): D's loss")
         XCTAssertEqual(metrics.generatorLoss, reference.g_loss, accuracy: 1e-4 * reference.g_loss, "\(name): G's loss")
