@@ -221,7 +221,7 @@ public final class Trainer {
         var opened: CheckpointFile?
         let path = try world.onRoot {
             if resume == "auto" {
-                guard let runDirectory = request.options.runDirectory else {
+                guard let runDirectory = request.options["run-dir"] else {
                     throw ConfigurationError("--resume auto needs --run-dir: the directory whose newest checkpoint to continue")
                 }
                 opened = try RunDirectory(runDirectory).newestValidCheckpoint(skipped: say)
@@ -239,7 +239,7 @@ public final class Trainer {
         var configuration: TrainingConfiguration
         if let checkpoint {
             configuration = try request.options.resuming(checkpoint.configuration)
-            if request.options.runDirectory == nil {
+            if request.options["run-dir"] == nil {
                 configuration.runDirectory = (checkpoint.path as NSString).deletingLastPathComponent
             }
         } else {

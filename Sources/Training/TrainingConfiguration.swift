@@ -4,7 +4,8 @@ import Yams
 
 /// Everything that defines a training run, resolved from the preset's defaults, a YAML file and
 /// flags, in that order. Stored as JSON in every checkpoint and reused on resume.
-/// The coding keys are the flag names, so a YAML file uses the same words as the command line.
+/// The coding keys are the options' keys (`TrainingOption.all`, checked by a test), so the
+/// checkpoint's JSON uses the same words as the command line and YAML files.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var preset: Preset
     /// The image file for image presets; nil for the synthetic 2-D sets.
@@ -59,9 +60,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case loss, reconstructionWeight = "recon-weight", r1
     }
 
-    /// Options a resumed run may change; every other one must match the checkpoint.
-    static let changeableOnResume: Set<String> = ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout"]
-
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.
     public static let fashionMNISTTest = FashionMNIST.testImages
 
@@ -83,20 +81,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         func require(_ condition: Bool, _ message: String) throws {
             if !condition { throw ConfigurationError(message) }
         }
-        try require(steps >= 1, "--steps must be at least 1, got \(steps)")
-        try require(batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)")
-        try require(discriminatorSteps >= 1, "--d-steps must be at least 1, got \(discriminatorSteps)")
-        for (flag, rate) in [("--lr-g", generatorLearningRate), ("--lr-d", discriminatorLearningRate)] {
-            try require(rate > 0 && rate.isFinite, "\(flag) must be a positive number, got \(rate)")
+        for option in TrainingOption.all {
+            if let message = option.check(self) { throw ConfigurationError(message) }
         }
-        for (flag, beta) in [("--beta1", beta1), ("--beta2", beta2)] {
-            try require((0..<1).contains(beta), "\(flag) must be in [0, 1), got \(beta)")
-        }
-        try require(checkpointEvery >= 1, "--checkpoint-every must be at least 1, got \(checkpointEvery)")
-        try require(keep >= 1, "--keep must be at least 1, got \(keep)")
-        try require(sampleEvery >= 1, "--sample-every must be at least 1, got \(sampleEvery)")
-        try require(stallTimeout > 0, "--stall-timeout must be positive, got \(stallTimeout)")
-        try require(packSize >= 1, "--pack must be at least 1, got \(packSize)")
         let options = preset.definition.options
         /// The presets that take `option`, for the messages.
         func taking(_ option: PresetOption) -> String {
@@ -107,14 +94,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")
         try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
                     "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
-        if let r1 {
-            try require(r1 >= 0 && r1.isFinite, "--r1 must be a number at least 0, got \(r1)")
-            try require(r1 == 0 || options.contains(.r1),
-                        "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
-        }
-        if let reconstructionWeight {
-            try require(reconstructionWeight >= 0 && reconstructionWeight.isFinite, "--recon-weight must be a number at least 0, got \(reconstructionWeight)")
-        }
+        try require((r1 ?? 0) == 0 || options.contains(.r1),
+                    "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
         if !options.contains(.packingAndDiscriminatorSteps) {
             try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
             try require(packSize == 1, "--pack \(packSize): packing is for \(taking(.packingAndDiscriminatorSteps))")

@@ -30,74 +30,36 @@ struct TrainCommand: ParsableCommand {
               launcher train --preset completion28 --loss l2 --steps 2000 --processes 2
               launcher train --resume auto --run-dir checkpoints/first --steps 1000
               mpirun -np 8 --hostfile hosts launcher train --config run.yaml
-            """
+
+            TRAINING OPTIONS (also the keys of a --config file; the preset sets their defaults):
+            """ + "\n" + trainingOptionsHelp
     )
 
-    @Option(help: "Networks and data: \(Preset.allCases.map(\.rawValue).joined(separator: ", ")) (default dcgan28).")
-    var preset: Preset?
+    /// Each training option's flag, value and help, from its one declaration, in ArgumentParser's
+    /// layout: wrapped here within its 80 columns, which it would otherwise wrap without indenting.
+    private static var trainingOptionsHelp: String {
+        let indent = 26, width = 76
+        return TrainingOption.all.map { option in
+            let flag = "  --\(option.key) <\(option.valueName)>"
+            var lines = [flag.count < indent ? flag + String(repeating: " ", count: indent - flag.count) : flag]
+            if flag.count >= indent { lines.append(String(repeating: " ", count: indent)) }
+            let words = (option.help + (option.changeableOnResume ? " May change on --resume." : "")).split(separator: " ")
+            for word in words {
+                if lines[lines.count - 1].count + word.count + 1 > width { lines.append(String(repeating: " ", count: indent)) }
+                let last = lines[lines.count - 1]
+                lines[lines.count - 1] = last + (last.count > indent ? " " : "") + word
+            }
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n")
+    }
 
     @Option(help: ArgumentHelp("A YAML file of options; flags override it.", valueName: "file.yaml"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W].", valueName: "path"))
-    var data: String?
-
-    @Option(help: "Generator updates to train to (on resume: the total to continue up to).")
-    var steps: Int?
-
-    @Option(help: "The global batch, split over the ranks in whole packs.")
-    var batchSize: Int?
-
-    @Option(help: "Adversarial objective: \(AdversarialObjective.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var objective: AdversarialObjective?
-
-    @Option(name: .customLong("d-steps"), help: "Discriminator updates per generator update.")
-    var discriminatorSteps: Int?
-
-    @Option(name: .customLong("lr-g"), help: "Generator learning rate (Adam).")
-    var generatorLearningRate: Float?
-
-    @Option(name: .customLong("lr-d"), help: "Discriminator learning rate (Adam).")
-    var discriminatorLearningRate: Float?
-
-    @Option(help: "Adam's beta1.")
-    var beta1: Float?
-
-    @Option(help: "Adam's beta2.")
-    var beta2: Float?
-
-    @Option(help: "Seed of every random choice: initial weights, data order, noise.")
-    var seed: UInt64?
-
-    @Option(name: .customLong("run-dir"), help: ArgumentHelp("Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>).", valueName: "dir"))
-    var runDirectory: String?
-
-    @Option(help: "Write a checkpoint every N steps (and at the end).")
-    var checkpointEvery: Int?
-
-    @Option(help: "Keep the newest K checkpoints.")
-    var keep: Int?
-
-    @Option(help: "Write a sample grid every N steps (and at the end).")
-    var sampleEvery: Int?
-
-    @Option(help: "Seconds a rank may wait for the others at a step before the job is reported stalled and ended.")
-    var stallTimeout: Double?
-
-    @Option(help: "Samples the discriminator judges at once (PacGAN packing; default 1).")
-    var pack: Int?
-
-    @Option(name: .customLong("lr-decay"), help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps).")
-    var learningRateDecay: LearningRateDecay?
-
-    @Option(help: "completion28's loss: l2, l1, adversarial, l1+adversarial (default l1+adversarial).")
-    var loss: CompletionLoss?
-
-    @Option(name: .customLong("recon-weight"), help: ArgumentHelp("Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of Algorithm 1); completion28's with l1+adversarial (default 100).", valueName: "weight"))
-    var reconstructionWeight: Float?
-
-    @Option(name: .customLong("r1"), help: ArgumentHelp("γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); grid2d and ring2d only (default 1 there).", valueName: "gamma"))
-    var r1: Float?
+    /// The training options (`TrainingOption.all`), listed in the discussion above.
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Training options, as listed above: --key value or --key=value.",
+                                                            valueName: "training-option"))
+    var trainingArguments: [String] = []
 
     @Option(help: ArgumentHelp("Continue from a checkpoint file, or `auto` for the newest valid one in --run-dir.", valueName: "path|auto"))
     var resume: String?
@@ -115,6 +77,8 @@ struct TrainCommand: ParsableCommand {
         if let processes, processes < 1 { throw ValidationError("--processes must be at least 1, got \(processes)") }
         if let maxRestarts, maxRestarts < 0 { throw ValidationError("--max-restarts must be at least 0, got \(maxRestarts)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        // An unknown flag is a usage error, told once before any rank starts MPI.
+        do { _ = try flags } catch let error as ConfigurationError { throw ValidationError(error.description) }
     }
 
     func run() throws {
@@ -124,7 +88,7 @@ struct TrainCommand: ParsableCommand {
                                       + "with --resume auto (cluster/slurm.sbatch does)")
             }
             let options = try (config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()).overridden(by: flags)
-            guard let runDirectory = options.runDirectory else {
+            guard let runDirectory = options["run-dir"] else {
                 throw ValidationError("--max-restarts needs --run-dir (or run-dir in the YAML file): the directory it restarts from")
             }
             let job = launcherCommand(removing: ["--max-restarts", "--resume", "--processes"])
@@ -146,35 +110,30 @@ struct TrainCommand: ParsableCommand {
             // The node's cores shared among its ranks, unless --threads says otherwise.
             Kernels.threads = try threads ?? BLAS.defaultThreads(ranksOnNode: world.nodeLocal().size)
             let file = try config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()
-            request.options = try file.overridden(by: flags)
+            request.options = file.overridden(by: try flags)
             _ = try Trainer(world: world, request: request).run()
         }
     }
 
+    /// The training options given as flags: `--key value` or `--key=value`.
     private var flags: TrainingOptions {
-        var options = TrainingOptions()
-        options.preset = preset
-        options.data = data
-        options.steps = steps
-        options.batchSize = batchSize
-        options.objective = objective
-        options.discriminatorSteps = discriminatorSteps
-        options.generatorLearningRate = generatorLearningRate
-        options.discriminatorLearningRate = discriminatorLearningRate
-        options.beta1 = beta1
-        options.beta2 = beta2
-        options.seed = seed
-        options.runDirectory = runDirectory
-        options.checkpointEvery = checkpointEvery
-        options.keep = keep
-        options.sampleEvery = sampleEvery
-        options.stallTimeout = stallTimeout
-        options.pack = pack
-        options.learningRateDecay = learningRateDecay
-        options.loss = loss
-        options.reconstructionWeight = reconstructionWeight
-        options.r1 = r1
-        return options
+        get throws {
+            var options = TrainingOptions()
+            var arguments = trainingArguments[...]
+            while let argument = arguments.popFirst() {
+                guard argument.hasPrefix("--"), argument.count > 2 else {
+                    throw ValidationError("unexpected argument '\(argument)': launcher train takes only options (see launcher train --help)")
+                }
+                let flag = argument.dropFirst(2)
+                if let equals = flag.firstIndex(of: "=") {
+                    try options.set(String(flag[..<equals]), String(flag[flag.index(after: equals)...]))
+                } else {
+                    guard let value = arguments.popFirst() else { throw ValidationError("--\(flag) needs a value") }
+                    try options.set(String(flag), value)
+                }
+            }
+            return options
+        }
     }
 
     /// Replaces this process with `mpirun -np N` of itself, without --processes.
@@ -207,6 +166,3 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-extension AdversarialObjective: ExpressibleByArgument {}
-extension LearningRateDecay: ExpressibleByArgument {}
-extension CompletionLoss: ExpressibleByArgument {}

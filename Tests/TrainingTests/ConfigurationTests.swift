@@ -48,7 +48,7 @@ final class ConfigurationTests: XCTestCase {
         let path = scratch.file("run.yaml")
         try "preset: grid2d\nsteps: 250\nlr-g: 0.0003\nobjective: hinge\n".write(toFile: path, atomically: true, encoding: .utf8)
         var flags = TrainingOptions()
-        flags.steps = 400
+        try flags.set("steps", "400")
         let options = try TrainingOptions.load(yamlFile: path).overridden(by: flags)
         let configuration = try options.applied(to: .defaults(for: options.preset!))
         XCTAssertEqual(configuration.preset, .grid2d)
@@ -57,6 +57,26 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.objective, .hinge)
         XCTAssertEqual(configuration.discriminatorLearningRate, 1e-3, "untouched options keep the preset's default")
         XCTAssertEqual(try TrainingConfiguration.fromJSON(configuration.json()), configuration)
+    }
+
+    /// The checkpoint's JSON keys are the options' keys: one name per option everywhere.
+    func testEveryOptionIsDeclaredOnceAndNamedAlikeEverywhere() throws {
+        let keys = TrainingOption.all.map(\.key)
+        XCTAssertEqual(Set(keys).count, keys.count, "no option declared twice")
+        XCTAssertEqual(Set(keys), Set(TrainingConfiguration.CodingKeys.allCases.map(\.rawValue)), "the JSON keys are the flags")
+        XCTAssertEqual(TrainingOption.all.filter(\.changeableOnResume).map(\.key),
+                       ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout"])
+        // Each option's text round-trips through a configuration.
+        var configuration = TrainingConfiguration.defaults(for: .completion28)
+        for option in TrainingOption.all {
+            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0"][option.key], option.key)
+            try option.apply(text, to: &configuration, file: nil)
+            XCTAssertEqual(option.get(configuration), text, option.key)
+        }
+        var options = TrainingOptions()
+        XCTAssertThrowsError(try options.set("learning-rate", "1")) { XCTAssertTrue("\($0)".hasPrefix("--learning-rate: unknown option"), "\($0)") }
+        try options.set("steps", "many")
+        XCTAssertThrowsError(try options.applied(to: .defaults(for: .grid2d))) { XCTAssertEqual("\($0)", "--steps many: expected a whole number") }
     }
 
     func testBadYAMLIsNamed() throws {
@@ -95,20 +115,20 @@ final class ConfigurationTests: XCTestCase {
     func testResumeKeepsTheModelAndAllowsOnlyRunLengthChanges() throws {
         let stored = TrainingConfiguration.defaults(for: .ring2d)
         var options = TrainingOptions()
-        options.steps = 9000
-        options.keep = 5
-        options.preset = .ring2d  // the same as stored: allowed
+        try options.set("steps", "9000")
+        try options.set("keep", "5")
+        try options.set("preset", "ring2d")  // the same as stored: allowed
         let resumed = try options.resuming(stored)
         XCTAssertEqual(resumed.steps, 9000)
         XCTAssertEqual(resumed.keep, 5)
         XCTAssertEqual(resumed.generatorLearningRate, stored.generatorLearningRate)
 
-        options.preset = .grid2d
+        try options.set("preset", "grid2d")
         XCTAssertThrowsError(try options.resuming(stored)) {
             XCTAssertTrue("\($0)".hasPrefix("--preset grid2d differs from the checkpoint's ring2d"), "\($0)")
         }
         var learningRate = TrainingOptions()
-        learningRate.generatorLearningRate = 0.01
+        try learningRate.set("lr-g", "0.01")
         XCTAssertThrowsError(try learningRate.resuming(stored)) { XCTAssertTrue("\($0)".hasPrefix("--lr-g 0.01 differs"), "\($0)") }
     }
 }
