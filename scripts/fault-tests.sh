@@ -24,6 +24,10 @@ for kind in ${kinds//,/ }; do
     esac
 done
 wanted() { [[ ",$kinds," == *",$1,"* ]]; }
+for tool in bc python3; do
+    command -v "$tool" >/dev/null || { echo "fault-tests.sh: needs $tool (apt-get install $tool)" >&2; exit 2; }
+done
+python3 -c "import h5py, numpy" 2>/dev/null || { echo "fault-tests.sh: needs h5py and numpy (pip install h5py)" >&2; exit 2; }
 source scripts/mpi-env.sh
 swift build -c release >/dev/null
 launcher="$PWD/.build/release/launcher"
