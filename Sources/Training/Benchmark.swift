@@ -38,7 +38,7 @@ public struct Benchmark {
 
     /// The presets whose iteration is one G and one D update, which the benchmark times (with
     /// the preset's R1 penalty, if it has one).
-    public static let presets: [Preset] = [.dcgan28, .grid2d, .ring2d]
+    public static let presets = Preset.allCases.filter { $0.definition is any OneDiscriminatorPreset }
 
     let options: Options
     public init(options: Options) { self.options = options }

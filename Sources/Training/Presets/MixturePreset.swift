@@ -1,7 +1,7 @@
 import Models
 
 /// grid2d and ring2d: PacGAN's MLPs on a 2-D mixture of Gaussians generated from the seed.
-struct MixturePreset: PresetDefinition {
+struct MixturePreset: OneDiscriminatorPreset {
     /// The mixture, what it is called in messages, and the half-width of its pictures.
     let data: MixtureOfGaussians
     let name: String
@@ -34,14 +34,6 @@ struct MixturePreset: PresetDefinition {
 
     /// Packed samples are concatenated along the features.
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { MLP2D.discriminator(pack: pack, random: &random) }
-
-    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
-        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
-        AdversarialStep.training(configuration, generator: generator,
-                                 discriminator: makeDiscriminator(pack: configuration.packSize, random: &random), player: player,
-                                 context: context)
-    }
 
     /// 100,000 points, the same for every rank with the same seed.
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }

@@ -96,3 +96,22 @@ extension TrainingSnapshot.Player {
         }
     }
 }
+
+/// A preset that trains G against one D, in packs, with `--d-steps` D updates per step
+/// (`AdversarialStep`): dcgan28, grid2d and ring2d.
+protocol OneDiscriminatorPreset: PresetDefinition {}
+
+extension OneDiscriminatorPreset {
+    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
+        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
+        let network = makeDiscriminator(pack: configuration.packSize, random: &random)
+        let discriminator = player("discriminator", network, configuration.discriminatorLearningRate)
+        let step = AdversarialStep(generator: generator.network, discriminator: discriminator.network,
+                                   generatorOptimizer: generator.optimizer, discriminatorOptimizer: discriminator.optimizer,
+                                   objective: configuration.objective, pack: configuration.packSize, context: context)
+        step.discriminatorSteps = configuration.discriminatorSteps
+        step.r1Gamma = configuration.r1 ?? 0
+        return ([generator, discriminator], step)
+    }
+}
