@@ -171,6 +171,18 @@ public struct Evaluation {
 
     /// completion28: completes the top halves of the first `count` test images (completion i from
     /// noise stream (seed, "evaluate", i)) and measures the completions.
+    /// What each completion's row holds after its features, in this order.
+    private enum CompletionColumn: Int, CaseIterable {
+        /// The evaluator's confidence in the completed image and in the real one.
+        case confidence, realConfidence
+        /// The completed bottom's mean absolute and squared difference to the real one.
+        case l1, l2
+        /// The gradient magnitudes of the completed and the real bottom.
+        case sharpness, realSharpness
+        /// The spread of the top's other completions (0 beyond the first `diversityTops`).
+        case diversity
+    }
+
     private func measureCompletions(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> CompletionScores {
         let generator = try CheckpointTools.network("generator", of: checkpoint)
         let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
@@ -181,15 +193,13 @@ public struct Evaluation {
         func noise(_ purpose: RandomPurpose, _ indices: [Int]) -> Tensor {
             RandomStream.normalRows(seed: seed, purpose: purpose, keys: indices.map { [UInt64($0)] }, width: Completion28.noiseSize)
         }
-        // Each row: the completed image's features, then its confidence, the real image's confidence,
-        // L1, L2, the gradient magnitudes of generated and real bottom, and the diversity of its top
-        // (0 beyond the first `diversityTops`).
-        let width = features + 7
+        // Each row: the completed image's features, then its `CompletionColumn`s.
+        let width = features + CompletionColumn.allCases.count
         let rows = try world.agree {
             try gather(count: count, sampleShape: [width], transform: { $0 }) { range in
                 let images = test.batch(range)
                 let (top, bottom) = Completion28.halves(of: images)
-                let generated = Preset.completion28.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
+                let generated = checkpoint.configuration.preset.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
                 let completed = Completion28.halves(of: generated).bottom
                 let (completedFeatures, completedProbabilities) = Classifier.embed(generated, with: evaluator.network)
                 let realProbabilities = Classifier.embed(images, with: evaluator.network).probabilities
@@ -198,7 +208,7 @@ public struct Evaluation {
                 let perTop = Self.completionsPerTop
                 let diverse = range.lowerBound..<max(range.lowerBound, min(range.upperBound, diversityTops))
                 let repeatedTops = Completion28.halves(of: test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
-                let variants = diverse.isEmpty ? nil : Completion28.halves(of: Preset.completion28.samples(
+                let variants = diverse.isEmpty ? nil : Completion28.halves(of: checkpoint.configuration.preset.samples(
                     of: generator, input: Completion28.generatorInput(top: repeatedTops, noise: noise(.diversity, diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
                 var scalars: [Float] = []
                 for (row, index) in range.enumerated() {
@@ -206,26 +216,29 @@ public struct Evaluation {
                     let (fake, real) = (completed.slice(one, axis: 0), bottom.slice(one, axis: 0))
                     let difference = fake - real
                     let diversity = index < diversityTops ? CompletionMetrics.diversity(variants!.slice(row * perTop..<(row + 1) * perTop, axis: 0)) : 0
-                    scalars += completedFeatures.slice(one, axis: 0).scalars + [
-                        Float(CompletionMetrics.confidence(completedProbabilities.slice(one, axis: 0))),
-                        Float(CompletionMetrics.confidence(realProbabilities.slice(one, axis: 0))),
-                        difference.map { abs($0) }.mean(), (difference * difference).mean(),
-                        Float(CompletionMetrics.gradientMagnitude(fake)), Float(CompletionMetrics.gradientMagnitude(real)), Float(diversity),
+                    let measured: [CompletionColumn: Float] = [
+                        .confidence: Float(CompletionMetrics.confidence(completedProbabilities.slice(one, axis: 0))),
+                        .realConfidence: Float(CompletionMetrics.confidence(realProbabilities.slice(one, axis: 0))),
+                        .l1: difference.map { abs($0) }.mean(), .l2: (difference * difference).mean(),
+                        .sharpness: Float(CompletionMetrics.gradientMagnitude(fake)), .realSharpness: Float(CompletionMetrics.gradientMagnitude(real)),
+                        .diversity: Float(diversity),
                     ]
+                    scalars += completedFeatures.slice(one, axis: 0).scalars + CompletionColumn.allCases.map { measured[$0]! }
                 }
                 return Tensor(shape: [range.count, width], scalars: scalars)
             }
         }
         return try world.agree {
             let reference = try ImageScores.referenceFeatures(request.reference, evaluator: evaluator)
-            func mean(_ column: Int, over n: Int = count) -> Double {
-                (0..<n).reduce(0.0) { $0 + Double(rows.scalars[$1 * width + features + column]) } / Double(n)
+            func mean(_ column: CompletionColumn, over n: Int = count) -> Double {
+                (0..<n).reduce(0.0) { $0 + Double(rows.scalars[$1 * width + features + column.rawValue]) } / Double(n)
             }
             let distance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: rows.slice(0..<features, axis: 1)),
                                                             ImageMetrics.Gaussian(features: reference))
-            return CompletionScores(samples: count, diversity: mean(6, over: diversityTops), diversityTops: diversityTops,
-                                    completionsPerTop: Self.completionsPerTop, sharpness: mean(4) / max(mean(5), 1e-12),
-                                    frechetDistance: distance, confidence: mean(0), realConfidence: mean(1), l1: mean(2), l2: mean(3))
+            return CompletionScores(samples: count, diversity: mean(.diversity, over: diversityTops), diversityTops: diversityTops,
+                                    completionsPerTop: Self.completionsPerTop, sharpness: mean(.sharpness) / max(mean(.realSharpness), 1e-12),
+                                    frechetDistance: distance, confidence: mean(.confidence), realConfidence: mean(.realConfidence),
+                                    l1: mean(.l1), l2: mean(.l2))
         }
     }
 
