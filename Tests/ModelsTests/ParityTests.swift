@@ -7,28 +7,21 @@ import XCTest
 /// of every parameter and buffer after three Adam steps, from `Fixtures/parity.json`, which
 /// `Fixtures/make_parity_fixtures.py` wrote with the same weights and inputs.
 final class ParityTests: XCTestCase {
-    struct Sampled: Decodable {
-        let stride: Int?
-        let values: [Float]?
-        let norm: Double?
-        let value: Int64?
-    }
-
     struct Case: Decodable {
         struct Entry: Decodable { let name: String; let shape: [Int] }
         let state: [Entry]
         let input_shape: [Int]
         let output: [Float]
         let input_gradient: [Float]
-        let gradients: [String: Sampled]
-        let after_adam: [String: Sampled]
+        let gradients: [String: SampledTensor]
+        let after_adam: [String: SampledTensor]
     }
 
     struct PenaltyCase: Decodable {
         let input_shape: [Int]
         let gamma: Float
         let penalty: Float
-        let gradients: [String: Sampled]
+        let gradients: [String: SampledTensor]
     }
 
     /// The networks' cases (every key but "r1" and "torch_version"), and the R1 cases.
@@ -78,7 +71,7 @@ final class ParityTests: XCTestCase {
                 guard case .parameter(let parameter) = entry else { continue }
                 let expected = try XCTUnwrap(reference.gradients[entryName])
                 let rms = Float((expected.norm ?? 0) / Double(parameter.gradient.count).squareRoot())
-                compare(parameter.gradient, expected, rtol: 1e-3, atol: 1e-3 * rms, "\(name): R1 gradient of \(entryName)")
+                expected.assertMatches(parameter.gradient.scalars, rtol: 1e-3, atol: 1e-3 * rms, "\(name): R1 gradient of \(entryName)")
             }
         }
     }
@@ -151,7 +144,7 @@ final class ParityTests: XCTestCase {
                 continue
             }
             let rms = Float((expected.norm ?? 0) / Double(parameter.gradient.count).squareRoot())
-            compare(parameter.gradient, expected, rtol: 1e-3, atol: 1e-3 * rms, "\(name): gradient of \(entryName)")
+            expected.assertMatches(parameter.gradient.scalars, rtol: 1e-3, atol: 1e-3 * rms, "\(name): gradient of \(entryName)")
         }
 
         let initial = state.map { values(of: $0.entry) }
@@ -173,19 +166,9 @@ final class ParityTests: XCTestCase {
             // sensitive to rounding, so the tolerance is a fraction of one step rather than relative.
             let isBuffer = if case .buffer = entry { true } else { false }
             let atol = isBuffer ? adamTolerance.buffers ?? learningRate * adamTolerance.steps : learningRate * adamTolerance.steps
-            compare(change, expected, rtol: adamTolerance.relative, atol: atol, normTolerance: adamTolerance.norm,
+            expected.assertMatches(change.scalars, rtol: adamTolerance.relative, atol: atol, normTolerance: adamTolerance.norm,
                     "\(name): change of \(entryName) after 3 Adam steps")
         }
-    }
-
-    private func compare(_ actual: Tensor, _ expected: Sampled, rtol: Float, atol: Float, normTolerance: Double = 2e-3, _ label: String) {
-        guard let stride = expected.stride, let values = expected.values, let norm = expected.norm else {
-            return XCTFail("\(label): fixture entry has no samples")
-        }
-        let samples = Swift.stride(from: 0, to: actual.count, by: stride).map { actual.scalars[$0] }
-        assertClose(samples, values, rtol: rtol, atol: atol, label)
-        let actualNorm = actual.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        XCTAssertEqual(actualNorm, norm, accuracy: normTolerance * norm, "\(label): L2 norm")
     }
 
     private func shape(of entry: StateEntry) -> [Int] {

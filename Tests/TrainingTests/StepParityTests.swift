@@ -9,20 +9,13 @@ import XCTest
 /// the losses, D's scores and the change of every weight, running statistic and counter of both
 /// networks, from `Fixtures/step.json`, which `Fixtures/make_step_fixtures.py` wrote.
 final class StepParityTests: XCTestCase {
-    struct Sampled: Decodable {
-        let stride: Int?
-        let values: [Float]?
-        let norm: Double?
-        let value: Int64?
-    }
-
     struct Case: Decodable {
         let real_shape: [Int]
         let latent: Int
         let lr_g: Float, lr_d: Float, beta1: Float
         let d_loss: Float, g_loss: Float, d_real: Float, d_fake: Float
-        let generator: [String: Sampled]
-        let discriminator: [String: Sampled]
+        let generator: [String: SampledTensor]
+        let discriminator: [String: SampledTensor]
     }
 
     static let fixtures: [String: Case] = {
@@ -77,19 +70,9 @@ final class StepParityTests: XCTestCase {
                 }
                 let change = zip(values(of: entry), old).map { $0 - $1 }
                 let isBuffer = if case .buffer = entry { true } else { false }
-                compare(change, fixture, rtol: 1e-2, atol: isBuffer ? 1e-4 : 0.1 * learningRate, "\(name): change of \(entryName)")
+                fixture.assertMatches(change, rtol: 1e-2, atol: isBuffer ? 1e-4 : 0.1 * learningRate, "\(name): change of \(entryName)")
             }
         }
-    }
-
-    private func compare(_ actual: [Float], _ expected: Sampled, rtol: Float, atol: Float, _ label: String) {
-        guard let stride = expected.stride, let values = expected.values, let norm = expected.norm else {
-            return XCTFail("\(label): fixture entry has no samples")
-        }
-        let samples = Swift.stride(from: 0, to: actual.count, by: stride).map { actual[$0] }
-        assertClose(samples, values, rtol: rtol, atol: atol, label)
-        let actualNorm = actual.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
-        XCTAssertEqual(actualNorm, norm, accuracy: 2e-3 * norm + Double(atol), "\(label): L2 norm")
     }
 
     private func values(of entry: StateEntry) -> [Float] {

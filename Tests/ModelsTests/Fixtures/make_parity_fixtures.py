@@ -13,55 +13,22 @@ Every weight and input is a formula both sides compute (`pattern` below), so the
 only results. Large gradients are stored as every `stride`-th element plus the full L2 norm.
 """
 import json
-import math
 import os
 
 import sys
 
 import torch
 
-# The PyTorch definitions of the presets, shared with the side-by-side benchmark.
+# The PyTorch definitions of the presets, shared with the side-by-side benchmark, and the fixture helpers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+from torch_fixtures import pattern, rounded, sampled, set_pattern_weights  # noqa: E402
 from torch_reference import (  # noqa: E402
     Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
     mlp2d_discriminator, mlp2d_generator)
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
-SAMPLES_PER_TENSOR = 256
-
-
-def pattern(shape, seed, scale=1.0, shift=0.0):
-    """scale * sin(0.37 * i + 1.1 * seed) + shift over the flat index i, in float64 then float32."""
-    n = math.prod(shape)
-    values = [shift + scale * math.sin(0.37 * i + 1.1 * seed) for i in range(n)]
-    return torch.tensor(values, dtype=torch.float64).float().reshape(shape)
-
-
-def set_pattern_weights(network):
-    """The same formula as ParityTests.patternWeights: index k of the state_dict is the seed."""
-    with torch.no_grad():
-        for k, (name, tensor) in enumerate(network.state_dict().items()):
-            if name.endswith("num_batches_tracked") or "running" in name:
-                continue
-            if tensor.dim() >= 2:
-                value = pattern(tensor.shape, k, 1 / math.sqrt(math.prod(tensor.shape[1:])))
-            elif name.endswith("weight"):  # BatchNorm's scale
-                value = pattern(tensor.shape, k, 0.1, 1.0)
-            else:
-                value = pattern(tensor.shape, k, 0.1)
-            tensor.copy_(value)
-
-
-def rounded(values):
-    """Float32 needs 9 significant digits to round-trip; 8 keep the file small and are far inside the tolerances."""
-    return [float(f"{v:.8g}") for v in values]
-
-
-def sampled(tensor):
-    flat = tensor.detach().flatten()
-    stride = max(1, flat.numel() // SAMPLES_PER_TENSOR)
-    return {"stride": stride, "values": rounded(flat[::stride].tolist()), "norm": flat.double().norm().item()}
 
 
 def case(network, input_shape, lr, betas):

@@ -14,7 +14,6 @@ ModelsTests/Fixtures/make_parity_fixtures.py), so the fixture holds only results
 scores of the step and the change of every state entry, sampled, with its L2 norm.
 """
 import json
-import math
 import os
 import sys
 
@@ -23,37 +22,12 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "benchmarks"))
+sys.path.insert(0, os.path.join(HERE, "..", ".."))
+from torch_fixtures import pattern, sampled, set_pattern_weights  # noqa: E402
 from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator  # noqa: E402
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
-SAMPLES_PER_TENSOR = 256
-
-
-def pattern(shape, seed, scale=1.0, shift=0.0):
-    n = math.prod(shape)
-    values = [shift + scale * math.sin(0.37 * i + 1.1 * seed) for i in range(n)]
-    return torch.tensor(values, dtype=torch.float64).float().reshape(shape)
-
-
-def set_pattern_weights(network):
-    with torch.no_grad():
-        for k, (name, tensor) in enumerate(network.state_dict().items()):
-            if name.endswith("num_batches_tracked") or "running" in name:
-                continue
-            if tensor.dim() >= 2:
-                value = pattern(tensor.shape, k, 1 / math.sqrt(math.prod(tensor.shape[1:])))
-            elif name.endswith("weight"):
-                value = pattern(tensor.shape, k, 0.1, 1.0)
-            else:
-                value = pattern(tensor.shape, k, 0.1)
-            tensor.copy_(value)
-
-
-def sampled(tensor):
-    flat = tensor.detach().flatten()
-    stride = max(1, flat.numel() // SAMPLES_PER_TENSOR)
-    return {"stride": stride, "values": [float(f"{v:.8g}") for v in flat[::stride].tolist()], "norm": flat.double().norm().item()}
 
 
 def changes(network, initial):
