@@ -29,10 +29,12 @@ let package = Package(
         .target(name: "Distributed", dependencies: ["CMPI"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Models", dependencies: ["CBLAS", "CDNNL", "CAllocator"]),
-        .target(name: "Training", dependencies: ["Distributed", "Models", "HDF5", "CZlib", "CPNG", "Yams"]),
+        // Data in and images out: IDX and HDF5 image files, the 2-D mixtures, sampling and batch splits.
+        .target(name: "Datasets", dependencies: ["Models", "HDF5", "CZlib", "CPNG"]),
+        .target(name: "Training", dependencies: ["Datasets", "Distributed", "Models", "HDF5", "Yams"]),
         .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Diagnostics", "Distributed", "Models", "Training",
+            "Datasets", "Diagnostics", "Distributed", "Models", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.
@@ -43,7 +45,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "TestSupport"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// One Alpha-GAN iteration (Rosca et al. 2017, Algorithm 1): four networks, each with its own

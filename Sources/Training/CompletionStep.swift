@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// What the completion generator is trained to minimise.

@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// A preset's way of training its networks: one iteration at a time, its only entry point.

@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// The presets by name: what `--preset` selects. What each one decides is its definition's, one

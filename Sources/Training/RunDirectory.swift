@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// A run's folder: its checkpoints, sample grids and metrics log.

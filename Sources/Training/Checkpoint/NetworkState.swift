@@ -1,3 +1,4 @@
+import Datasets
 import HDF5
 import Models
 

@@ -1,3 +1,4 @@
+import Datasets
 import Distributed
 import Foundation
 import Models

@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// completion28: the bottom half of a 28×28 image from its top half and noise, under an explicit

@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// grid2d and ring2d: PacGAN's MLPs on a 2-D mixture of Gaussians generated from the seed.

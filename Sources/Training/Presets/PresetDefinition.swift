@@ -1,3 +1,4 @@
+import Datasets
 import Models
 
 /// Everything a preset decides: its data, its defaults and the options it takes, its networks and

@@ -33,11 +33,11 @@ public enum RandomPurpose: String, CaseIterable, Sendable {
 }
 
 extension RandomStream {
-    init(seed: UInt64, purpose: RandomPurpose, indices: [UInt64] = []) {
+    package init(seed: UInt64, purpose: RandomPurpose, indices: [UInt64] = []) {
         self.init(seed: seed, purpose: purpose.rawValue, indices: indices)
     }
 
-    static func normalRows(seed: UInt64, purpose: RandomPurpose, keys: [[UInt64]], width: Int) -> Tensor {
+    package static func normalRows(seed: UInt64, purpose: RandomPurpose, keys: [[UInt64]], width: Int) -> Tensor {
         normalRows(seed: seed, purpose: purpose.rawValue, keys: keys, width: width)
     }
 }
