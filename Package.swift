@@ -32,9 +32,11 @@ let package = Package(
         // Data in and images out: IDX and HDF5 image files, the 2-D mixtures, sampling and batch splits.
         .target(name: "Datasets", dependencies: ["Models", "HDF5", "CZlib", "CPNG"]),
         .target(name: "Training", dependencies: ["Datasets", "Distributed", "Models", "HDF5", "Yams"]),
+        // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
+        .target(name: "Evaluation", dependencies: ["Training", "Datasets", "Distributed", "Models", "HDF5"]),
         .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Datasets", "Diagnostics", "Distributed", "Models", "Training",
+            "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.
@@ -45,7 +47,8 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "TestSupport"]),
     ]
 )

@@ -31,7 +31,7 @@ public enum CheckpointTools {
     /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions
     /// of them, G(E(x)), each `[count, 1, 28, 28]`.
     public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
-        guard case .images(reconstructions: true) = checkpoint.configuration.preset.definition.measurement else {
+        guard case .images(reconstructions: true) = checkpoint.configuration.preset.measurement else {
             throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")
         }
         let (encoder, generator) = (try network("encoder", of: checkpoint), try network("generator", of: checkpoint))
@@ -41,7 +41,7 @@ public enum CheckpointTools {
     }
 
     /// G(E(x)) for images `[N, 1, 28, 28]`, both networks in evaluation mode, in chunks.
-    static func reconstruct(_ images: Tensor, encoder: Layer, generator: Layer) -> Tensor {
+    package static func reconstruct(_ images: Tensor, encoder: Layer, generator: Layer) -> Tensor {
         var parts: [Tensor] = []
         for start in stride(from: 0, to: images.shape[0], by: 256) {
             let chunk = images.slice(start..<min(start + 256, images.shape[0]), axis: 0)
@@ -51,7 +51,7 @@ public enum CheckpointTools {
     }
 
     /// Fashion-MNIST's test images as Debian installs them.
-    static func testImages(for purpose: String) throws -> Dataset {
+    package static func testImages(for purpose: String) throws -> Dataset {
         let path = FashionMNIST.testImages
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigurationError("\(path): missing; \(purpose) are of Fashion-MNIST's test images (apt-get install dataset-fashion-mnist)")

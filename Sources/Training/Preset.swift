@@ -34,6 +34,9 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     /// The mixture a 2-D preset trains on; nil for image presets.
     public var mixture: MixtureOfGaussians? { definition.mixture }
 
+    /// What `launcher evaluate` measures of its generator.
+    package var measurement: Measurement { definition.measurement }
+
     /// Whether the preset trains on image files (rather than data generated from the seed).
     public var takesImages: Bool { mixture == nil }
 

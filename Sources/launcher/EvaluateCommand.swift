@@ -1,6 +1,7 @@
 import ArgumentParser
 import Datasets
 import Distributed
+import Evaluation
 import Foundation
 import Training
 

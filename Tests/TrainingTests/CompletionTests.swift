@@ -2,6 +2,7 @@ import Datasets
 import Models
 import TestSupport
 import XCTest
+@testable import Evaluation
 @testable import Training
 
 /// completion28's step on a tiny conditional generator and discriminator, and the completion

@@ -4,6 +4,7 @@ import HDF5
 import Models
 import TestSupport
 import XCTest
+@testable import Evaluation
 @testable import Training
 
 /// alphagan28 and completion28 as users run them: `launcher train` on 1 and 2 ranks, resume,

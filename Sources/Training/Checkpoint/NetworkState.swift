@@ -4,8 +4,8 @@ import Models
 
 /// A network's state in an HDF5 group: one dataset per state entry, named as PyTorch's state_dict.
 /// Shared by checkpoints and the evaluator network's file.
-enum NetworkState {
-    static func write(_ network: Layer, into group: HDF5Group) throws {
+package enum NetworkState {
+    package static func write(_ network: Layer, into group: HDF5Group) throws {
         for (name, entry) in network.state {
             switch entry {
             case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
@@ -18,7 +18,7 @@ enum NetworkState {
     /// Loads every entry of `network` from `group`, checking that each exists with the network's shape.
     /// - Parameter describe: the message for a missing entry or a wrong shape (the entry's name, its
     ///   stored shape or nil when missing, the expected shape).
-    static func read(_ network: Layer, from group: HDF5Group,
+    package static func read(_ network: Layer, from group: HDF5Group,
                      failure describe: (String, [Int]?, [Int]) -> String) throws {
         func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
             guard group.contains(name) else { throw CheckpointError(describe(name, nil, shape)) }

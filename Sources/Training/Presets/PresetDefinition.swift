@@ -60,7 +60,7 @@ enum PresetOption: Sendable {
 }
 
 /// What `launcher evaluate` measures for a preset.
-enum Measurement: Sendable {
+package enum Measurement: Sendable {
     /// Coverage of the modes of the mixture it trains on.
     case modeCoverage(MixtureOfGaussians)
     /// KID, precision and recall of its images; with `reconstructions`, of G(E(x)) too.

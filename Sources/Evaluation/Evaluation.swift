@@ -2,6 +2,7 @@ import Datasets
 import Distributed
 import Foundation
 import Models
+import Training
 
 /// `launcher evaluate`: measures a checkpoint's generator, splitting the sampling over the ranks.
 ///
@@ -73,7 +74,7 @@ public struct Evaluation {
         var images: ImageScores?
         var reconstruction: ReconstructionScores?
         var completion: CompletionScores?
-        switch configuration.preset.definition.measurement {
+        switch configuration.preset.measurement {
         case .modeCoverage(let mixture):
             let count = request.samples ?? 2500
             let points = try world.agree { try gather(count: count, seed: seed, from: checkpoint) { $0 } }

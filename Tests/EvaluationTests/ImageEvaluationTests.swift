@@ -3,6 +3,7 @@ import Foundation
 import HDF5
 import TestSupport
 import XCTest
+@testable import Evaluation
 @testable import Training
 
 /// `launcher evaluate` on images, as users run it, with the shipped evaluator network.

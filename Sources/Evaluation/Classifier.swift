@@ -1,7 +1,9 @@
 import Datasets
+import Distributed
 import Foundation
 import HDF5
 import Models
+import Training
 
 /// The evaluator network: a small convolutional Fashion-MNIST classifier, trained by LearnedLoss
 /// itself, whose penultimate features stand in for Inception's in FID, KID, precision and recall,

@@ -1,6 +1,8 @@
 import Datasets
+import Distributed
 import Foundation
 import Models
+import Training
 
 /// What `launcher evaluate` reports for a completion28 checkpoint, over test images whose top
 /// halves the generator completes.

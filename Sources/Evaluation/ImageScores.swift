@@ -1,7 +1,9 @@
 import Datasets
+import Distributed
 import Foundation
 import HDF5
 import Models
+import Training
 
 /// The image metrics of one evaluation, in the evaluator network's feature space.
 public struct ImageScores: Codable, Sendable {

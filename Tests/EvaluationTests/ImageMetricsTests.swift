@@ -4,6 +4,7 @@ import HDF5
 import Models
 import TestSupport
 import XCTest
+@testable import Evaluation
 @testable import Training
 
 /// The image metrics against values computed independently with numpy and scipy by

@@ -1,6 +1,8 @@
 import Datasets
+import Distributed
 import Foundation
 import Models
+import Training
 
 /// Sample-quality metrics in a feature space, each a function of feature sets `[N, d]`
 /// (and, for the classifier's own figures, class probabilities `[N, classes]`).

@@ -1,7 +1,9 @@
 import Datasets
+import Distributed
 import Foundation
 import HDF5
 import Models
+import Training
 
 /// `launcher evaluator train`: trains the evaluator network on Fashion-MNIST, deterministically
 /// from its seed, and writes it with its test accuracy and the command that made it.

@@ -2,7 +2,7 @@
 """Writes metrics.json: independent numpy/scipy values of the image metrics for
 TrainingTests/ImageMetricsTests.swift. Run by hand (pip install numpy scipy):
 
-    python3 Tests/TrainingTests/Fixtures/make_metric_fixtures.py
+    python3 Tests/EvaluationTests/Fixtures/make_metric_fixtures.py
 """
 import json
 import os

@@ -1,6 +1,8 @@
 import Datasets
+import Distributed
 import Foundation
 import Models
+import Training
 
 /// PacGAN's (and VEEGAN's) measure of mode collapse on the 2-D mixtures.
 ///
