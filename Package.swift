@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["Datasets", "Distributed", "Models", "HDF5", "Yams"]),
         // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
         .target(name: "Evaluation", dependencies: ["Training", "Datasets", "Distributed", "Models", "HDF5"]),
-        .target(name: "Diagnostics", dependencies: ["Distributed", "HDF5", "Models"]),
+        // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.
+        .target(name: "Diagnostics", dependencies: ["Datasets", "Distributed", "HDF5", "Models", "Training"]),
         .executableTarget(name: "launcher", dependencies: [
             "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,6 +50,6 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "Training", "TestSupport"]),
     ]
 )

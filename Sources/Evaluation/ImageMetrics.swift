@@ -1,4 +1,3 @@
-import Datasets
 import Distributed
 import Foundation
 import Models

@@ -1,4 +1,3 @@
-import Datasets
 import Dispatch
 import Distributed
 import Models

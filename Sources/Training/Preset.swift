@@ -37,6 +37,9 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     /// What `launcher evaluate` measures of its generator.
     package var measurement: Measurement { definition.measurement }
 
+    /// Whether an iteration is one update of G and of one D (an `AdversarialStep`).
+    package var trainsOneDiscriminator: Bool { definition is any OneDiscriminatorPreset }
+
     /// Whether the preset trains on image files (rather than data generated from the seed).
     public var takesImages: Bool { mixture == nil }
 

@@ -1,4 +1,3 @@
-import Datasets
 import Foundation
 
 /// A run's folder: its checkpoints, sample grids and metrics log.

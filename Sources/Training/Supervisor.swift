@@ -1,4 +1,3 @@
-import Datasets
 import Foundation
 
 /// `launcher train --max-restarts K`: runs the training job as a child and, when it fails (a

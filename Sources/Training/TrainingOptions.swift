@@ -1,4 +1,3 @@
-import Datasets
 import Foundation
 import Models
 import Yams

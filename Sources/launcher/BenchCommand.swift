@@ -1,5 +1,5 @@
 import ArgumentParser
-import Datasets
+import Diagnostics
 import Foundation
 import Training
 

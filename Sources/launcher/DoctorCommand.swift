@@ -1,5 +1,4 @@
 import ArgumentParser
-import Datasets
 import Diagnostics
 import Distributed
 import Foundation

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Datasets
 import Distributed
 import Foundation
 import Models

@@ -1,4 +1,3 @@
-import Datasets
 import Models
 import TestSupport
 import XCTest

@@ -1,4 +1,3 @@
-import Datasets
 import Foundation
 import TestSupport
 import XCTest

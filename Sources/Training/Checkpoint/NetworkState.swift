@@ -1,4 +1,3 @@
-import Datasets
 import HDF5
 import Models
 

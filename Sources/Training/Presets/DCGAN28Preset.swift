@@ -1,4 +1,3 @@
-import Datasets
 import Models
 
 /// dcgan28: the DCGAN networks on 28×28 grayscale images (Fashion-MNIST by default).

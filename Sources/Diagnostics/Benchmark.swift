@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Models
+import Training
 
 /// `launcher bench`: full adversarial iterations of a preset on random data, timed after a warm-up.
 public struct Benchmark {
@@ -39,7 +40,7 @@ public struct Benchmark {
 
     /// The presets whose iteration is one G and one D update, which the benchmark times (with
     /// the preset's R1 penalty, if it has one).
-    public static let presets = Preset.allCases.filter { $0.definition is any OneDiscriminatorPreset }
+    public static let presets = Preset.allCases.filter(\.trainsOneDiscriminator)
 
     let options: Options
     public init(options: Options) { self.options = options }

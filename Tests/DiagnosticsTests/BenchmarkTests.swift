@@ -2,7 +2,8 @@ import Datasets
 import Foundation
 import TestSupport
 import XCTest
-@testable import Training
+@testable import Diagnostics
+import Training
 
 final class BenchmarkTests: XCTestCase {
     func testBenchmarkReportsItsFigures() throws {
