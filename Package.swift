@@ -31,13 +31,16 @@ let package = Package(
         .target(name: "Models", dependencies: ["CBLAS", "CDNNL", "CAllocator"]),
         // Data in and images out: IDX and HDF5 image files, the 2-D mixtures, sampling and batch splits.
         .target(name: "Datasets", dependencies: ["Models", "HDF5", "CZlib", "CPNG"]),
-        .target(name: "Training", dependencies: ["Datasets", "Distributed", "Models", "HDF5", "Yams"]),
+        // The checkpoint format and what it stores: the run's configuration, the networks' and
+        // optimizers' state, the sampler's position; the run directory that holds them.
+        .target(name: "Checkpoints", dependencies: ["Datasets", "Models", "HDF5"]),
+        .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5", "Yams"]),
         // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
-        .target(name: "Evaluation", dependencies: ["Training", "Datasets", "Distributed", "Models", "HDF5"]),
+        .target(name: "Evaluation", dependencies: ["Checkpoints", "Training", "Datasets", "Distributed", "Models", "HDF5"]),
         // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.
-        .target(name: "Diagnostics", dependencies: ["Datasets", "Distributed", "HDF5", "Models", "Training"]),
+        .target(name: "Diagnostics", dependencies: ["Checkpoints", "Datasets", "Distributed", "HDF5", "Models", "Training"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Training",
+            "Checkpoints", "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.
@@ -48,8 +51,8 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Distributed", "Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Checkpoints", "Distributed", "Training", "TestSupport"]),
     ]
 )

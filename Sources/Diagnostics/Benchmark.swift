@@ -1,3 +1,4 @@
+import Checkpoints
 import Datasets
 import Foundation
 import Models

@@ -1,3 +1,4 @@
+import Checkpoints
 import Distributed
 import Foundation
 import HDF5

@@ -1,3 +1,5 @@
+import Checkpoints
+
 /// How one global batch of `batchSize` rows splits over `ranks`: in whole packs of `pack` rows,
 /// as evenly as they go, the first `packs % ranks` ranks taking one pack more. Rank r's rows
 /// follow rank r − 1's, so the ranks together hold rows 0..<batchSize in order.

@@ -1,3 +1,4 @@
+import Checkpoints
 import Dispatch
 import Distributed
 import Models

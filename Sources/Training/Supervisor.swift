@@ -1,3 +1,4 @@
+import Checkpoints
 import Foundation
 
 /// `launcher train --max-restarts K`: runs the training job as a child and, when it fails (a

@@ -1,3 +1,4 @@
+import Checkpoints
 import ArgumentParser
 import Distributed
 import Foundation

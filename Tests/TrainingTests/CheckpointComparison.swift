@@ -1,3 +1,4 @@
+import Checkpoints
 import HDF5
 import XCTest
 

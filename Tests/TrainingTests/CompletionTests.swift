@@ -1,3 +1,4 @@
+import Checkpoints
 import Models
 import TestSupport
 import XCTest

@@ -1,3 +1,4 @@
+@testable import Checkpoints
 import Datasets
 import Foundation
 import TestSupport

@@ -1,3 +1,4 @@
+import Checkpoints
 import Models
 
 /// alphagan28: Alpha-GAN on 28×28 images, dcgan28's G and D with an encoder E and a code

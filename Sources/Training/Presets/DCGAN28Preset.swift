@@ -1,3 +1,4 @@
+import Checkpoints
 import Models
 
 /// dcgan28: the DCGAN networks on 28×28 grayscale images (Fashion-MNIST by default).

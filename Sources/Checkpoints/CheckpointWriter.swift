@@ -28,6 +28,12 @@ public struct TrainingSnapshot {
     /// The fixed latent batch `[N, latent]` the sample grid is drawn from.
     public var gridLatent: Tensor
     public var grid: GrayImage
+
+    public init(configuration: TrainingConfiguration, step: Int, worldSize: Int, threadsPerRank: Int, players: [Player],
+                sampler: EpochSampler, gridLatent: Tensor, grid: GrayImage) {
+        (self.configuration, self.step, self.worldSize, self.threadsPerRank) = (configuration, step, worldSize, threadsPerRank)
+        (self.players, self.sampler, self.gridLatent, self.grid) = (players, sampler, gridLatent, grid)
+    }
 }
 
 extension TrainingSnapshot {

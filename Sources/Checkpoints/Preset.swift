@@ -1,0 +1,15 @@
+/// The presets by name: what `--preset` selects and checkpoints record. What each one decides is
+/// its definition's, one type per file in Training's `Presets/`; adding a preset is a file there
+/// and a case here.
+public enum Preset: String, CaseIterable, Codable, Sendable {
+    /// The dcgan28 networks on 28×28 grayscale images (Fashion-MNIST).
+    case dcgan28
+    /// The mlp2d networks on PacGAN's grid of 25 Gaussians.
+    case grid2d
+    /// The mlp2d networks on PacGAN's ring of 8 Gaussians.
+    case ring2d
+    /// Alpha-GAN on 28×28 images: dcgan28's G and D with an encoder and a code discriminator.
+    case alphagan28
+    /// Completing the bottom half of a 28×28 image from its top half.
+    case completion28
+}

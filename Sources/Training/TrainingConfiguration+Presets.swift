@@ -1,0 +1,48 @@
+import Checkpoints
+import Datasets
+import Foundation
+import Models
+
+/// What the presets decide about a configuration: its defaults and which options it may combine.
+extension TrainingConfiguration {
+    /// The preset's defaults; `now` names the default run directory.
+    public static func defaults(for preset: Preset, now: Date = Date()) -> TrainingConfiguration {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let runDirectory = "checkpoints/\(preset.rawValue)-\(formatter.string(from: now))"
+        let images = TrainingConfiguration(
+            preset: preset, data: FashionMNIST.trainingImages, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
+            generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
+            runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1,
+            learningRateDecay: LearningRateDecay.none)
+        return preset.definition.defaults(images: images)
+    }
+
+    /// Checks every value on its own; the world size is checked by the trainer.
+    public func validate() throws {
+        func require(_ condition: Bool, _ message: String) throws {
+            if !condition { throw ConfigurationError(message) }
+        }
+        for option in TrainingOption.all {
+            if let message = option.check(self) { throw ConfigurationError(message) }
+        }
+        let options = preset.definition.options
+        /// The presets that take `option`, for the messages.
+        func taking(_ option: PresetOption) -> String {
+            let names = Preset.allCases.filter { $0.definition.options.contains(option) }.map(\.rawValue)
+            return names.count <= 2 ? names.joined(separator: " and ") : names.dropLast().joined(separator: ", ") + " and " + names.last!
+        }
+        try require(loss == nil || options.contains(.loss), "--loss is for \(taking(.loss)) only; \(preset.rawValue) trains with --objective")
+        try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")
+        try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
+                    "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
+        try require((r1 ?? 0) == 0 || options.contains(.r1),
+                    "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
+        if !options.contains(.packingAndDiscriminatorSteps) {
+            try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
+            try require(packSize == 1, "--pack \(packSize): packing is for \(taking(.packingAndDiscriminatorSteps))")
+        }
+        try require(preset.takesImages == (data != nil),
+                    preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")
+    }
+}
