@@ -5,18 +5,6 @@ import Models
 
 /// What a checkpoint records of a run, referring to the live networks and optimizers.
 public struct TrainingSnapshot {
-    /// A network with its HDF5 group name ("generator") and its optimizer.
-    public struct Player {
-        public let name: String
-        public let network: Layer
-        /// The learning rate the configuration gives this network, before any decay.
-        public let learningRate: Float
-        public let optimizer: Adam
-
-        public init(name: String, network: Layer, learningRate: Float? = nil, optimizer: Adam) {
-            (self.name, self.network, self.learningRate, self.optimizer) = (name, network, learningRate ?? optimizer.learningRate, optimizer)
-        }
-    }
 
     public var configuration: TrainingConfiguration
     public var step: Int

@@ -1,7 +1,6 @@
 import Datasets
 import Foundation
 import Models
-import Yams
 
 /// Everything that defines a training run, resolved from the preset's defaults, a YAML file and
 /// flags, in that order. Stored as JSON in every checkpoint and reused on resume.

@@ -114,7 +114,7 @@ public struct Evaluation {
     /// (seed, "evaluate", i), evaluation mode), rows in sample order, on every rank.
     private func gather(count: Int, seed: UInt64, from checkpoint: CheckpointFile, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let preset = checkpoint.configuration.preset
-        let generator = try CheckpointTools.network("generator", of: checkpoint)
+        let generator = try CheckpointNetworks.network("generator", of: checkpoint)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
             generator(Variable(RandomStream.normalRows(seed: seed, purpose: .evaluate, keys: rows.map { [UInt64($0)] },
                                                        width: preset.latentSize))).value
@@ -142,14 +142,14 @@ public struct Evaluation {
     /// the images and the FID of the reconstructions against the reference.
     private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator,
                                         from checkpoint: CheckpointFile) throws -> ReconstructionScores {
-        let (encoder, generator) = (try CheckpointTools.network("encoder", of: checkpoint), try CheckpointTools.network("generator", of: checkpoint))
-        let test = try world.agree { try CheckpointTools.testImages(for: "reconstructions") }
+        let (encoder, generator) = (try CheckpointNetworks.network("encoder", of: checkpoint), try CheckpointNetworks.network("generator", of: checkpoint))
+        let test = try world.agree { try CheckpointNetworks.testImages(for: "reconstructions") }
         let count = min(requested, test.count)
         // Each row: the reconstruction's features, then its mean absolute difference to the image.
         let rows = try world.agree {
             try gather(count: count, sampleShape: [Classifier.featureSize + 1], transform: { $0 }) { range in
                 let images = test.batch(range)
-                let reconstructions = CheckpointTools.reconstruct(images, encoder: encoder, generator: generator)
+                let reconstructions = CheckpointNetworks.reconstruct(images, encoder: encoder, generator: generator)
                 let features = Classifier.embed(reconstructions, with: evaluator.network).features
                 let size = images.count / range.count
                 let l1 = (0..<range.count).map { row in
@@ -187,9 +187,9 @@ public struct Evaluation {
     }
 
     private func measureCompletions(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> CompletionScores {
-        let generator = try CheckpointTools.network("generator", of: checkpoint)
+        let generator = try CheckpointNetworks.network("generator", of: checkpoint)
         let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
-        let test = try world.agree { try CheckpointTools.testImages(for: "completions") }
+        let test = try world.agree { try CheckpointNetworks.testImages(for: "completions") }
         let count = min(requested, test.count)
         let diversityTops = min(Self.diversityTops, count)
         let features = Classifier.featureSize

@@ -37,7 +37,7 @@ final class DataParallel: GradientReduction {
     }
 
     /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's.
-    func broadcastFromRoot(_ players: [TrainingSnapshot.Player]) throws {
+    func broadcastFromRoot(_ players: [Player]) throws {
         guard world.size > 1 else { return }
         var tensors: [(get: () -> Tensor, set: (Tensor) -> Void)] = []
         var counters: [Counter] = []

@@ -8,7 +8,7 @@ struct Setup {
     let configuration: TrainingConfiguration
     let world: Communicator
     /// Generator first; each network under its checkpoint group name.
-    let players: [TrainingSnapshot.Player]
+    let players: [Player]
     let algorithm: TrainingAlgorithm
     let parallel: DataParallel
     /// Which rows of each global batch (data and noise) this rank takes.
@@ -23,7 +23,7 @@ struct Setup {
         self.split = split
         let preset = configuration.preset.definition
         var random = RandomStream(seed: configuration.seed, purpose: .initialization)
-        let player = TrainingSnapshot.Player.make(configuration)
+        let player = Player.make(configuration)
         let generator = player("generator", preset.makeGenerator(random: &random), configuration.generatorLearningRate)
         parallel = DataParallel(world: world)
         let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank))

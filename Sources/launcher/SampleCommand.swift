@@ -32,8 +32,8 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
-        let samples = try CheckpointTools.samples(from: file, count: count, seed: seed ?? file.configuration.seed)
-        try CheckpointTools.write(samples, preset: file.configuration.preset, to: out)
+        let samples = try CheckpointNetworks.samples(from: file, count: count, seed: seed ?? file.configuration.seed)
+        try SampleFiles.write(samples, preset: file.configuration.preset, to: out)
         print("wrote \(count) samples of \(file.configuration.preset.rawValue) at step \(file.step) to \(out)")
     }
 }
@@ -63,8 +63,8 @@ struct ReconstructCommand: ParsableCommand {
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
-        let (images, reconstructions) = try CheckpointTools.reconstructions(from: file, count: count)
-        try CheckpointTools.writeReconstructions(images, reconstructions, to: out)
+        let (images, reconstructions) = try CheckpointNetworks.reconstructions(from: file, count: count)
+        try SampleFiles.writeReconstructions(images, reconstructions, to: out)
         print("wrote \(images.shape[0]) test images and their reconstructions at step \(file.step) to \(out)")
     }
 }
@@ -80,7 +80,7 @@ struct InspectCommand: ParsableCommand {
     var checkpoint: String
 
     func run() throws {
-        print(try CheckpointTools.describe(try CheckpointFile(path: checkpoint)))
+        print(try CheckpointFile(path: checkpoint).describe())
     }
 }
 

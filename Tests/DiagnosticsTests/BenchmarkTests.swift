@@ -1,5 +1,3 @@
-import Checkpoints
-import Datasets
 import Foundation
 import TestSupport
 import XCTest

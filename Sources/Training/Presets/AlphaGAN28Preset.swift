@@ -27,9 +27,9 @@ struct AlphaGAN28Preset: PresetDefinition {
     }
 
     /// G and D come first, as in dcgan28, so that both presets start from the same G and D.
-    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
-        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
+    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> Player, context: PhaseContext)
+        -> (players: [Player], algorithm: TrainingAlgorithm) {
         let (lrG, lrD) = (configuration.generatorLearningRate, configuration.discriminatorLearningRate)
         let discriminator = player("discriminator", makeDiscriminator(pack: 1, random: &random), lrD)
         let encoder = player("encoder", AlphaGAN28.encoder(random: &random), lrG)

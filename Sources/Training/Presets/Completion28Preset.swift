@@ -22,9 +22,9 @@ struct Completion28Preset: PresetDefinition {
     func makeGenerator(random: inout RandomStream) -> Layer { Completion28.generator(random: &random) }
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { Completion28.discriminator(random: &random) }
 
-    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
-        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
+    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> Player, context: PhaseContext)
+        -> (players: [Player], algorithm: TrainingAlgorithm) {
         let loss = configuration.loss ?? .l1Adversarial
         let discriminator = loss.usesDiscriminator
             ? player("discriminator", makeDiscriminator(pack: 1, random: &random), configuration.discriminatorLearningRate) : nil
@@ -43,7 +43,7 @@ struct Completion28Preset: PresetDefinition {
 
     /// Completions of Fashion-MNIST test images, eight of each top half in a row.
     func sampleInput(noise: Tensor) throws -> Tensor {
-        let test = try CheckpointTools.testImages(for: "completions")
+        let test = try CheckpointNetworks.testImages(for: "completions")
         let tops = Completion28.halves(of: test.batch((0..<noise.shape[0]).map { $0 / 8 % test.count })).top
         return Completion28.generatorInput(top: tops, noise: noise)
     }

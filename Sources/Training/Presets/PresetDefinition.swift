@@ -30,9 +30,9 @@ protocol PresetDefinition: Sendable {
     /// The networks after the generator and the step that trains them all; `player` makes a
     /// network's optimizer at a learning rate, `context` is how the step's phases take part in
     /// the data-parallel job.
-    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
-        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm)
+    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> Player, context: PhaseContext)
+        -> (players: [Player], algorithm: TrainingAlgorithm)
     /// A network other than the generator that tools may read from a checkpoint ("encoder"), or nil.
     func makeNetwork(named name: String, random: inout RandomStream) -> Layer?
 
@@ -88,11 +88,11 @@ extension PresetDefinition {
     }
 }
 
-extension TrainingSnapshot.Player {
+extension Player {
     /// A network with a fresh Adam optimizer at `learningRate`, with the configuration's betas.
-    static func make(_ configuration: TrainingConfiguration) -> (String, Layer, Float) -> TrainingSnapshot.Player {
+    static func make(_ configuration: TrainingConfiguration) -> (String, Layer, Float) -> Player {
         { name, network, learningRate in
-            TrainingSnapshot.Player(name: name, network: network, learningRate: learningRate,
+            Player(name: name, network: network, learningRate: learningRate,
                                     optimizer: Adam(parameters: network.parameters, learningRate: learningRate,
                                                     beta1: configuration.beta1, beta2: configuration.beta2))
         }
@@ -104,9 +104,9 @@ extension TrainingSnapshot.Player {
 protocol OneDiscriminatorPreset: PresetDefinition {}
 
 extension OneDiscriminatorPreset {
-    func makeTraining(_ configuration: TrainingConfiguration, generator: TrainingSnapshot.Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> TrainingSnapshot.Player, context: PhaseContext)
-        -> (players: [TrainingSnapshot.Player], algorithm: TrainingAlgorithm) {
+    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> Player, context: PhaseContext)
+        -> (players: [Player], algorithm: TrainingAlgorithm) {
         let network = makeDiscriminator(pack: configuration.packSize, random: &random)
         let discriminator = player("discriminator", network, configuration.discriminatorLearningRate)
         let step = AdversarialStep(generator: generator.network, discriminator: discriminator.network,

@@ -1,0 +1,64 @@
+import Checkpoints
+import Datasets
+import Foundation
+import HDF5
+import Models
+
+/// What a checkpoint's networks make: its networks rebuilt by name, samples, reconstructions.
+public enum CheckpointNetworks {
+    /// The network stored under `name` ("generator", "encoder", ...) in evaluation mode.
+    public static func network(_ name: String, of checkpoint: CheckpointFile) throws -> Layer {
+        let preset = checkpoint.configuration.preset
+        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
+        guard let network = name == "generator" ? preset.makeGenerator(random: &random)
+            : preset.definition.makeNetwork(named: name, random: &random) else {
+            throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
+        }
+        try checkpoint.restore(network, from: name)
+        network.setTraining(false)
+        return network
+    }
+
+    /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`.
+    /// For completion28, completions of Fashion-MNIST test images, eight of each top half in a row.
+    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64) throws -> Tensor {
+        let preset = checkpoint.configuration.preset
+        let generator = try network("generator", of: checkpoint)
+        var noise = RandomStream(seed: seed, purpose: .sample)
+        let latent = noise.normal(shape: [count, preset.latentSize])
+        return preset.samples(of: generator, input: try preset.definition.sampleInput(noise: latent))
+    }
+
+    /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions
+    /// of them, G(E(x)), each `[count, 1, 28, 28]`.
+    public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
+        guard case .images(reconstructions: true) = checkpoint.configuration.preset.measurement else {
+            throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")
+        }
+        let (encoder, generator) = (try network("encoder", of: checkpoint), try network("generator", of: checkpoint))
+        let test = try testImages(for: "reconstructions")
+        let images = test.batch(0..<min(count, test.count))
+        return (images, reconstruct(images, encoder: encoder, generator: generator))
+    }
+
+    /// G(E(x)) for images `[N, 1, 28, 28]`, both networks in evaluation mode, in chunks.
+    package static func reconstruct(_ images: Tensor, encoder: Layer, generator: Layer) -> Tensor {
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: images.shape[0], by: 256) {
+            let chunk = images.slice(start..<min(start + 256, images.shape[0]), axis: 0)
+            parts.append(generator(encoder(Variable(chunk))).value)
+        }
+        return Tensor.concatenate(parts, axis: 0)
+    }
+
+    /// Fashion-MNIST's test images as Debian installs them.
+    package static func testImages(for purpose: String) throws -> Dataset {
+        let path = FashionMNIST.testImages
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError("\(path): missing; \(purpose) are of Fashion-MNIST's test images (apt-get install dataset-fashion-mnist)")
+        }
+        let images = try Dataset.images(at: path)
+        try images.require(sampleShape: DCGAN28.imageShape, for: path)
+        return images
+    }
+}
