@@ -53,6 +53,6 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Checkpoints", "Distributed", "Training", "TestSupport"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Checkpoints", "Distributed", "Models", "Training", "TestSupport"]),
     ]
 )

@@ -12,21 +12,16 @@ import Models
 public struct Doctor {
     let world: Communicator
     let outputDirectory: String
-    let threads: Int?
 
-    /// - Parameters:
-    ///   - outputDirectory: where each rank writes and reads back its small HDF5 file.
-    ///   - threads: kernel threads per rank; nil shares the node's cores among its ranks.
-    public init(world: Communicator, outputDirectory: String, threads: Int? = nil) {
+    /// - Parameter outputDirectory: where each rank writes and reads back its small HDF5 file.
+    /// Reports and checks the kernels with the threads the program set (`Kernels.threads`).
+    public init(world: Communicator, outputDirectory: String) {
         self.world = world
         self.outputDirectory = outputDirectory
-        self.threads = threads
     }
 
     /// Prints the report from rank 0 and returns whether every check passed on every rank.
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws(MPIError) -> Bool {
-        let node = try world.nodeLocal()
-        Kernels.threads = threads ?? BLAS.defaultThreads(ranksOnNode: node.size)
         let report = try environmentReport()
 
         let checks: [(name: String, run: () throws(MPIError) -> String?)] = [

@@ -2,6 +2,7 @@ import ArgumentParser
 import Diagnostics
 import Distributed
 import Foundation
+import Models
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,9 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         let world = try MPIRuntime.world()
         let passed = world.endingJobOnError {
-            try Doctor(world: world, outputDirectory: outputDirectory, threads: threads).run()
+            // The node's cores shared among its ranks, unless --threads says otherwise.
+            Kernels.threads = try threads ?? BLAS.defaultThreads(ranksOnNode: world.nodeLocal().size)
+            return try Doctor(world: world, outputDirectory: outputDirectory).run()
         }
         if !passed { throw ExitCode.failure }
     }

@@ -2,13 +2,15 @@ import TestSupport
 import XCTest
 @testable import Diagnostics
 import Distributed
+import Models
 
 final class DoctorTests: XCTestCase {
     func testReportsOkOnOneRankInProcess() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         var printed: [String] = []
-        let passed = try Doctor(world: try MPIRuntime.world(), outputDirectory: scratch.path, threads: 1).run { printed.append($0) }
+        Kernels.threads = 1
+        let passed = try Doctor(world: try MPIRuntime.world(), outputDirectory: scratch.path).run { printed.append($0) }
         XCTAssertTrue(passed, printed.joined())
         let report = try XCTUnwrap(printed.first)
         XCTAssertTrue(report.contains("1 rank on 1 host"), report)
