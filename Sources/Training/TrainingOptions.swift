@@ -29,117 +29,132 @@ public struct TrainingOption: Sendable {
         }
     }
 
-    /// An option whose value parses from text (numbers, paths).
-    static func value<Value: LosslessStringConvertible & Sendable>(
-        _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, valueName: String, expected: String,
-        changeableOnResume: Bool = false, help: String, check: @escaping @Sendable (Value) -> String? = { _ in nil }
+    /// What an option's value must be: "at least 1", and the test of it.
+    struct Requirement<Value>: Sendable {
+        let phrase: String
+        let holds: @Sendable (Value) -> Bool
+    }
+
+    /// The one way every option is made: read and written at `read`/`write` in a configuration,
+    /// parsed by `parse`, shown by `show`, and, when it has one, held to `requirement`.
+    private static func make<Value>(
+        _ key: String, valueName: String, expected: String, changeableOnResume: Bool, help: String,
+        parse: @escaping @Sendable (String) -> Value?, read: @escaping @Sendable (TrainingConfiguration) -> Value?,
+        write: @escaping @Sendable (inout TrainingConfiguration, Value) -> Void, show: @escaping @Sendable (Value) -> String,
+        requirement: Requirement<Value>?
     ) -> TrainingOption {
         TrainingOption(key: key, valueName: valueName, help: help, changeableOnResume: changeableOnResume,
                        set: { configuration, text in
-                           guard let value = Value(text) else { return false }
-                           configuration[keyPath: path] = value
+                           guard let value = parse(text) else { return false }
+                           write(&configuration, value)
                            return true
                        },
-                       expected: expected, get: { "\($0[keyPath: path])" }, check: { check($0[keyPath: path]) })
+                       expected: expected, get: { read($0).map(show) },
+                       check: { configuration in
+                           guard let requirement, let value = read(configuration), !requirement.holds(value) else { return nil }
+                           return "--\(key) must be \(requirement.phrase), got \(show(value))"
+                       })
+    }
+
+    /// An option whose value parses from text (numbers, paths).
+    static func value<Value: LosslessStringConvertible & Sendable>(
+        _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, valueName: String, expected: String,
+        changeableOnResume: Bool = false, help: String, requirement: Requirement<Value>? = nil
+    ) -> TrainingOption {
+        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help,
+             parse: { Value($0) }, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 }, show: { "\($0)" },
+             requirement: requirement)
     }
 
     /// An option that may be unset in a configuration (nil: the preset does not use it, or an
     /// older checkpoint predates it).
-    static func optional<Value: LosslessStringConvertible & Sendable>(
+    static func value<Value: LosslessStringConvertible & Sendable>(
         _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value?> & Sendable, valueName: String, expected: String,
-        help: String, check: @escaping @Sendable (Value) -> String? = { _ in nil }
+        help: String, requirement: Requirement<Value>? = nil
     ) -> TrainingOption {
-        TrainingOption(key: key, valueName: valueName, help: help, changeableOnResume: false,
-                       set: { configuration, text in
-                           guard let value = Value(text) else { return false }
-                           configuration[keyPath: path] = value
-                           return true
-                       },
-                       expected: expected, get: { $0[keyPath: path].map { "\($0)" } }, check: { $0[keyPath: path].flatMap(check) })
+        make(key, valueName: valueName, expected: expected, changeableOnResume: false, help: help,
+             parse: { Value($0) }, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 }, show: { "\($0)" },
+             requirement: requirement)
     }
 
     /// An option naming one of a set of choices.
     static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
+        _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, help: String
+    ) -> TrainingOption where Value.RawValue == String {
+        let names = Value.allCases.map(\.rawValue)
+        return make(key, valueName: names.joined(separator: "|"), expected: "one of \(names.joined(separator: ", "))",
+                    changeableOnResume: false, help: help, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
+                    write: { $0[keyPath: path] = $1 }, show: \.rawValue, requirement: nil)
+    }
+
+    /// A choice that may be unset in a configuration.
+    static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
         _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value?> & Sendable, help: String
     ) -> TrainingOption where Value.RawValue == String {
         let names = Value.allCases.map(\.rawValue)
-        return TrainingOption(key: key, valueName: names.joined(separator: "|"), help: help, changeableOnResume: false,
-                              set: { configuration, text in
-                                  guard let value = Value(rawValue: text) else { return false }
-                                  configuration[keyPath: path] = value
-                                  return true
-                              },
-                              expected: "one of \(names.joined(separator: ", "))", get: { $0[keyPath: path]?.rawValue }, check: { _ in nil })
+        return make(key, valueName: names.joined(separator: "|"), expected: "one of \(names.joined(separator: ", "))",
+                    changeableOnResume: false, help: help, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
+                    write: { $0[keyPath: path] = $1 }, show: \.rawValue, requirement: nil)
     }
 }
 
-extension TrainingOption {
-    private static func atLeast(_ flag: String, _ minimum: Int) -> @Sendable (Int) -> String? {
-        { $0 >= minimum ? nil : "--\(flag) must be at least \(minimum), got \($0)" }
-    }
+extension TrainingOption.Requirement where Value == Int {
+    static func atLeast(_ minimum: Int) -> Self { Self(phrase: "at least \(minimum)") { $0 >= minimum } }
+}
 
+extension TrainingOption.Requirement where Value: BinaryFloatingPoint {
+    static var positiveNumber: Self { Self(phrase: "a positive number") { $0 > 0 && $0.isFinite } }
+    static var positive: Self { Self(phrase: "positive") { $0 > 0 } }
+    static var atLeastZero: Self { Self(phrase: "a number at least 0") { $0 >= 0 && $0.isFinite } }
+    static var fraction: Self { Self(phrase: "in [0, 1)") { (0..<1).contains($0) } }
+}
+
+extension TrainingOption {
     /// Every option of `launcher train`, in the order `--help` lists them.
     public static let all: [TrainingOption] = [
-        .choice("preset", \.presetChoice, help: "Networks and data (default dcgan28)."),
-        .optional("data", \.data, valueName: "path", expected: "a path",
-                  help: "Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W]."),
+        .choice("preset", \.preset, help: "Networks and data (default dcgan28)."),
+        .value("data", \.data, valueName: "path", expected: "a path",
+               help: "Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W]."),
         .value("steps", \.steps, valueName: "n", expected: "a whole number", changeableOnResume: true,
-               help: "Generator updates to train to (on resume: the total to continue up to).", check: atLeast("steps", 1)),
+               help: "Generator updates to train to (on resume: the total to continue up to).", requirement: .atLeast(1)),
         .value("batch-size", \.batchSize, valueName: "n", expected: "a whole number",
-               help: "The global batch, split over the ranks in whole packs.", check: atLeast("batch-size", 1)),
-        .choice("objective", \.objectiveChoice, help: "Adversarial objective."),
+               help: "The global batch, split over the ranks in whole packs.", requirement: .atLeast(1)),
+        .choice("objective", \.objective, help: "Adversarial objective."),
         .value("d-steps", \.discriminatorSteps, valueName: "n", expected: "a whole number",
-               help: "Discriminator updates per generator update.", check: atLeast("d-steps", 1)),
+               help: "Discriminator updates per generator update.", requirement: .atLeast(1)),
         .value("lr-g", \.generatorLearningRate, valueName: "rate", expected: "a number", help: "Generator learning rate (Adam).",
-               check: { $0 > 0 && $0.isFinite ? nil : "--lr-g must be a positive number, got \($0)" }),
+               requirement: .positiveNumber),
         .value("lr-d", \.discriminatorLearningRate, valueName: "rate", expected: "a number", help: "Discriminator learning rate (Adam).",
-               check: { $0 > 0 && $0.isFinite ? nil : "--lr-d must be a positive number, got \($0)" }),
-        .value("beta1", \.beta1, valueName: "beta", expected: "a number", help: "Adam's beta1.",
-               check: { (0..<1).contains($0) ? nil : "--beta1 must be in [0, 1), got \($0)" }),
-        .value("beta2", \.beta2, valueName: "beta", expected: "a number", help: "Adam's beta2.",
-               check: { (0..<1).contains($0) ? nil : "--beta2 must be in [0, 1), got \($0)" }),
+               requirement: .positiveNumber),
+        .value("beta1", \.beta1, valueName: "beta", expected: "a number", help: "Adam's beta1.", requirement: .fraction),
+        .value("beta2", \.beta2, valueName: "beta", expected: "a number", help: "Adam's beta2.", requirement: .fraction),
         .value("seed", \.seed, valueName: "n", expected: "a whole number at least 0",
                help: "Seed of every random choice: initial weights, data order, noise."),
         .value("run-dir", \.runDirectory, valueName: "dir", expected: "a directory", changeableOnResume: true,
                help: "Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>)."),
         .value("checkpoint-every", \.checkpointEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,
-               help: "Write a checkpoint every N steps (and at the end).", check: atLeast("checkpoint-every", 1)),
+               help: "Write a checkpoint every N steps (and at the end).", requirement: .atLeast(1)),
         .value("keep", \.keep, valueName: "k", expected: "a whole number", changeableOnResume: true,
-               help: "Keep the newest K checkpoints.", check: atLeast("keep", 1)),
+               help: "Keep the newest K checkpoints.", requirement: .atLeast(1)),
         .value("sample-every", \.sampleEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,
-               help: "Write a sample grid every N steps (and at the end).", check: atLeast("sample-every", 1)),
+               help: "Write a sample grid every N steps (and at the end).", requirement: .atLeast(1)),
         .value("stall-timeout", \.stallTimeout, valueName: "seconds", expected: "a number of seconds", changeableOnResume: true,
                help: "Seconds a rank may make no progress (or wait for the others) before the job is reported stalled and ended.",
-               check: { $0 > 0 ? nil : "--stall-timeout must be positive, got \($0)" }),
-        .optional("pack", \.pack, valueName: "n", expected: "a whole number",
-                  help: "Samples the discriminator judges at once (PacGAN packing; default 1).", check: atLeast("pack", 1)),
+               requirement: .positive),
+        .value("pack", \.pack, valueName: "n", expected: "a whole number",
+               help: "Samples the discriminator judges at once (PacGAN packing; default 1).", requirement: .atLeast(1)),
         .choice("lr-decay", \.learningRateDecay, help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps)."),
         .choice("loss", \.loss, help: "completion28's loss (default l1+adversarial)."),
-        .optional("recon-weight", \.reconstructionWeight, valueName: "weight", expected: "a number",
-                  help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of "
-                      + "Algorithm 1); completion28's with l1+adversarial (default 100).",
-                  check: { $0 >= 0 && $0.isFinite ? nil : "--recon-weight must be a number at least 0, got \($0)" }),
-        .optional("r1", \.r1, valueName: "gamma", expected: "a number",
-                  help: "γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); "
-                      + "grid2d and ring2d only (default 1 there).",
-                  check: { $0 >= 0 && $0.isFinite ? nil : "--r1 must be a number at least 0, got \($0)" }),
+        .value("recon-weight", \.reconstructionWeight, valueName: "weight", expected: "a number",
+               help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of "
+                   + "Algorithm 1); completion28's with l1+adversarial (default 100).", requirement: .atLeastZero),
+        .value("r1", \.r1, valueName: "gamma", expected: "a number",
+               help: "γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); "
+                   + "grid2d and ring2d only (default 1 there).", requirement: .atLeastZero),
     ]
 
     /// The option with flag or key `key`.
     public static func named(_ key: String) -> TrainingOption? { all.first { $0.key == key } }
-}
-
-extension TrainingConfiguration {
-    /// `preset` and `objective`, never unset, as the optional values `TrainingOption.choice` sets.
-    var presetChoice: Preset? {
-        get { preset }
-        set { if let newValue { preset = newValue } }
-    }
-
-    var objectiveChoice: AdversarialObjective? {
-        get { objective }
-        set { if let newValue { objective = newValue } }
-    }
 }
 
 /// The options a user gave, as text by key, from a YAML file and the command line: a later source

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import XCTest
 
 /// A child process run on another thread, for tests that act on it while it runs.
 public final class BackgroundJob: @unchecked Sendable {
@@ -59,5 +60,20 @@ public enum Processes {
             Thread.sleep(forTimeInterval: 0.2)
         }
         return true
+    }
+}
+
+/// A training run's progress, from its metrics log.
+public enum RunProgress {
+    /// Waits up to `timeout` seconds for the run in `directory` to log step `steps` or later;
+    /// fails the test if it does not.
+    public static func waitForSteps(in directory: String, atLeast steps: Int, timeout: TimeInterval = 120,
+                                    file: StaticString = #filePath, line: UInt = #line) {
+        let reached = Processes.waitFor(timeout: timeout) {
+            let log = (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8)) ?? ""
+            let last = log.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            return (last?["step"] as? Int).map { $0 >= steps } ?? false
+        }
+        XCTAssertTrue(reached, "the job did not reach step \(steps) in \(Int(timeout)) s", file: file, line: line)
     }
 }

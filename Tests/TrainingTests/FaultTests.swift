@@ -23,7 +23,7 @@ final class FaultTests: XCTestCase {
     private func checkStopped(rank: Int) throws {
         let directory = scratch.file("run")
         let job = startJob(["--stall-timeout", "5", "--run-dir", directory])
-        try waitForSteps(in: directory, atLeast: 20)
+        RunProgress.waitForSteps(in: directory, atLeast: 20)
         let process = try XCTUnwrap(rankProcesses(runningIn: directory)[rank], "rank \(rank)'s process")
         let stopped = Date()
         kill(process, SIGSTOP)
@@ -44,7 +44,7 @@ final class FaultTests: XCTestCase {
     func testRanksDoNotOutliveTheirLauncher() throws {
         let directory = scratch.file("run")
         let job = startJob(["--stall-timeout", "300", "--run-dir", directory])
-        try waitForSteps(in: directory, atLeast: 5)
+        RunProgress.waitForSteps(in: directory, atLeast: 5)
         XCTAssertEqual(rankProcesses(runningIn: directory).count, 2)
         kill(try XCTUnwrap(job.mpirunProcess()), SIGKILL)
         _ = try job.wait(timeout: 60)
@@ -65,7 +65,7 @@ final class FaultTests: XCTestCase {
             try Subprocess.run(launcher, common + ["--max-restarts", "3", "--run-dir", supervised], timeout: 300)
         }
         for (rank, step) in [(1, 15), (0, 40)] {
-            try waitForSteps(in: supervised, atLeast: step)
+            RunProgress.waitForSteps(in: supervised, atLeast: step)
             let victim = try XCTUnwrap(rankProcesses(runningIn: supervised)[rank], "rank \(rank)'s process")
             kill(victim, SIGKILL)
             let deadline = Date().addingTimeInterval(60)
@@ -121,18 +121,6 @@ final class FaultTests: XCTestCase {
             try Subprocess.mpirun(ranks: 2, "launcher", ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1"] + arguments,
                                   timeout: 300)
         }
-    }
-
-    /// Waits until the run's metrics log has reached `steps`.
-    private func waitForSteps(in directory: String, atLeast steps: Int) throws {
-        let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline {
-            let log = (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8)) ?? ""
-            let last = log.split(separator: "\n").last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            if let step = last?["step"] as? Int, step >= steps { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        XCTFail("the job did not reach step \(steps) in 120 s")
     }
 
     /// The launcher processes training in `directory`, by rank.

@@ -47,7 +47,7 @@ final class TwoHostTests: XCTestCase {
             try hosts.mpirun(ranks: 4, "launcher", training + ["--steps", "1000000", "--stall-timeout", "300",
                                                                 "--run-dir", directory], timeout: 300)
         }
-        try waitForSteps(in: directory, atLeast: 20)
+        RunProgress.waitForSteps(in: directory, atLeast: 20)
         let daemon = try XCTUnwrap(Processes.all().first { process in
             process.command.first?.hasSuffix("orted") == true && (try? hosts.processes().contains(process.pid)) == true
         }, "nodeb's orted")
@@ -60,12 +60,6 @@ final class TwoHostTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(killed), 30)
     }
 
-    private func waitForSteps(in directory: String, atLeast steps: Int) throws {
-        XCTAssertTrue(Processes.waitFor(timeout: 120) {
-            (try? String(contentsOfFile: "\(directory)/metrics.jsonl", encoding: .utf8))?.split(separator: "\n").count ?? 0 >= steps
-        }, "the job did not reach step \(steps)")
-    }
-
     /// The link cut in the middle of training: the job ends within the stall timeout plus 30 s,
     /// rank 0 names the two ranks behind the link, and no process is left on either host.
     func testCutLinkEndsTheJobAndLeavesNothingBehind() throws {
@@ -75,7 +69,7 @@ final class TwoHostTests: XCTestCase {
             try hosts.mpirun(ranks: 4, "launcher", training + ["--steps", "1000000", "--stall-timeout", "\(Int(stallTimeout))",
                                                                 "--run-dir", directory], timeout: 300)
         }
-        try waitForSteps(in: directory, atLeast: 20)
+        RunProgress.waitForSteps(in: directory, atLeast: 20)
         let cut = Date()
         try hosts.cut()
         let result = try job.wait(timeout: stallTimeout + 60)
