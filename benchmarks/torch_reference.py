@@ -84,3 +84,24 @@ class Completion28Generator(nn.Module):
 
     def forward(self, x):
         return self.decoder(torch.cat([self.encoder(x[:, :392]), x[:, 392:]], dim=1))
+
+
+class Colorize28Generator(nn.Module):
+    """Input [N, 784 + 32]: a flattened gray image, then noise; output the colour image [N, 3, 28, 28].
+    The head sees the decoder's 16 channels and the gray image itself (a skip connection)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(
+            Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+            nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 256), nn.BatchNorm1d(256), nn.ReLU())
+        self.decoder = nn.Sequential(
+            nn.Linear(256 + 32, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7), nn.ReLU(), Reshape(64, 7, 7),
+            nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),
+            nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.BatchNorm2d(16), nn.ReLU())
+        self.head = nn.Sequential(
+            nn.Conv2d(17, 32, 3, 1, 1), nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 3, 3, 1, 1), nn.Tanh())
+
+    def forward(self, x):
+        decoded = self.decoder(torch.cat([self.encoder(x[:, :784]), x[:, 784:]], dim=1))
+        return self.head(torch.cat([decoded, x[:, :784].reshape(-1, 1, 28, 28)], dim=1))

@@ -94,7 +94,25 @@ final class ConditionalGeneratorTests: XCTestCase {
     func tiny() -> ConditionalGenerator {
         var random = RandomStream(seed: 5, purpose: "conditional")
         return ConditionalGenerator(encoder: Sequential([Linear(6, 3, random: &random), Tanh()]),
-                                    decoder: Sequential([Linear(3 + 2, 4, random: &random)]), conditionSize: 6)
+                                    decoder: Sequential([Linear(3 + 2, 4, random: &random)]), conditionShape: [6])
+    }
+
+    /// A condition `[1, 2, 3]` whose decoder makes 2 channels; the head sees them and the condition.
+    func tinyWithHead() -> ConditionalGenerator {
+        var random = RandomStream(seed: 6, purpose: "conditional-head")
+        return ConditionalGenerator(encoder: Sequential([Linear(6, 3, random: &random), Tanh()]),
+                                    decoder: Sequential([Linear(3 + 2, 12, random: &random), Reshape([2, 2, 3])]),
+                                    head: Sequential([Conv2d(3, 2, kernel: 3, stride: 1, padding: 1, random: &random), Tanh()]),
+                                    conditionShape: [1, 2, 3])
+    }
+
+    func testGradientsThroughTheHeadAndItsSkipOfTheCondition() {
+        let generator = tinyWithHead()
+        GradientCheck().check(input: Sample.tensor([3, 8], seed: 53), parameters: generator.parameters) { input in
+            mseLoss(prediction: generator(input), target: Sample.tensor([3, 2, 2, 3], seed: 54))
+        }
+        XCTAssertEqual(generator.state.map(\.name), ["encoder.0.weight", "encoder.0.bias", "decoder.0.weight", "decoder.0.bias",
+                                                     "head.0.weight", "head.0.bias"])
     }
 
     func testGradientsOfConditionNoiseAndBothParts() {

@@ -17,6 +17,19 @@ final class LossGradientTests: XCTestCase {
         XCTAssertEqual(mseLoss(prediction: p, target: t).value.scalar, 2.5)
     }
 
+    /// MSGAN's term against finite differences in both outputs, and its value per pair: outputs 0.5
+    /// apart from noise 2 apart give 1 / (0.25 + ε), outputs 1 apart from noise 1 apart 1 / (1 + ε).
+    func testModeSeeking() {
+        let distances: [Float] = [0.7, 1.3, 0.4, 2.0]
+        check.check(input: predictions) { modeSeekingLoss(first: $0, second: Variable(targets), noiseDistances: distances) }
+        check.check(input: predictions) { x, tape in
+            modeSeekingLoss(first: tape.variable(targets, requiresGradient: true) * 1, second: x, noiseDistances: distances)
+        }
+        let first = Variable(Tensor(shape: [2, 2], scalars: [0.5, 0.5, 1, -1])), second = Variable(Tensor(shape: [2, 2], scalars: [0, 0, 0, 0]))
+        let (halfApart, oneApart): (Float, Float) = (1 / (0.25 + 1e-5), 1 / (1 + 1e-5))
+        XCTAssertEqual(modeSeekingLoss(first: first, second: second, noiseDistances: [2, 1]).value.scalar, (halfApart + oneApart) / 2, accuracy: 1e-3)
+    }
+
     func testBinaryCrossEntropyWithLogits() {
         check.check(input: predictions) { binaryCrossEntropy(logits: $0, targets: binaryTargets) }
         check.check(input: predictions) { binaryCrossEntropy(logits: $0, target: 1) }

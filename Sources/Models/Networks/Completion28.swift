@@ -27,7 +27,7 @@ public enum Completion28 {
             Conv2d(32, 1, kernel: 3, stride: 1, padding: 1, random: &random),
             Tanh(),
         ])
-        let generator = ConditionalGenerator(encoder: encoder, decoder: decoder, conditionSize: halfSize)
+        let generator = ConditionalGenerator(encoder: encoder, decoder: decoder, conditionShape: halfShape)
         Initialization.dcgan(generator, random: &random)
         return generator
     }
@@ -46,7 +46,7 @@ public enum Completion28 {
 
     /// The generator's input `[N, 392 + 32]` from tops `[N, 1, 14, 28]` and noise `[N, 32]`.
     public static func generatorInput(top: Tensor, noise: Tensor) -> Tensor {
-        Tensor.concatenate([top.reshaped([top.shape[0], halfSize]), noise], axis: 1)
+        ConditionalGenerator.input(condition: top, noise: noise)
     }
 }
 
@@ -54,30 +54,45 @@ public enum Completion28 {
 /// flattened (`c` values) and then the noise (`z`). The encoder maps the condition to features
 /// `[N, f]`; the decoder maps features and noise `[N, f + z]` to the output.
 /// The noise joins after the encoder so that it steers the whole decoder, not a corner of the image.
-/// State names `encoder.<i>.…` and `decoder.<i>.…`, as a PyTorch module with those two children.
+///
+/// With a `head`, the decoder's output `[N, k, H, W]` is joined by the condition itself as an image
+/// `[N, 1, H, W]` (`conditionShape`) and the head maps the `k + 1` channels to the output: a skip
+/// connection that gives the head every pixel of the input, which the encoder's features are too
+/// few to carry (colorize28 must keep the garment and only add colour).
+/// State names `encoder.<i>.…`, `decoder.<i>.…` (and `head.<i>.…`), as a PyTorch module with those children.
 public final class ConditionalGenerator: Layer {
     public let encoder: Sequential
     public let decoder: Sequential
-    public let conditionSize: Int
+    public let head: Sequential?
+    public let conditionShape: [Int]
 
-    public init(encoder: Sequential, decoder: Sequential, conditionSize: Int) {
-        (self.encoder, self.decoder, self.conditionSize) = (encoder, decoder, conditionSize)
+    public init(encoder: Sequential, decoder: Sequential, head: Sequential? = nil, conditionShape: [Int]) {
+        (self.encoder, self.decoder, self.head, self.conditionShape) = (encoder, decoder, head, conditionShape)
     }
+
+    /// The generator's input `[N, c + z]` from conditions `[N, ...]` (c values each) and noise `[N, z]`.
+    public static func input(condition: Tensor, noise: Tensor) -> Tensor {
+        Tensor.concatenate([condition.reshaped([condition.shape[0], condition.count / max(condition.shape[0], 1)]), noise], axis: 1)
+    }
+
+    /// The condition's size, flattened.
+    public var conditionSize: Int { conditionShape.reduce(1, *) }
 
     public func callAsFunction(_ input: Variable) -> Variable {
         let width = input.value.shape[1]
-        let features = encoder(input.slice(0..<conditionSize, axis: 1))
-        return decoder(Variable.concatenate([features, input.slice(conditionSize..<width, axis: 1)], axis: 1))
+        let condition = input.slice(0..<conditionSize, axis: 1)
+        let decoded = decoder(Variable.concatenate([encoder(condition), input.slice(conditionSize..<width, axis: 1)], axis: 1))
+        guard let head else { return decoded }
+        return head(Variable.concatenate([decoded, condition.reshaped([input.value.shape[0]] + conditionShape)], axis: 1))
     }
 
     public var state: [(name: String, entry: StateEntry)] {
-        encoder.state.map { ("encoder.\($0.name)", $0.entry) } + decoder.state.map { ("decoder.\($0.name)", $0.entry) }
+        sublayers.enumerated().flatMap { index, layer in
+            layer.state.map { (["encoder", "decoder", "head"][index] + ".\($0.name)", $0.entry) }
+        }
     }
 
-    public func setTraining(_ training: Bool) {
-        encoder.setTraining(training)
-        decoder.setTraining(training)
-    }
+    public func setTraining(_ training: Bool) { sublayers.forEach { $0.setTraining(training) } }
 
-    public var sublayers: [Layer] { [encoder, decoder] }
+    public var sublayers: [Layer] { [encoder, decoder] + (head.map { [$0] } ?? []) }
 }

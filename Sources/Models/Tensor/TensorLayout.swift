@@ -97,4 +97,14 @@ extension Tensor {
         }
         return Tensor(shape: shape, scalars: result, layout: target)
     }
+
+    /// The rows (entries of axis 0) at `indices`, in that order, repeats allowed: `[indices.count, ...]`.
+    public func rows(_ indices: [Int]) -> Tensor {
+        precondition(layout == .plain, "rows takes a plain tensor")
+        let size = shape[0] == 0 ? 0 : count / shape[0]
+        var result = [Float]()
+        result.reserveCapacity(indices.count * size)
+        for index in indices { result.append(contentsOf: scalars[index * size..<(index + 1) * size]) }
+        return Tensor(shape: [indices.count] + shape.dropFirst(), scalars: result)
+    }
 }

@@ -1,0 +1,111 @@
+import Checkpoints
+import Datasets
+import Models
+
+/// How a conditional preset splits its data into the condition and the output to make from it,
+/// and how its discriminator sees the two together.
+public struct ConditionalTask: Sendable {
+    /// Data `[N, ...]` → (condition, the true output).
+    public let split: @Sendable (Tensor) -> (condition: Tensor, target: Tensor)
+    /// The axis along which the discriminator sees condition and output joined (pix2pix's pairing).
+    public let pairingAxis: Int
+
+    /// completion28: the top half `[N, 1, 14, 28]` and the bottom `[N, 1, 14, 28]`, joined along the height.
+    public static let completion = ConditionalTask(split: { let (top, bottom) = Completion28.halves(of: $0); return (top, bottom) }, pairingAxis: 2)
+    /// colorize28: the gray image `[N, 1, 28, 28]` and the colour one `[N, 3, 28, 28]`, joined along the channels.
+    public static let colorization = ConditionalTask(split: { (Colorize28.gray(of: $0), $0) }, pairingAxis: 1)
+}
+
+/// One iteration of a conditional preset: given each condition, the generator makes an output.
+/// With an explicit loss (L1, L2) that is one update of G; with an adversarial one, first the
+/// conditional discriminator learns to tell real pairs from condition plus generated output, then
+/// G learns through the frozen discriminator, with the mode-seeking term when it is weighted.
+public final class ConditionalStep: TrainingAlgorithm {
+    public let task: ConditionalTask
+    public let generator: Layer
+    /// nil for the explicit losses.
+    public let discriminator: Layer?
+    public let generatorOptimizer: Adam
+    public let discriminatorOptimizer: Adam?
+    public let loss: CompletionLoss
+    public let objective: AdversarialObjective
+    /// The weight of the L1 term in `l1+adversarial`.
+    public let reconstructionWeight: Float
+    /// The weight of the mode-seeking term (`modeSeekingLoss`) with an adversarial loss; 0 for none.
+    public let modeSeekingWeight: Float
+    private let phases: PhaseRunner
+
+    public init(task: ConditionalTask, generator: Layer, discriminator: Layer?, generatorOptimizer: Adam, discriminatorOptimizer: Adam?,
+                loss: CompletionLoss, objective: AdversarialObjective, reconstructionWeight: Float, modeSeekingWeight: Float = 0,
+                context: PhaseContext = .singleProcess) {
+        precondition((discriminator != nil) == loss.usesDiscriminator, "a discriminator exactly for the adversarial losses")
+        phases = PhaseRunner(networks: [generator] + (discriminator.map { [$0] } ?? []), context: context)
+        (self.task, self.generator, self.discriminator) = (task, generator, discriminator)
+        (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
+        (self.loss, self.objective, self.reconstructionWeight) = (loss, objective, reconstructionWeight)
+        self.modeSeekingWeight = loss.usesDiscriminator ? modeSeekingWeight : 0
+    }
+
+    /// The rows of a batch of `count` the generator's phases use: with the mode-seeking term, rows
+    /// h..<2h repeat the conditions (and true outputs) of rows 0..<h, h = count / 2, so that each of
+    /// those conditions has two noise draws; otherwise every row as it is.
+    func pairedRows(_ count: Int) -> [Int] {
+        guard modeSeekingWeight > 0, count >= 2 else { return Array(0..<count) }
+        let half = count / 2
+        return Array(0..<half) + Array(0..<half) + Array(2 * half..<count)
+    }
+
+    /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`).
+    public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
+        let (condition, target) = task.split(real)
+        let rows = pairedRows(real.shape[0])
+        let (pairedCondition, pairedTarget) = (condition.rows(rows), target.rows(rows))
+        let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise)
+        var metrics = StepMetrics(generatorLoss: 0)
+        if let discriminator, let discriminatorOptimizer {
+            let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
+                let generated = generator(tape.variable(input)).value
+                let realLogits = discriminator(tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis)))
+                let fakeLogits = discriminator(tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
+                let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
+                return (loss, (loss, realLogits, fakeLogits))
+            }
+            metrics.discriminatorLoss = loss.value.scalar
+            metrics.realScore = realLogits.value.meanSigmoid
+            metrics.fakeScore = fakeLogits.value.meanSigmoid
+        }
+        let (loss, l1) = try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
+            let (loss, l1) = generatorLoss(condition: tape.variable(pairedCondition), input: tape.variable(input), target: pairedTarget)
+            return (loss, (loss, l1))
+        }
+        metrics.generatorLoss = loss.value.scalar
+        metrics.reconstruction = l1
+        return metrics
+    }
+
+    /// G's loss for conditions `[N, ...]` and its input `[N, c + z]` against the true outputs
+    /// `target`; also the L1 distance to them, whatever the loss. With the mode-seeking term, rows
+    /// h..<2h of the input must repeat the conditions of rows 0..<h (`pairedRows`).
+    public func generatorLoss(condition: Variable, input: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
+        let generated = generator(input)
+        let l1 = l1Loss(prediction: generated, target: target)
+        switch loss {
+        case .l2: return (mseLoss(prediction: generated, target: target), l1.value.scalar)
+        case .l1: return (l1, l1.value.scalar)
+        case .adversarial, .l1Adversarial:
+            var total = Models.generatorLoss(objective, fakeLogits: discriminator!(Variable.concatenate([condition, generated], axis: task.pairingAxis)))
+            if loss == .l1Adversarial { total = total + reconstructionWeight * l1 }
+            let half = input.value.shape[0] / 2
+            if modeSeekingWeight > 0 && half > 0 {
+                let conditionWidth = condition.value.count / condition.value.shape[0]
+                let noise = input.value.slice(conditionWidth..<input.value.shape[1], axis: 1)
+                let noiseDistance = (noise.slice(0..<half, axis: 0) - noise.slice(half..<2 * half, axis: 0)).map { abs($0) }.mean()
+                total = total + modeSeekingWeight * modeSeekingLoss(first: generated.slice(0..<half, axis: 0),
+                                                                    second: generated.slice(half..<2 * half, axis: 0),
+                                                                    noiseDistance: noiseDistance)
+            }
+            return (total, l1.value.scalar)
+        }
+    }
+}
