@@ -2,6 +2,8 @@
 public enum CheckpointFormat {
     public static let name = "learnedloss-checkpoint"
     public static let version: Int64 = 2
+    /// The group of the generator's moving average, beside `/generator` and laid out like it.
+    public static let generatorAverage = "generator_ema"
 
     /// `checkpoint-00001234.h5`: the step as 8 digits, so names sort by step.
     public static func fileName(step: Int) -> String {

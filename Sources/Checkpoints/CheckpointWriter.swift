@@ -15,12 +15,14 @@ public struct TrainingSnapshot {
     public var sampler: EpochSampler
     /// The fixed latent batch `[N, latent]` the sample grid is drawn from.
     public var gridLatent: Tensor
-    public var grid: GrayImage
+    public var grid: Picture
+    /// The generator's moving average, stored as `/generator_ema`; nil when the run keeps none.
+    public var generatorAverage: Layer?
 
     public init(configuration: TrainingConfiguration, step: Int, worldSize: Int, threadsPerRank: Int, players: [Player],
-                sampler: EpochSampler, gridLatent: Tensor, grid: GrayImage) {
+                sampler: EpochSampler, gridLatent: Tensor, grid: Picture, generatorAverage: Layer? = nil) {
         (self.configuration, self.step, self.worldSize, self.threadsPerRank) = (configuration, step, worldSize, threadsPerRank)
-        (self.players, self.sampler, self.gridLatent, self.grid) = (players, sampler, gridLatent, grid)
+        (self.players, self.sampler, self.gridLatent, self.grid, self.generatorAverage) = (players, sampler, gridLatent, grid, generatorAverage)
     }
 }
 
@@ -43,6 +45,9 @@ extension TrainingSnapshot {
                 try NetworkState.write(player.network, into: try root.createGroup(player.name))
                 try Self.write(player.optimizer, of: player.network, into: try optimizers.createGroup(player.name))
             }
+            if let generatorAverage {
+                try NetworkState.write(generatorAverage, into: try root.createGroup(CheckpointFormat.generatorAverage))
+            }
 
             let rng = try root.createGroup("rng")
             try rng.setAttribute("seed", Int64(bitPattern: configuration.seed))
@@ -55,10 +60,11 @@ extension TrainingSnapshot {
 
             let samples = try root.createGroup("samples")
             try samples.write(gridLatent.scalars, shape: gridLatent.shape, to: "latent")
-            let image = try samples.write(grid.pixels, shape: [grid.height, grid.width], to: "grid")
+            let image = try samples.write(grid.pixels, shape: grid.shape, to: "grid")
             try image.setAttribute("CLASS", "IMAGE")
             try image.setAttribute("IMAGE_VERSION", "1.2")
-            try image.setAttribute("IMAGE_SUBCLASS", "IMAGE_GRAYSCALE")
+            try image.setAttribute("IMAGE_SUBCLASS", grid.channels == 1 ? "IMAGE_GRAYSCALE" : "IMAGE_TRUECOLOR")
+            if grid.channels == 3 { try image.setAttribute("INTERLACE_MODE", "INTERLACE_PIXEL") }
         }
     }
 

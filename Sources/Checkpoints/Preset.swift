@@ -12,4 +12,6 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     case alphagan28
     /// Completing the bottom half of a 28×28 image from its top half.
     case completion28
+    /// Colouring a 28×28 gray image whose true colour is one of two (the essay's yellow bird).
+    case colorize28
 }

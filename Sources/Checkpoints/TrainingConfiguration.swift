@@ -32,12 +32,18 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var pack: Int?
     /// How the learning rates change over the run; nil in checkpoints from before schedules, meaning constant.
     public var learningRateDecay: LearningRateDecay?
-    /// completion28's loss; nil for the other presets.
+    /// The conditional presets' loss (completion28, colorize28); nil for the other presets.
     public var loss: CompletionLoss?
     /// The weight of the L1 term: λ of alphagan28, and of completion28's `l1+adversarial`; nil for the other presets.
     public var reconstructionWeight: Float?
     /// γ of the R1 penalty on D's gradient at real data (grid2d, ring2d); nil (in checkpoints from before it) means 0.
     public var r1: Float?
+    /// The weight of the mode-seeking term of the conditional presets' adversarial losses; nil (in
+    /// checkpoints from before it, and for the other presets) means 0.
+    public var modeSeeking: Float?
+    /// The decay of the generator's moving average (`/generator_ema`); nil (in checkpoints from
+    /// before it) or 0 means none.
+    public var emaDecay: Float?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -68,7 +74,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case generatorLearningRate = "lr-g", discriminatorLearningRate = "lr-d", beta1, beta2
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
-        case loss, reconstructionWeight = "recon-weight", r1
+        case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
     }
 
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.

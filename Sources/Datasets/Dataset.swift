@@ -2,11 +2,29 @@ import Models
 
 /// Training samples held in memory, assembled into batches on demand.
 public struct Dataset: Sendable {
-    enum Storage: Sendable {
+    indirect enum Storage: Sendable {
         /// 8-bit pixels, scaled to [−1, 1] when batched.
         case pixels([UInt8])
         /// Values used as they are.
         case values([Float])
+        /// Single-channel images in [−1, 1] painted with each sample's tint (`Dataset.tinted`).
+        case tinted(Storage, tints: [Tint])
+
+        /// Appends sample `index` of `size` values.
+        func append(_ index: Int, size: Int, to scalars: inout [Float]) {
+            switch self {
+            case .pixels(let pixels):
+                scalars.append(contentsOf: pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 })
+            case .values(let values):
+                scalars.append(contentsOf: values[index * size..<(index + 1) * size])
+            case .tinted(let gray, let tints):
+                var plane: [Float] = []
+                gray.append(index, size: size / 3, to: &plane)
+                for channel in tints[index].rgb {
+                    scalars.append(contentsOf: plane.lazy.map { 2 * (($0 + 1) / 2) * channel - 1 })
+                }
+            }
+        }
     }
 
     /// Where the samples came from, for messages and checkpoints.
@@ -25,14 +43,7 @@ public struct Dataset: Sendable {
         let size = sampleShape.reduce(1, *)
         var scalars = [Float]()
         scalars.reserveCapacity(indices.count * size)
-        for index in indices {
-            switch storage {
-            case .pixels(let pixels):
-                scalars.append(contentsOf: pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 })
-            case .values(let values):
-                scalars.append(contentsOf: values[index * size..<(index + 1) * size])
-            }
-        }
+        for index in indices { storage.append(index, size: size, to: &scalars) }
         return Tensor(shape: [indices.count] + sampleShape, scalars: scalars)
     }
 

@@ -14,6 +14,8 @@ public enum RandomPurpose: String, CaseIterable, Sendable {
     case generatorNoise = "latent-g"
     /// The points of a 2-D mixture data set.
     case dataset
+    /// colorize28's tint of each image.
+    case tint
     /// The order of the samples in each epoch.
     case epochOrder = "epoch-order"
     /// `launcher sample`'s noise.

@@ -25,6 +25,8 @@ public struct Evaluation {
         public var reference: String?
         /// The evaluator network's weights; nil to look in the usual places.
         public var evaluator: String?
+        /// Measure the trained generator rather than its moving average (`/generator_ema`).
+        public var rawGenerator = false
         public init(checkpoint: String) { self.checkpoint = checkpoint }
     }
 
@@ -43,6 +45,10 @@ public struct Evaluation {
         public var reconstruction: ReconstructionScores? = nil
         /// completion28's completions of the test set (no sample metrics: it has no unconditional samples).
         public var completion: CompletionScores? = nil
+        /// colorize28's colourings of the test set.
+        public var colorization: ColorizationScores? = nil
+        /// Whether the generator measured was the moving average (`/generator_ema`); nil for real images.
+        public var movingAverage: Bool? = nil
     }
 
     /// The fewest samples that make the 2-D figures meaningful: a few per mode.
@@ -75,6 +81,7 @@ public struct Evaluation {
         var images: ImageScores?
         var reconstruction: ReconstructionScores?
         var completion: CompletionScores?
+        var colorization: ColorizationScores?
         switch configuration.preset.measurement {
         case .modeCoverage(let mixture):
             let count = request.samples ?? 2500
@@ -82,6 +89,8 @@ public struct Evaluation {
             coverage = mixture.coverage(of: points)
         case .completions:
             completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed, from: checkpoint)
+        case .colorizations:
+            colorization = try measureColorizations(count: request.samples ?? 10_000, seed: seed, from: checkpoint)
         case .images(let measuresReconstructions):
             let count = request.samples ?? 10_000
             let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
@@ -101,7 +110,8 @@ public struct Evaluation {
         }
         var result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
                             evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage, images: images)
-        (result.reconstruction, result.completion) = (reconstruction, completion)
+        (result.reconstruction, result.completion, result.colorization) = (reconstruction, completion, colorization)
+        result.movingAverage = !request.rawGenerator && checkpoint.holds(CheckpointFormat.generatorAverage)
         _ = try world.onRoot {
             try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
                 .appendingPathComponent("evaluations.jsonl"))
@@ -114,7 +124,7 @@ public struct Evaluation {
     /// (seed, "evaluate", i), evaluation mode), rows in sample order, on every rank.
     private func gather(count: Int, seed: UInt64, from checkpoint: CheckpointFile, transform: (Tensor) throws -> Tensor) throws -> Tensor {
         let preset = checkpoint.configuration.preset
-        let generator = try CheckpointNetworks.network("generator", of: checkpoint)
+        let generator = try CheckpointNetworks.generator(of: checkpoint, raw: request.rawGenerator)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
             generator(Variable(RandomStream.normalRows(seed: seed, purpose: .evaluate, keys: rows.map { [UInt64($0)] },
                                                        width: preset.latentSize))).value
@@ -123,7 +133,7 @@ public struct Evaluation {
 
     /// `transform` of samples `0..<count` from `source`, on every rank: each rank takes a contiguous
     /// share, transforms it in chunks (embeds images, say), and the results are gathered in order.
-    private func gather(count: Int, sampleShape: [Int], transform: (Tensor) throws -> Tensor,
+    func gather(count: Int, sampleShape: [Int], transform: (Tensor) throws -> Tensor,
                         source: (Range<Int>) throws -> Tensor) throws -> Tensor {
         let share = (count + world.size - 1) / world.size
         let mine = min(count, world.rank * share)..<min(count, (world.rank + 1) * share)
@@ -187,7 +197,7 @@ public struct Evaluation {
     }
 
     private func measureCompletions(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> CompletionScores {
-        let generator = try CheckpointNetworks.network("generator", of: checkpoint)
+        let generator = try CheckpointNetworks.generator(of: checkpoint, raw: request.rawGenerator)
         let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
         let test = try world.agree { try CheckpointNetworks.testImages(for: "completions") }
         let count = min(requested, test.count)
@@ -284,7 +294,8 @@ public struct Evaluation {
     /// The result as a small table.
     public static func table(_ result: Result) -> String {
         var lines = [result.measured == "images" ? "real images \(result.checkpoint)"
-                     : "\(result.preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)"]
+                     : "\(result.preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)"
+                       + (result.movingAverage == true ? ", generator average" : result.movingAverage == false ? ", trained generator" : "")]
         if let coverage = result.modeCoverage {
             lines += [
                 "  samples              \(coverage.samples)",
@@ -296,6 +307,7 @@ public struct Evaluation {
         if let images = result.images { lines += images.tableLines }
         if let reconstruction = result.reconstruction { lines += reconstruction.tableLines }
         if let completion = result.completion { lines += completion.tableLines }
+        if let colorization = result.colorization { lines += colorization.tableLines }
         return lines.joined(separator: "\n")
     }
 }

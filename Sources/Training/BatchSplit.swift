@@ -8,14 +8,14 @@ public struct BatchSplit: Equatable, Sendable {
     public let ranks: Int
     public let pack: Int
 
-    /// Fails unless every rank gets at least one whole pack.
-    public init(batchSize: Int, ranks: Int, pack: Int = 1) throws {
+    /// Fails unless every rank gets at least one whole pack; `unit` names a pack in the messages.
+    public init(batchSize: Int, ranks: Int, pack: Int = 1, unit: String = "pack") throws {
         let packs = batchSize / pack
         guard packs * pack == batchSize else {
-            throw ConfigurationError("--batch-size \(batchSize) is not a whole number of packs of \(pack); use a multiple of \(pack)")
+            throw ConfigurationError("--batch-size \(batchSize) is not a whole number of \(unit)s of \(pack); use a multiple of \(pack)")
         }
         guard packs >= ranks else {
-            let unit = pack == 1 ? "sample" : "pack of \(pack)"
+            let unit = pack == 1 ? "sample" : "\(unit) of \(pack)"
             throw ConfigurationError("--batch-size \(batchSize) leaves some of the \(ranks) ranks without a \(unit); "
                                      + "use at least \(ranks * pack)")
         }

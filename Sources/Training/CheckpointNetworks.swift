@@ -19,18 +19,33 @@ public enum CheckpointNetworks {
         return network
     }
 
-    /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`.
-    /// For completion28, completions of Fashion-MNIST test images, eight of each top half in a row.
-    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64) throws -> Tensor {
+    /// The generator that samples: the moving average when the checkpoint has one (unless `raw`),
+    /// else the trained weights; in evaluation mode.
+    public static func generator(of checkpoint: CheckpointFile, raw: Bool = false) throws -> Layer {
+        guard !raw, checkpoint.holds(CheckpointFormat.generatorAverage) else { return try network("generator", of: checkpoint) }
+        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
+        let average = checkpoint.configuration.preset.makeGenerator(random: &random)
+        try checkpoint.restore(average, from: CheckpointFormat.generatorAverage)
+        average.setTraining(false)
+        return average
+    }
+
+    /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`,
+    /// with the generator inputs they came from. For completion28, completions of Fashion-MNIST
+    /// test images, eight of each top half in a row; for colorize28, colourings of the first
+    /// `count` test images.
+    /// `raw` samples the trained weights rather than their moving average.
+    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64, raw: Bool = false) throws -> (input: Tensor, samples: Tensor) {
         let preset = checkpoint.configuration.preset
-        let generator = try network("generator", of: checkpoint)
+        let generator = try Self.generator(of: checkpoint, raw: raw)
         var noise = RandomStream(seed: seed, purpose: .sample)
-        let latent = noise.normal(shape: [count, preset.latentSize])
-        return preset.samples(of: generator, input: try preset.definition.sampleInput(noise: latent))
+        let input = try preset.definition.sampleInput(noise: noise.normal(shape: [count, preset.latentSize]))
+        return (input, preset.samples(of: generator, input: input))
     }
 
     /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions
-    /// of them, G(E(x)), each `[count, 1, 28, 28]`.
+    /// of them, G(E(x)), each `[count, 1, 28, 28]`. The trained G, not its average: it is the one
+    /// the encoder learned to invert.
     public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
         guard case .images(reconstructions: true) = checkpoint.configuration.preset.measurement else {
             throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")

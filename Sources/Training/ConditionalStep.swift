@@ -46,22 +46,25 @@ public final class ConditionalStep: TrainingAlgorithm {
         self.modeSeekingWeight = loss.usesDiscriminator ? modeSeekingWeight : 0
     }
 
-    /// The rows of a batch of `count` the generator's phases use: with the mode-seeking term, rows
-    /// h..<2h repeat the conditions (and true outputs) of rows 0..<h, h = count / 2, so that each of
-    /// those conditions has two noise draws; otherwise every row as it is.
-    func pairedRows(_ count: Int) -> [Int] {
-        guard modeSeekingWeight > 0, count >= 2 else { return Array(0..<count) }
-        let half = count / 2
-        return Array(0..<half) + Array(0..<half) + Array(2 * half..<count)
+    /// Which rows of a batch of `count` give the generator's inputs their conditions and their
+    /// noise. With the mode-seeking term, rows 2k and 2k + 1 are a pair: both take row 2k's
+    /// condition (and true output) with their own noise, the first of each pair in rows 0..<P of
+    /// the input and the second in rows P..<2P (P = count / 2), an odd last row after them as it
+    /// is. Pairs never straddle ranks (the batch is split in whole pairs), so the pairs, like the
+    /// noise, do not depend on the world size. Without the term, every row as it is.
+    func pairing(_ count: Int) -> (conditions: [Int], noise: [Int]) {
+        guard modeSeekingWeight > 0, count >= 2 else { return (Array(0..<count), Array(0..<count)) }
+        let firsts = Array(stride(from: 0, to: count - 1, by: 2)), rest = count % 2 == 1 ? [count - 1] : []
+        return (firsts + firsts + rest, firsts + firsts.map { $0 + 1 } + rest)
     }
 
     /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`).
     public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
         let (condition, target) = task.split(real)
-        let rows = pairedRows(real.shape[0])
-        let (pairedCondition, pairedTarget) = (condition.rows(rows), target.rows(rows))
-        let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise)
+        let rows = pairing(real.shape[0])
+        let (pairedCondition, pairedTarget) = (condition.rows(rows.conditions), target.rows(rows.conditions))
+        let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise.rows(rows.noise))
         var metrics = StepMetrics(generatorLoss: 0)
         if let discriminator, let discriminatorOptimizer {
             let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
@@ -86,7 +89,7 @@ public final class ConditionalStep: TrainingAlgorithm {
 
     /// G's loss for conditions `[N, ...]` and its input `[N, c + z]` against the true outputs
     /// `target`; also the L1 distance to them, whatever the loss. With the mode-seeking term, rows
-    /// h..<2h of the input must repeat the conditions of rows 0..<h (`pairedRows`).
+    /// P..<2P of the input repeat the conditions of rows 0..<P (`pairing`).
     public func generatorLoss(condition: Variable, input: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
         let generated = generator(input)
         let l1 = l1Loss(prediction: generated, target: target)
@@ -96,14 +99,16 @@ public final class ConditionalStep: TrainingAlgorithm {
         case .adversarial, .l1Adversarial:
             var total = Models.generatorLoss(objective, fakeLogits: discriminator!(Variable.concatenate([condition, generated], axis: task.pairingAxis)))
             if loss == .l1Adversarial { total = total + reconstructionWeight * l1 }
-            let half = input.value.shape[0] / 2
-            if modeSeekingWeight > 0 && half > 0 {
+            let pairs = input.value.shape[0] / 2
+            if modeSeekingWeight > 0 && pairs > 0 {
                 let conditionWidth = condition.value.count / condition.value.shape[0]
                 let noise = input.value.slice(conditionWidth..<input.value.shape[1], axis: 1)
-                let noiseDistance = (noise.slice(0..<half, axis: 0) - noise.slice(half..<2 * half, axis: 0)).map { abs($0) }.mean()
-                total = total + modeSeekingWeight * modeSeekingLoss(first: generated.slice(0..<half, axis: 0),
-                                                                    second: generated.slice(half..<2 * half, axis: 0),
-                                                                    noiseDistance: noiseDistance)
+                let distances = (noise.slice(0..<pairs, axis: 0) - noise.slice(pairs..<2 * pairs, axis: 0)).map { abs($0) }
+                let width = noise.shape[1]
+                let noiseDistances = (0..<pairs).map { p in distances.scalars[p * width..<(p + 1) * width].reduce(0, +) / Float(width) }
+                total = total + modeSeekingWeight * modeSeekingLoss(first: generated.slice(0..<pairs, axis: 0),
+                                                                    second: generated.slice(pairs..<2 * pairs, axis: 0),
+                                                                    noiseDistances: noiseDistances)
             }
             return (total, l1.value.scalar)
         }

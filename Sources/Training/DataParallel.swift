@@ -36,13 +36,14 @@ final class DataParallel: GradientReduction {
         return try body()
     }
 
-    /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's.
-    func broadcastFromRoot(_ players: [Player]) throws {
+    /// Makes every rank's parameters, buffers, counters and optimizer state equal to rank 0's, and
+    /// those of `networks` that no optimizer trains (the generator's average).
+    func broadcastFromRoot(_ players: [Player], networks: [Layer] = []) throws {
         guard world.size > 1 else { return }
         var tensors: [(get: () -> Tensor, set: (Tensor) -> Void)] = []
         var counters: [Counter] = []
-        for player in players {
-            for (_, entry) in player.network.state {
+        for network in players.map(\.network) + networks {
+            for (_, entry) in network.state {
                 switch entry {
                 case .parameter(let parameter): tensors.append(({ parameter.value }, { parameter.value = $0 }))
                 case .buffer(let buffer): tensors.append(({ buffer.value }, { buffer.value = $0 }))

@@ -11,6 +11,7 @@ extension Preset {
         case .ring2d: MixturePreset.ring
         case .alphagan28: AlphaGAN28Preset()
         case .completion28: Completion28Preset()
+        case .colorize28: Colorize28Preset()
         }
     }
 
@@ -53,9 +54,21 @@ extension Preset {
         return Tensor.concatenate(parts, axis: 0)
     }
 
-    /// A picture of whole samples: a grid of images (`columns` wide; by default the preset's, or
-    /// square) or a scatter of points.
-    public func picture(of samples: Tensor, columns: Int? = nil) -> GrayImage {
-        definition.picture(of: samples, columns: columns ?? definition.pictureColumns)
+    /// A picture of whole samples made from generator inputs `input`: a grid of images (`columns`
+    /// wide; by default the preset's, or square; for colorize28 rows of gray inputs over their
+    /// colourings) or a scatter of points.
+    public func picture(of samples: Tensor, input: Tensor, columns: Int? = nil) -> Picture {
+        definition.picture(of: samples, input: input, columns: columns ?? definition.pictureColumns)
     }
+
+    /// How the configuration's global batch splits over `ranks`: in whole packs, or in the
+    /// mode-seeking term's pairs for the conditional presets.
+    public func batchSplit(_ configuration: TrainingConfiguration, ranks: Int) throws -> BatchSplit {
+        let unit = definition.rowsKeptTogether(configuration)
+        return try BatchSplit(batchSize: configuration.batchSize, ranks: ranks, pack: unit.rows, unit: unit.name)
+    }
+
+    /// The data the preset trains on (and is measured against) from images read from a file:
+    /// the images, or for colorize28 the images painted with their tints.
+    public func prepared(_ images: Dataset) throws -> Dataset { try definition.prepared(images) }
 }

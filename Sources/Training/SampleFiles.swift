@@ -6,17 +6,22 @@ import Models
 
 /// The files `launcher sample` and `launcher reconstruct` write: HDF5 for analysis, PNG to look at.
 public enum SampleFiles {
-    /// Writes samples to `path`: an HDF5 file with float32 dataset `samples`, or a PNG picture.
-    public static func write(_ samples: Tensor, preset: Preset, to path: String) throws {
+    /// Writes samples made from generator inputs `input` to `path`: an HDF5 file with float32
+    /// dataset `samples` (and `inputs`, the images a conditional generator was given, where the
+    /// preset keeps them), or a PNG picture.
+    public static func write(_ samples: Tensor, input: Tensor, preset: Preset, to path: String) throws {
         switch (path as NSString).pathExtension.lowercased() {
         case "h5", "hdf5":
             try HDF5File.writeAtomically(path) { file in
                 let dataset = try file.root.write(samples.scalars, shape: samples.shape, to: "samples")
                 try dataset.setAttribute("preset", preset.rawValue)
                 try dataset.setAttribute("range", preset.takesImages ? "[-1, 1]" : "data space")
+                if let inputs = preset.definition.conditionImages(of: input) {
+                    try file.root.write(inputs.scalars, shape: inputs.shape, to: "inputs").setAttribute("range", "[-1, 1]")
+                }
             }
         case "png":
-            try preset.picture(of: samples).writePNG(to: path)
+            try preset.picture(of: samples, input: input).writePNG(to: path)
         default:
             throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
         }
@@ -36,7 +41,7 @@ public enum SampleFiles {
             let pairs = (0..<images.shape[0]).flatMap { i in
                 [images.slice(i..<i + 1, axis: 0), reconstructions.slice(i..<i + 1, axis: 0)]
             }
-            try GrayImage.grid(of: Tensor.concatenate(pairs, axis: 0), columns: 16).writePNG(to: path)
+            try Picture.grid(of: Tensor.concatenate(pairs, axis: 0), columns: 16).writePNG(to: path)
         default:
             throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
         }

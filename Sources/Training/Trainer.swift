@@ -48,7 +48,7 @@ public final class Trainer {
         defer { watchdog.stop() }
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(configuration) }
-        let split = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)
+        let split = try configuration.preset.batchSplit(configuration, ranks: world.size)
         let setup = Setup(configuration: configuration, world: world, split: split, dataset: dataset)
         setup.parallel.watchdog = watchdog
         watchdog.mark("setting up the networks")
@@ -56,13 +56,13 @@ public final class Trainer {
             try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize)
         }
         var step = 0
-        if let resumeFrom {
+        if resumeFrom != nil {
             let position = try restore(from: checkpoint, into: setup)
             step = position.step
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
                                        epoch: position.epoch, position: position.position)
         }
-        try setup.parallel.broadcastFromRoot(setup.players)
+        try setup.parallel.broadcastFromRoot(setup.players, networks: setup.average.map { [$0.network] } ?? [])
 
         let directory = RunDirectory(configuration.runDirectory)
         _ = try world.onRoot { try directory.create(); return "" }
@@ -89,6 +89,7 @@ public final class Trainer {
             checkInSeconds += Double(started.uptimeNanoseconds - checkInStarted.uptimeNanoseconds) / 1e9
             let metrics = try trainStep(step, setup: setup, dataset: dataset, sampler: &sampler)
             step += 1
+            setup.average?.update(from: setup.generator, step: step)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
             for (_, _, name, value) in metrics.present where !value.isFinite {
@@ -159,6 +160,14 @@ public final class Trainer {
                 try checkpoint.restore(player.network, from: player.name)
                 try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
             }
+            if let average = setup.average {
+                // A checkpoint from before the average starts it at the generator it resumes.
+                if checkpoint.holds(CheckpointFormat.generatorAverage) {
+                    try checkpoint.restore(average.network, from: CheckpointFormat.generatorAverage)
+                } else {
+                    average.copy(from: setup.generator)
+                }
+            }
             let (epoch, position) = try checkpoint.samplerPosition()
             var notes: [String] = []
             if checkpoint.worldSize != world.size {
@@ -208,7 +217,8 @@ public final class Trainer {
             let writing = DispatchTime.now()
             let path = directory.checkpointPath(step: step)
             try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
-                                 players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid).write(to: path)
+                                 players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid,
+                                 generatorAverage: setup.average?.network).write(to: path)
             directory.prune(keep: configuration.keep)
             saved.checkpoint = path
             saved.seconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9
@@ -248,7 +258,7 @@ public final class Trainer {
             configuration = try request.options.applied(to: .defaults(for: request.options.preset ?? .dcgan28))
         }
         try configuration.validate()
-        _ = try BatchSplit(batchSize: configuration.batchSize, ranks: world.size, pack: configuration.packSize)
+        _ = try configuration.preset.batchSplit(configuration, ranks: world.size)
         return try configuration.json()
     }
 
@@ -265,7 +275,7 @@ public final class Trainer {
 
     static func loadDataset(_ configuration: TrainingConfiguration) throws -> Dataset {
         let dataset = try configuration.preset.definition.generatedData(seed: configuration.seed)
-            ?? Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages)
+            ?? configuration.preset.prepared(Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages))
         try dataset.require(sampleShape: configuration.preset.sampleShape, for: "--preset \(configuration.preset.rawValue)")
         return dataset
     }

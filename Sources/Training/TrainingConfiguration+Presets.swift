@@ -10,11 +10,12 @@ extension TrainingConfiguration {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let runDirectory = "checkpoints/\(preset.rawValue)-\(formatter.string(from: now))"
-        let images = TrainingConfiguration(
+        var images = TrainingConfiguration(
             preset: preset, data: FashionMNIST.trainingImages, steps: 3000, batchSize: 64, objective: .nonSaturating, discriminatorSteps: 1,
             generatorLearningRate: 2e-4, discriminatorLearningRate: 2e-4, beta1: 0.5, beta2: 0.999, seed: 1,
             runDirectory: runDirectory, checkpointEvery: 500, keep: 3, sampleEvery: 500, stallTimeout: 300, pack: 1,
             learningRateDecay: LearningRateDecay.none)
+        images.emaDecay = 0.999
         return preset.definition.defaults(images: images)
     }
 
@@ -36,6 +37,7 @@ extension TrainingConfiguration {
         try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")
         try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
                     "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
+        try require(modeSeeking == nil || options.contains(.modeSeeking), "--mode-seeking is for \(taking(.modeSeeking)), not \(preset.rawValue)")
         try require((r1 ?? 0) == 0 || options.contains(.r1),
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
         if !options.contains(.packingAndDiscriminatorSteps) {

@@ -144,13 +144,21 @@ extension TrainingOption {
         .value("pack", \.pack, valueName: "n", expected: "a whole number",
                help: "Samples the discriminator judges at once (PacGAN packing; default 1).", requirement: .atLeast(1)),
         .choice("lr-decay", \.learningRateDecay, help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps)."),
-        .choice("loss", \.loss, help: "completion28's loss (default l1+adversarial)."),
+        .choice("loss", \.loss, help: "The conditional presets' loss: completion28's (default l1+adversarial), colorize28's (default adversarial)."),
         .value("recon-weight", \.reconstructionWeight, valueName: "weight", expected: "a number",
                help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of "
                    + "Algorithm 1); completion28's with l1+adversarial (default 100).", requirement: .atLeastZero),
         .value("r1", \.r1, valueName: "gamma", expected: "a number",
                help: "γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); "
                    + "grid2d and ring2d only (default 1 there).", requirement: .atLeastZero),
+        .value("mode-seeking", \.modeSeeking, valueName: "weight", expected: "a number",
+               help: "Weight of the mode-seeking term (MSGAN) that makes the conditional presets' generators use their noise: "
+                   + "1 / (mean |G(c, z1) - G(c, z2)| / mean |z1 - z2|) over pairs of draws for one condition; "
+                   + "with the adversarial losses of completion28 and colorize28 (default 1), 0 turns it off.", requirement: .atLeastZero),
+        .value("ema-decay", \.emaDecay, valueName: "decay", expected: "a number",
+               help: "Decay of the moving average of the generator's weights that sample, evaluate and the sample grids use "
+                   + "(stored as /generator_ema; warmed up as min(decay, (1 + step) / (10 + step))); "
+                   + "default 0.999 for the image presets, 0 for the 2-D ones; 0 turns it off.", requirement: .fraction),
     ]
 
     /// The option with flag or key `key`.

@@ -16,6 +16,8 @@ struct Setup {
     /// The generator's input for the sample grid: 64 noise vectors, 2,500 for the 2-D presets, or
     /// for completion28 the top halves of the first 8 training images with 8 noise vectors each.
     let gridLatent: Tensor
+    /// The generator's moving average, when `--ema-decay` is above 0.
+    let average: GeneratorAverage?
 
     init(configuration: TrainingConfiguration, world: Communicator, split: BatchSplit, dataset: Dataset) {
         self.configuration = configuration
@@ -29,6 +31,10 @@ struct Setup {
         let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank))
         (players, algorithm) = preset.makeTraining(configuration, generator: generator, random: &random, player: player, context: context)
         parallel.register(players.map { ($0.name, $0.network) })
+        // Built from its own copy of the initialization stream, so the networks' draws stay as they were.
+        var averageRandom = RandomStream(seed: configuration.seed, purpose: .initialization)
+        average = (configuration.emaDecay ?? 0) > 0
+            ? GeneratorAverage(of: players[0].network, in: preset.makeGenerator(random: &averageRandom), decay: configuration.emaDecay!) : nil
 
         var gridNoise = RandomStream(seed: configuration.seed, purpose: .grid)
         gridLatent = preset.gridInput(random: &gridNoise, dataset: dataset)
@@ -44,9 +50,10 @@ struct Setup {
                                 width: configuration.preset.latentSize)
     }
 
-    /// The generator's samples of the fixed grid input, in evaluation mode, as a picture.
-    func sampleGrid() -> GrayImage {
+    /// The generator's samples of the fixed grid input, in evaluation mode, as a picture: of its
+    /// moving average when there is one.
+    func sampleGrid() -> Picture {
         let preset = configuration.preset
-        return preset.picture(of: preset.samples(of: generator, input: gridLatent))
+        return preset.picture(of: preset.samples(of: average?.network ?? generator, input: gridLatent), input: gridLatent)
     }
 }

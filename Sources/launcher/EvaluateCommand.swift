@@ -20,8 +20,12 @@ struct EvaluateCommand: ParsableCommand {
             are computed once and cached beside the evaluator. alphagan28 adds the L1 and the FID of its \
             reconstructions G(E(x)) of the test set. completion28 completes the test set's top halves and \
             reports diversity (8 completions of one top), sharpness against the true bottoms, FID, the \
-            evaluator's confidence, and L1 and L2 to the truth (docs/evaluation.md). Every result is \
-            appended to evaluations.jsonl beside the checkpoint.
+            evaluator's confidence, and L1 and L2 to the truth (docs/evaluation.md). colorize28 paints \
+            the test set's gray images and reports the share painted red, green and yellow (the mean colour \
+            of the garment's pixels, nearest in chromaticity), the share of 1,000 images whose 8 noise \
+            draws give both red and green, and L1 and L2 to the truth. A checkpoint with a generator \
+            average (/generator_ema) is measured by it unless --raw-generator. Every result is appended \
+            to evaluations.jsonl beside the checkpoint.
 
               launcher evaluate checkpoints/grid/checkpoint-00016000.h5
               mpirun -np 4 launcher evaluate checkpoints/grid/checkpoint-00016000.h5 --json
@@ -47,6 +51,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The evaluator network (default: evaluator/fashion-mnist-classifier.h5).", valueName: "file.h5"))
     var evaluator: String?
 
+    @Flag(help: "Measure the trained generator rather than its moving average (/generator_ema).")
+    var rawGenerator = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -61,6 +68,7 @@ struct EvaluateCommand: ParsableCommand {
         request.seed = seed
         request.reference = reference
         request.evaluator = evaluator
+        request.rawGenerator = rawGenerator
         let world = try MPIRuntime.world()
         world.endingJobOnError {
             let result = try Evaluation(world: world, request: request).run()

@@ -10,7 +10,9 @@ struct SampleCommand: ParsableCommand {
         discussion: """
             Writes float32 dataset `samples` of shape [N, 1, 28, 28] (images in [-1, 1]) or [N, 2] to an \
             .h5 file, or a picture to a .png file: a grid of images, or a scatter plot over the real modes. \
-            For completion28, completions of Fashion-MNIST test images: eight of each top half, a row each.
+            For completion28, completions of Fashion-MNIST test images: eight of each top half, a row each. \
+            For colorize28, colourings [N, 3, 28, 28] of the first N test images, with their gray `inputs` \
+            [N, 1, 28, 28] in the .h5 file; the .png shows each row of inputs over its colourings.
 
               launcher sample checkpoints/run/checkpoint-00003000.h5 --count 64 --out samples.png
             """
@@ -28,12 +30,15 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Seed of the latent noise (default: the run's seed).")
     var seed: UInt64?
 
+    @Flag(help: "Sample the trained generator rather than its moving average (/generator_ema), when the checkpoint has one.")
+    var rawGenerator = false
+
     func validate() throws { try validateOutput(count: count, out: out) }
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
-        let samples = try CheckpointNetworks.samples(from: file, count: count, seed: seed ?? file.configuration.seed)
-        try SampleFiles.write(samples, preset: file.configuration.preset, to: out)
+        let (input, samples) = try CheckpointNetworks.samples(from: file, count: count, seed: seed ?? file.configuration.seed, raw: rawGenerator)
+        try SampleFiles.write(samples, input: input, preset: file.configuration.preset, to: out)
         print("wrote \(count) samples of \(file.configuration.preset.rawValue) at step \(file.step) to \(out)")
     }
 }

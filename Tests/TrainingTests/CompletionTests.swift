@@ -8,17 +8,17 @@ import XCTest
 /// completion28's step on a tiny conditional generator and discriminator, and the completion
 /// metrics on inputs whose answers are known.
 final class CompletionTests: XCTestCase {
-    func makeStep(_ loss: CompletionLoss) -> CompletionStep {
+    func makeStep(_ loss: CompletionLoss, modeSeeking: Float = 0) -> ConditionalStep {
         var random = RandomStream(seed: 21, purpose: "completion-test")
         let generator = ConditionalGenerator(
             encoder: Sequential([Linear(Completion28.halfSize, 3, random: &random), Tanh()]),
             decoder: Sequential([Linear(3 + Completion28.noiseSize, Completion28.halfSize, random: &random), Tanh(), Reshape(Completion28.halfShape)]),
-            conditionSize: Completion28.halfSize)
+            conditionShape: Completion28.halfShape)
         let discriminator = loss.usesDiscriminator ? Sequential([Flatten(), Linear(784, 1, random: &random)]) : nil
-        return CompletionStep(generator: generator, discriminator: discriminator,
+        return ConditionalStep(task: .completion, generator: generator, discriminator: discriminator,
                               generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
                               discriminatorOptimizer: discriminator.map { Adam(parameters: $0.parameters, learningRate: 1e-3) },
-                              loss: loss, objective: .nonSaturating, reconstructionWeight: 5)
+                              loss: loss, objective: .nonSaturating, reconstructionWeight: 5, modeSeekingWeight: modeSeeking)
     }
 
     let images = randomTensor([3, 1, 28, 28], seed: 30, scale: 0.5)
@@ -34,12 +34,43 @@ final class CompletionTests: XCTestCase {
             let step = makeStep(loss)
             step.discriminator?.isFrozen = true
             let tape = Tape()
-            tape.backward(from: step.generatorLoss(top: tape.variable(top), input: tape.variable(input), bottom: bottom).loss)
+            tape.backward(from: step.generatorLoss(condition: tape.variable(top), input: tape.variable(input), target: bottom).loss)
             // The decoder's first layer: 35 × 392 weights; its bias and the encoder's are checked whole.
             let checked = step.generator.parameters.filter { $0.value.count <= 2000 }
             assertGradientsMatchFiniteDifferences(checked, "G, \(loss.rawValue)") {
-                step.generatorLoss(top: Variable(top), input: Variable(input), bottom: bottom).loss.value.scalar
+                step.generatorLoss(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar
             }
+        }
+    }
+
+    /// With the mode-seeking term, rows 2k and 2k + 1 share row 2k's top, firsts of pairs before
+    /// seconds; the term is MSGAN's mean over pairs of 1 / (mean |G(c, z₁) − G(c, z₂)| / mean |z₁ − z₂| + ε),
+    /// and G's gradients through it match finite differences.
+    func testModeSeekingTermPairsRowsAndMatchesItsFormulaAndFiniteDifferences() {
+        let step = makeStep(.adversarial, modeSeeking: 0.5)
+        XCTAssertEqual(step.pairing(5).conditions, [0, 2, 0, 2, 4])
+        XCTAssertEqual(step.pairing(5).noise, [0, 2, 1, 3, 4])
+        XCTAssertEqual(makeStep(.adversarial).pairing(5).conditions, [0, 1, 2, 3, 4], "no pairing without the term")
+        XCTAssertEqual(makeStep(.l2, modeSeeking: 0.5).modeSeekingWeight, 0, "an explicit loss has no noise to reward")
+        step.discriminator?.isFrozen = true
+        let rows = step.pairing(4)
+        let images = randomTensor([4, 1, 28, 28], seed: 34, scale: 0.5), noise = randomTensor([4, Completion28.noiseSize], seed: 35)
+        let (top, bottom) = Completion28.halves(of: images)
+        let (pairedTop, pairedBottom) = (top.rows(rows.conditions), bottom.rows(rows.conditions))
+        let input = Completion28.generatorInput(top: pairedTop, noise: noise.rows(rows.noise))
+        let generated = step.generator(Variable(input)).value
+        let expected = (0..<2).map { p -> Float in
+            let outputs = (generated.slice(p..<p + 1, axis: 0) - generated.slice(p + 2..<p + 3, axis: 0)).map { abs($0) }.mean()
+            let draws = (noise.slice(2 * p..<2 * p + 1, axis: 0) - noise.slice(2 * p + 1..<2 * p + 2, axis: 0)).map { abs($0) }.mean()
+            return 1 / (outputs / draws + 1e-5)
+        }.reduce(0, +) / 2
+        let withoutTerm = makeStep(.adversarial).generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
+        let withTerm = step.generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
+        XCTAssertEqual(withTerm.value.scalar - withoutTerm.value.scalar, 0.5 * expected, accuracy: 1e-3 * expected)
+        let tape = Tape()
+        tape.backward(from: step.generatorLoss(condition: tape.variable(pairedTop), input: tape.variable(input), target: pairedBottom).loss)
+        assertGradientsMatchFiniteDifferences(step.generator.parameters.filter { $0.value.count <= 2000 }, "G with the mode-seeking term") {
+            step.generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss.value.scalar
         }
     }
 
@@ -62,7 +93,7 @@ final class CompletionTests: XCTestCase {
             let generated = step.generator(Variable(input)).value
             let difference = generated - bottom
             let expected = loss == .l2 ? (difference * difference).mean() : difference.map { abs($0) }.mean()
-            XCTAssertEqual(step.generatorLoss(top: Variable(top), input: Variable(input), bottom: bottom).loss.value.scalar, expected, accuracy: 1e-6)
+            XCTAssertEqual(step.generatorLoss(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar, expected, accuracy: 1e-6)
         }
     }
 

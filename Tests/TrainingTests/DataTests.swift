@@ -138,7 +138,7 @@ final class DataTests: XCTestCase {
 
     func testGridAndScatterPictures() throws {
         let images = Tensor(shape: [3, 1, 2, 2], scalars: [-1, 1, 0, 1, -1, -1, -1, -1, 1, 1, 1, 1])
-        let grid = GrayImage.grid(of: images, columns: 2)
+        let grid = Picture.grid(of: images, columns: 2)
         XCTAssertEqual(grid.width, 2 * 4 + 2)
         XCTAssertEqual(grid.height, 2 * 4 + 2)
         XCTAssertEqual(grid.pixels[2 * grid.width + 2], 0)
@@ -147,7 +147,7 @@ final class DataTests: XCTestCase {
         try grid.writePNG(to: path)
         let header = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(8)
         XCTAssertEqual(Array(header), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        let plot = GrayImage.scatter(of: Tensor(shape: [1, 2], scalars: [0, 0]), modes: [[1, 1]], extent: 2, size: 101)
+        let plot = Picture.scatter(of: Tensor(shape: [1, 2], scalars: [0, 0]), modes: [[1, 1]], extent: 2, size: 101)
         XCTAssertEqual(plot.pixels[50 * 101 + 50], 0, "the sample at the centre")
         XCTAssertThrowsError(try grid.writePNG(to: scratch.file("absent/grid.png")))
     }

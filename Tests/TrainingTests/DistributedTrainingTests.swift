@@ -151,7 +151,8 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try root.attribute("threads_per_rank", as: Int64.self), 1)
         XCTAssertNotNil(ISO8601DateFormatter().date(from: try root.stringAttribute("created")))
         XCTAssertEqual(try TrainingConfiguration.fromJSON(root.stringAttribute("config")).steps, 4)
-        XCTAssertEqual(try root.childNames(), ["discriminator", "generator", "optimizer", "rng", "sampler", "samples"])
+        XCTAssertEqual(try root.childNames(), ["discriminator", "generator", "optimizer", "rng", "sampler", "samples"],
+                       "no generator average: the 2-D presets keep none by default")
 
         // The generator's tensors under PyTorch's state_dict names and shapes, as the parity fixture lists them.
         let reference = try pytorchStateShapes("mlp2d_generator")
@@ -243,7 +244,7 @@ final class DistributedTrainingTests: XCTestCase {
                              players: [.init(name: "generator", network: generator, optimizer: Adam(parameters: generator.parameters)),
                                        .init(name: "discriminator", network: discriminator, optimizer: Adam(parameters: discriminator.parameters))],
                              sampler: try EpochSampler(seed: 1, datasetCount: 100, globalBatch: 20), gridLatent: Tensor(shape: [1, 2]),
-                             grid: GrayImage(width: 1, height: 1)).write(to: mismatched)
+                             grid: Picture(width: 1, height: 1)).write(to: mismatched)
         try expectFailure(ranks: 2, ["--resume", mismatched], saying: "/discriminator/0.weight has shape [1000, 4], the ring2d network expects [1000, 2]")
 
         // ring2d's generator as PacGAN built it, with BatchNorm: written by an earlier LearnedLoss.
@@ -253,7 +254,7 @@ final class DistributedTrainingTests: XCTestCase {
                              players: [.init(name: "generator", network: batchNormed, optimizer: Adam(parameters: batchNormed.parameters)),
                                        .init(name: "discriminator", network: discriminator, optimizer: Adam(parameters: discriminator.parameters))],
                              sampler: try EpochSampler(seed: 1, datasetCount: 100, globalBatch: 20), gridLatent: Tensor(shape: [1, 2]),
-                             grid: GrayImage(width: 1, height: 1)).write(to: older)
+                             grid: Picture(width: 1, height: 1)).write(to: older)
         try expectFailure(["--resume", older], saying: "missing /generator/2.weight for the ring2d generator; the file's /generator also holds "
                           + "1.bias, 1.num_batches_tracked, 1.running_mean, 1.running_var, ..., which it does not")
 

@@ -55,7 +55,8 @@ final class LearnedLossPresetTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.combinedOutput)
             runs.append(try metrics(directory))
             let root = try HDF5File.open("\(directory)/checkpoint-00000003.h5").root
-            XCTAssertEqual(try root.childNames(), ["code_discriminator", "discriminator", "encoder", "generator", "optimizer", "rng", "sampler", "samples"])
+            XCTAssertEqual(try root.childNames(), ["code_discriminator", "discriminator", "encoder", "generator", "generator_ema", "optimizer",
+                                                   "rng", "sampler", "samples"])
             XCTAssertEqual(try root.group("optimizer").childNames(), ["code_discriminator", "discriminator", "encoder", "generator"])
             XCTAssertEqual(try root.group("optimizer").group("encoder").attribute("step", as: Int64.self), 3)
         }
@@ -99,8 +100,55 @@ final class LearnedLossPresetTests: XCTestCase {
         }
     }
 
+    /// colorize28 with its defaults (adversarial loss, mode-seeking term, generator average): the
+    /// same model on 1 and 2 ranks, an RGB sample grid, colourings with their gray inputs, and the
+    /// same tint shares evaluated on 1 and 2 ranks.
+    func testColorizeTrainsSamplesAndEvaluatesOnOneAndTwoRanks() throws {
+        var runs: [[[String: Double]]] = []
+        for ranks in [1, 2] {
+            let directory = scratch.file("colorize-\(ranks)")
+            let result = try train(ranks: ranks, "colorize28", [], directory: directory)
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            runs.append(try metrics(directory))
+        }
+        assertSameModel(runs[0], runs[1], keys: ["d_loss", "g_loss", "recon_l1", "d_real", "d_fake"])
+        let checkpoint = scratch.file("colorize-2/checkpoint-00000003.h5")
+        let root = try HDF5File.open(checkpoint).root
+        XCTAssertEqual(try root.childNames(), ["discriminator", "generator", "generator_ema", "optimizer", "rng", "sampler", "samples"])
+        XCTAssertEqual(try root.shape(of: "samples/grid").last, 3, "an RGB grid")
+        XCTAssertEqual(try root.group("samples").dataset("grid").stringAttribute("IMAGE_SUBCLASS"), "IMAGE_TRUECOLOR")
+        XCTAssertEqual(Set(try root.group("generator_ema").childNames()), Set(try root.group("generator").childNames()))
+
+        let sampled = try launcher(["sample", checkpoint, "--count", "5", "--out", scratch.file("colourings.h5")])
+        XCTAssertEqual(sampled.status, 0, sampled.combinedOutput)
+        let file = try HDF5File.open(scratch.file("colourings.h5")).root
+        XCTAssertEqual(try file.shape(of: "samples"), [5, 3, 28, 28])
+        let inputs = try file.read("inputs", as: Float.self)
+        XCTAssertEqual(inputs.shape, [5, 1, 28, 28])
+        let truth = try Dataset.images(at: FashionMNIST.testImages).tinted().batch(0..<5)
+        assertClose(inputs.values, Colorize28.gray(of: truth).scalars, rtol: 0, atol: 1e-6, "the inputs are the first test images in gray")
+        let raw = try launcher(["sample", checkpoint, "--count", "5", "--raw-generator", "--out", scratch.file("raw.h5")])
+        XCTAssertEqual(raw.status, 0, raw.combinedOutput)
+        XCTAssertNotEqual(try HDF5File.open(scratch.file("raw.h5")).root.read("samples", as: Float.self).values,
+                          try file.read("samples", as: Float.self).values, "the trained generator is not its average")
+        XCTAssertEqual(try launcher(["sample", checkpoint, "--count", "16", "--out", scratch.file("colourings.png")]).status, 0)
+
+        var results: [Evaluation.Result] = []
+        for ranks in [1, 2] {
+            let result = try launcher(ranks: ranks, ["evaluate", checkpoint, "--samples", "200", "--json"])
+            XCTAssertEqual(result.status, 0, result.combinedOutput)
+            results.append(try JSONDecoder().decode(Evaluation.Result.self, from: Data(result.standardOutput.utf8)))
+        }
+        let (one, two) = (try XCTUnwrap(results[0].colorization), try XCTUnwrap(results[1].colorization))
+        XCTAssertEqual(one.samples, 200)
+        XCTAssertEqual(one.red + one.green + one.yellow, 1, accuracy: 1e-9)
+        XCTAssertEqual([one.red, one.green, one.yellow, one.bothTints], [two.red, two.green, two.yellow, two.bothTints], "the same colourings on any rank count")
+        XCTAssertEqual(one.l1, two.l1, accuracy: 1e-6)
+        XCTAssertEqual(results[0].movingAverage, true)
+    }
+
     func testResumeIsExact() throws {
-        for (preset, extra, ranks) in [("alphagan28", [String](), 1), ("completion28", ["--loss", "l1+adversarial"], 2)] {
+        for (preset, extra, ranks) in [("alphagan28", [String](), 1), ("completion28", ["--loss", "l1+adversarial"], 2), ("colorize28", [], 2)] {
             let straight = scratch.file("\(preset)-straight"), resumed = scratch.file("\(preset)-resumed")
             XCTAssertEqual(try train(ranks: ranks, preset, extra, steps: 4, directory: straight).status, 0)
             XCTAssertEqual(try train(ranks: ranks, preset, extra, steps: 2, directory: resumed).status, 0)
@@ -167,9 +215,12 @@ final class LearnedLossPresetTests: XCTestCase {
 
     func testBadOptionsForThesePresets() throws {
         let cases: [([String], String)] = [
-            (["--preset", "dcgan28", "--loss", "l2"], "--loss is for completion28 only; dcgan28 trains with --objective"),
+            (["--preset", "dcgan28", "--loss", "l2"], "--loss is for completion28 and colorize28 only; dcgan28 trains with --objective"),
             (["--preset", "alphagan28", "--recon-weight=-1"], "--recon-weight must be a number at least 0, got -1.0"),
-            (["--preset", "grid2d", "--recon-weight", "5"], "--recon-weight is for alphagan28 and completion28, not grid2d"),
+            (["--preset", "grid2d", "--recon-weight", "5"], "--recon-weight is for alphagan28, completion28 and colorize28, not grid2d"),
+            (["--preset", "dcgan28", "--mode-seeking", "1"], "--mode-seeking is for completion28 and colorize28, not dcgan28"),
+            (["--preset", "colorize28", "--batch-size", "5"], "--batch-size 5 is not a whole number of mode-seeking pairs of 2; use a multiple of 2"),
+            (["--preset", "dcgan28", "--ema-decay", "1"], "--ema-decay must be in [0, 1), got 1.0"),
             (["--preset", "alphagan28", "--pack", "2"], "--pack 2: packing is for dcgan28, grid2d and ring2d"),
             (["--preset", "completion28", "--d-steps", "2"], "--d-steps 2: completion28 updates each network once per step; use 1"),
         ]

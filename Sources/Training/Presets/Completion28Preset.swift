@@ -4,36 +4,24 @@ import Models
 
 /// completion28: the bottom half of a 28×28 image from its top half and noise, under an explicit
 /// loss (L1, L2), a learned one (a discriminator), or both (`--loss`).
-struct Completion28Preset: PresetDefinition {
+struct Completion28Preset: ConditionalPreset {
     var latentSize: Int { Completion28.noiseSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
-    var options: Set<PresetOption> { [.loss, .reconstructionWeight] }
+    var task: ConditionalTask { .completion }
+    var defaultLoss: CompletionLoss { .l1Adversarial }
     var measurement: Measurement { .completions }
     /// Eight completions of each top half in a row.
     var pictureColumns: Int? { 8 }
 
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration {
         var configuration = images
-        (configuration.loss, configuration.reconstructionWeight) = (.l1Adversarial, 100)
+        (configuration.loss, configuration.reconstructionWeight, configuration.modeSeeking) = (.l1Adversarial, 100, 1)
         return configuration
     }
 
     /// Top half and noise `[N, 392 + 32]` → bottom half `[N, 1, 14, 28]`.
     func makeGenerator(random: inout RandomStream) -> Layer { Completion28.generator(random: &random) }
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { Completion28.discriminator(random: &random) }
-
-    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
-                      player: (String, Layer, Float) -> Player, context: PhaseContext)
-        -> (players: [Player], algorithm: TrainingAlgorithm) {
-        let loss = configuration.loss ?? .l1Adversarial
-        let discriminator = loss.usesDiscriminator
-            ? player("discriminator", makeDiscriminator(pack: 1, random: &random), configuration.discriminatorLearningRate) : nil
-        let step = CompletionStep(generator: generator.network, discriminator: discriminator?.network,
-                                  generatorOptimizer: generator.optimizer, discriminatorOptimizer: discriminator?.optimizer,
-                                  loss: loss, objective: configuration.objective,
-                                  reconstructionWeight: configuration.reconstructionWeight ?? 100, context: context)
-        return ([generator] + (discriminator.map { [$0] } ?? []), step)
-    }
 
     /// The top halves of the first 8 training images, 8 noise vectors each.
     func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {

@@ -28,7 +28,7 @@ struct MixturePreset: OneDiscriminatorPreset {
         (configuration.steps, configuration.batchSize) = (16_000, 100)
         configuration.discriminatorLearningRate = 1e-3
         (configuration.checkpointEvery, configuration.sampleEvery) = (1000, 1000)
-        (configuration.learningRateDecay, configuration.r1) = (.linear, 1)
+        (configuration.learningRateDecay, configuration.r1, configuration.emaDecay) = (.linear, 1, 0)
         return configuration
     }
 
@@ -40,7 +40,7 @@ struct MixturePreset: OneDiscriminatorPreset {
     /// 100,000 points, the same for every rank with the same seed.
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }
 
-    func picture(of samples: Tensor, columns: Int?) -> GrayImage {
-        GrayImage.scatter(of: samples, modes: data.modes, extent: extent)
+    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
+        Picture.scatter(of: samples, modes: data.modes, extent: extent)
     }
 }

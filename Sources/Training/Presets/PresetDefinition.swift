@@ -15,6 +15,10 @@ protocol PresetDefinition: Sendable {
     var mixture: MixtureOfGaussians? { get }
     /// The data it trains on when that is generated from the seed; nil when it is read from `--data`.
     func generatedData(seed: UInt64) -> Dataset?
+    /// The rows of a batch that must stay on one rank, and their name: the discriminator's packs.
+    func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String)
+    /// The data it trains on (and is measured against) from images read from a file.
+    func prepared(_ images: Dataset) throws -> Dataset
     /// The options beyond the common ones that it takes.
     var options: Set<PresetOption> { get }
     /// What `launcher evaluate` measures of its generator.
@@ -42,8 +46,12 @@ protocol PresetDefinition: Sendable {
     func sampleInput(noise: Tensor) throws -> Tensor
     /// Whole samples from one chunk of generator inputs, the generator in evaluation mode.
     func samples(of generator: Layer, input: Tensor) -> Tensor
-    /// A picture of whole samples; `columns` for a grid of images (square by default).
-    func picture(of samples: Tensor, columns: Int?) -> GrayImage
+    /// A picture of whole samples made from generator inputs `input`; `columns` for a grid of
+    /// images (square by default).
+    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture
+    /// The images a conditional generator's inputs hold, `[N, C, H, W]`, when they are worth
+    /// keeping beside its samples (colorize28's gray images); nil otherwise.
+    func conditionImages(of input: Tensor) -> Tensor?
     /// How many samples a row of its sample pictures holds, or nil for square grids.
     var pictureColumns: Int? { get }
 }
@@ -58,6 +66,8 @@ enum PresetOption: Sendable {
     case r1
     /// `--pack` and `--d-steps`: packed discriminators and several D updates per step.
     case packingAndDiscriminatorSteps
+    /// `--mode-seeking`: the conditional generators' term for using their noise.
+    case modeSeeking
 }
 
 /// What `launcher evaluate` measures for a preset.
@@ -68,11 +78,16 @@ package enum Measurement: Sendable {
     case images(reconstructions: Bool)
     /// How well and how variously it completes Fashion-MNIST test images.
     case completions
+    /// Which tints it paints Fashion-MNIST test images with, and how close to the truth.
+    case colorizations
 }
 
 extension PresetDefinition {
     var mixture: MixtureOfGaussians? { nil }
     func generatedData(seed: UInt64) -> Dataset? { nil }
+    func prepared(_ images: Dataset) throws -> Dataset { images }
+    func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) { (configuration.packSize, "pack") }
+    func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
     func makeNetwork(named name: String, random: inout RandomStream) -> Layer? { nil }
 
@@ -83,8 +98,8 @@ extension PresetDefinition {
         random.normal(shape: [mixture == nil ? 64 : 2500, latentSize])
     }
 
-    func picture(of samples: Tensor, columns: Int?) -> GrayImage {
-        GrayImage.grid(of: samples, columns: columns ?? max(1, Int(Double(samples.shape[0]).squareRoot().rounded(.up))))
+    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
+        Picture.grid(of: samples, columns: columns ?? max(1, Int(Double(samples.shape[0]).squareRoot().rounded(.up))))
     }
 }
 
@@ -115,5 +130,36 @@ extension OneDiscriminatorPreset {
         step.discriminatorSteps = configuration.discriminatorSteps
         step.r1Gamma = configuration.r1 ?? 0
         return ([generator, discriminator], step)
+    }
+}
+
+/// A preset that makes an output from a condition and noise under `--loss`, with a conditional
+/// discriminator for the adversarial losses (`ConditionalStep`): completion28 and colorize28.
+protocol ConditionalPreset: PresetDefinition {
+    var task: ConditionalTask { get }
+    /// The loss when the configuration names none (only in checkpoints from before `--loss`).
+    var defaultLoss: CompletionLoss { get }
+}
+
+extension ConditionalPreset {
+    var options: Set<PresetOption> { [.loss, .reconstructionWeight, .modeSeeking] }
+
+    /// The mode-seeking term's pairs (`ConditionalStep.pairing`) when it is on.
+    func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) {
+        (configuration.loss ?? defaultLoss).usesDiscriminator && (configuration.modeSeeking ?? 0) > 0 ? (2, "mode-seeking pair") : (1, "pack")
+    }
+
+    func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
+                      player: (String, Layer, Float) -> Player, context: PhaseContext)
+        -> (players: [Player], algorithm: TrainingAlgorithm) {
+        let loss = configuration.loss ?? defaultLoss
+        let discriminator = loss.usesDiscriminator
+            ? player("discriminator", makeDiscriminator(pack: 1, random: &random), configuration.discriminatorLearningRate) : nil
+        let step = ConditionalStep(task: task, generator: generator.network, discriminator: discriminator?.network,
+                                   generatorOptimizer: generator.optimizer, discriminatorOptimizer: discriminator?.optimizer,
+                                   loss: loss, objective: configuration.objective,
+                                   reconstructionWeight: configuration.reconstructionWeight ?? 100,
+                                   modeSeekingWeight: configuration.modeSeeking ?? 0, context: context)
+        return ([generator] + (discriminator.map { [$0] } ?? []), step)
     }
 }
