@@ -22,6 +22,9 @@ extension CheckpointFile {
                 lines.append("  \(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(shape.isEmpty ? "scalar" : shape.map(String.init).joined(separator: "×"))  \(shape.reduce(1, *))")
             }
         }
+        if holds(CheckpointFormat.generatorAverage) {
+            lines.append("\(CheckpointFormat.generatorAverage) (the generator's moving average, the same tensors; sample and evaluate use it)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -12,7 +12,8 @@ import Models
 /// Every rank's generator is identical after each update, so every rank's average is too, with
 /// no communication.
 final class GeneratorAverage {
-    /// A generator of the same architecture holding the average; always in evaluation mode.
+    /// A generator of the same architecture holding the average; never run in training mode (its
+    /// BatchNorm statistics are averaged, not measured).
     let network: Layer
     /// The weight of the old average in each update, once warmed up.
     let decay: Float
@@ -20,7 +21,6 @@ final class GeneratorAverage {
     /// Starts the average at `generator`'s current state, in `network` of the same architecture.
     init(of generator: Layer, in network: Layer, decay: Float) {
         (self.network, self.decay) = (network, decay)
-        network.setTraining(false)
         copy(from: generator)
     }
 

@@ -29,7 +29,7 @@ final class PresetChecksumTests: XCTestCase {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         var measured: [String: String] = [:]
-        for preset in ["dcgan28", "grid2d", "ring2d", "alphagan28", "completion28"] {
+        for preset in ["dcgan28", "grid2d", "ring2d", "alphagan28", "completion28", "colorize28"] {
             let directory = scratch.file(preset)
             let result = try Subprocess.run(try Subprocess.product("launcher"), [
                 "train", "--preset", preset, "--steps", "20", "--batch-size", "16", "--seed", "7", "--threads", "1",
