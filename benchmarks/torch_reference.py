@@ -70,14 +70,20 @@ def alphagan28_code_discriminator():
     return nn.Sequential(nn.Linear(100, 750), nn.LeakyReLU(0.2), nn.Linear(750, 750), nn.LeakyReLU(0.2), nn.Linear(750, 1))
 
 
+def condition_encoder(height, width):
+    """The conditional presets' encoder: a flattened [1, height, width] condition to 256 features."""
+    return nn.Sequential(
+        Reshape(1, height, width), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
+        nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * (height // 4) * (width // 4), 256),
+        nn.BatchNorm1d(256), nn.ReLU())
+
+
 class Completion28Generator(nn.Module):
     """Input [N, 392 + 32]: a flattened top half, then noise; output the bottom half [N, 1, 14, 28]."""
 
     def __init__(self):
         super().__init__()
-        self.encoder = nn.Sequential(
-            Reshape(1, 14, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
-            nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 3 * 7, 256), nn.BatchNorm1d(256), nn.ReLU())
+        self.encoder = condition_encoder(14, 28)
         self.decoder = nn.Sequential(
             nn.Linear(256 + 32, 64 * 7 * 14), nn.BatchNorm1d(64 * 7 * 14), nn.ReLU(), Reshape(64, 7, 14),
             nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 1, 3, 1, 1), nn.Tanh())
@@ -92,9 +98,7 @@ class Colorize28Generator(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.encoder = nn.Sequential(
-            Reshape(1, 28, 28), nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1),
-            nn.BatchNorm2d(128), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(128 * 7 * 7, 256), nn.BatchNorm1d(256), nn.ReLU())
+        self.encoder = condition_encoder(28, 28)
         self.decoder = nn.Sequential(
             nn.Linear(256 + 32, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7), nn.ReLU(), Reshape(64, 7, 7),
             nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),

@@ -17,12 +17,7 @@ public enum Colorize28 {
     /// - head, those 16 channels and the gray image `[17, 28, 28]`: Conv2d(17, 32, k3, s1, p1) →
     ///   BatchNorm(32) → ReLU → Conv2d(32, 3, k3, s1, p1) → Tanh.
     public static func generator(random: inout RandomStream) -> ConditionalGenerator {
-        let encoder = Sequential([Reshape(grayShape)] + DCGAN28.downsampling(random: &random) + [
-            Flatten(),
-            Linear(128 * 7 * 7, 256, random: &random),
-            BatchNorm(256),
-            ReLU(),
-        ])
+        let encoder = ConditionalGenerator.encoder(of: grayShape, random: &random)
         let decoder = Sequential([
             Linear(256 + noiseSize, 64 * 7 * 7, random: &random),
             BatchNorm(64 * 7 * 7),

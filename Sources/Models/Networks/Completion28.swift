@@ -10,12 +10,7 @@ public enum Completion28 {
 
     /// The conditional generator, top half and noise → bottom half; see `ConditionalGenerator`.
     public static func generator(random: inout RandomStream) -> ConditionalGenerator {
-        let encoder = Sequential([Reshape(halfShape)] + DCGAN28.downsampling(random: &random) + [
-            Flatten(),
-            Linear(128 * 3 * 7, 256, random: &random),
-            BatchNorm(256),
-            ReLU(),
-        ])
+        let encoder = ConditionalGenerator.encoder(of: halfShape, random: &random)
         let decoder = Sequential([
             Linear(256 + noiseSize, 64 * 7 * 14, random: &random),
             BatchNorm(64 * 7 * 14),
@@ -68,6 +63,19 @@ public final class ConditionalGenerator: Layer {
 
     public init(encoder: Sequential, decoder: Sequential, head: Sequential? = nil, conditionShape: [Int]) {
         (self.encoder, self.decoder, self.head, self.conditionShape) = (encoder, decoder, head, conditionShape)
+    }
+
+    /// The conditional presets' encoder, a condition flattened `[N, H·W]` → features `[N, 256]`:
+    /// reshape to `shape` `[1, H, W]` → Conv2d(1, 64, k4, s2, p1) → LeakyReLU(0.2) → Conv2d(64, 128,
+    /// k4, s2, p1) → BatchNorm(128) → LeakyReLU(0.2) → Flatten → Linear(128·H/4·W/4, 256) →
+    /// BatchNorm(256) → ReLU. Indices 0...9.
+    public static func encoder(of shape: [Int], random: inout RandomStream) -> Sequential {
+        Sequential([Reshape(shape)] + DCGAN28.downsampling(random: &random) + [
+            Flatten(),
+            Linear(128 * (shape[1] / 4) * (shape[2] / 4), 256, random: &random),
+            BatchNorm(256),
+            ReLU(),
+        ])
     }
 
     /// The generator's input `[N, c + z]` from conditions `[N, ...]` (c values each) and noise `[N, z]`.
