@@ -6,15 +6,16 @@ import Models
 
 /// What a checkpoint's networks make: its networks rebuilt by name, samples, reconstructions.
 public enum CheckpointNetworks {
-    /// The network stored under `name` ("generator", "encoder", ...) in evaluation mode.
-    public static func network(_ name: String, of checkpoint: CheckpointFile) throws -> Layer {
+    /// The network `name` ("generator", "encoder", ...) in evaluation mode, restored from the group
+    /// `group` (by default its own name; `/generator_ema` holds a generator too).
+    public static func network(_ name: String, of checkpoint: CheckpointFile, group: String? = nil) throws -> Layer {
         let preset = checkpoint.configuration.preset
         var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
         guard let network = name == "generator" ? preset.makeGenerator(random: &random)
             : preset.definition.makeNetwork(named: name, random: &random) else {
             throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
         }
-        try checkpoint.restore(network, from: name)
+        try checkpoint.restore(network, from: group ?? name)
         network.setTraining(false)
         return network
     }
@@ -22,12 +23,8 @@ public enum CheckpointNetworks {
     /// The generator that samples: the moving average when the checkpoint has one (unless `raw`),
     /// else the trained weights; in evaluation mode.
     public static func generator(of checkpoint: CheckpointFile, raw: Bool = false) throws -> Layer {
-        guard !raw, checkpoint.holds(CheckpointFormat.generatorAverage) else { return try network("generator", of: checkpoint) }
-        var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
-        let average = checkpoint.configuration.preset.makeGenerator(random: &random)
-        try checkpoint.restore(average, from: CheckpointFormat.generatorAverage)
-        average.setTraining(false)
-        return average
+        let average = !raw && checkpoint.holds(CheckpointFormat.generatorAverage)
+        return try network("generator", of: checkpoint, group: average ? CheckpointFormat.generatorAverage : nil)
     }
 
     /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`,

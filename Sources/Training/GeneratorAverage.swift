@@ -31,28 +31,17 @@ final class GeneratorAverage {
     }
 
     /// Folds `generator`'s state after `step` steps into the average.
-    func update(from generator: Layer, step: Int) {
-        let d = decay(afterStep: step)
-        for ((_, average), (_, live)) in zip(network.state, generator.state) {
-            switch (average, live) {
-            case (.parameter(let average), .parameter(let live)):
-                average.value = Self.blend(average.value, live.value, decay: d)
-            case (.buffer(let average), .buffer(let live)):
-                average.value = Self.blend(average.value, live.value, decay: d)
-            case (.counter(let average), .counter(let live)):
-                average.value = live.value
-            default:
-                preconditionFailure("the average and the generator have the same architecture")
-            }
-        }
-    }
+    func update(from generator: Layer, step: Int) { fold(generator, decay: decay(afterStep: step)) }
 
     /// Sets the average to `generator`'s state.
-    func copy(from generator: Layer) {
+    func copy(from generator: Layer) { fold(generator, decay: 0) }
+
+    /// average ← decay · average + (1 − decay) · generator, entry by entry; counters are copied.
+    private func fold(_ generator: Layer, decay: Float) {
         for ((_, average), (_, live)) in zip(network.state, generator.state) {
             switch (average, live) {
-            case (.parameter(let average), .parameter(let live)): average.value = live.value.converted(to: .plain)
-            case (.buffer(let average), .buffer(let live)): average.value = live.value.converted(to: .plain)
+            case (.parameter(let average), .parameter(let live)): average.value = Self.blend(average.value, live.value, decay: decay)
+            case (.buffer(let average), .buffer(let live)): average.value = Self.blend(average.value, live.value, decay: decay)
             case (.counter(let average), .counter(let live)): average.value = live.value
             default: preconditionFailure("the average and the generator have the same architecture")
             }
