@@ -34,7 +34,9 @@ let package = Package(
         // The checkpoint format and what it stores: the run's configuration, the networks' and
         // optimizers' state, the sampler's position; the run directory that holds them.
         .target(name: "Checkpoints", dependencies: ["Datasets", "Models", "HDF5"]),
-        .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5", "Yams"]),
+        // TensorBoard event files: TFRecord framing around hand-encoded Event messages; no dependencies.
+        .target(name: "TensorBoard"),
+        .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5", "TensorBoard", "Yams"]),
         // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
         .target(name: "Evaluation", dependencies: ["Checkpoints", "Training", "Datasets", "Distributed", "Models", "HDF5"]),
         // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.

@@ -20,20 +20,38 @@ public struct Picture: Equatable, Sendable {
     /// The HDF5 shape of `pixels`: `[height, width]` or `[height, width, 3]`.
     public var shape: [Int] { channels == 1 ? [height, width] : [height, width, channels] }
 
-    /// Writes a PNG through libpng, under a temporary name first so a crash leaves no half file.
-    public func writePNG(to path: String) throws {
-        let temporary = "\(path).partial-\(getpid())"
+    /// The picture as PNG bytes, through libpng's simplified API.
+    public func pngBytes() throws -> [UInt8] {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_FLAG_COLOR)
-        let written = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, Int32(width * channels), nil) }
-        let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        png_image_free(&image)
-        guard written != 0 else {
+        defer { png_image_free(&image) }
+        func failure() -> DataError {
+            DataError("cannot encode a PNG: " + withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return try pixels.withUnsafeBytes { pixels in
+            // A first call with no buffer asks for the size; the second writes.
+            var size = 0
+            guard png_image_write_to_memory(&image, nil, &size, 0, pixels.baseAddress, Int32(width * channels), nil) != 0 else { throw failure() }
+            var bytes = [UInt8](repeating: 0, count: size)
+            guard bytes.withUnsafeMutableBytes({ png_image_write_to_memory(&image, $0.baseAddress, &size, 0, pixels.baseAddress, Int32(width * channels), nil) }) != 0
+            else { throw failure() }
+            return Array(bytes.prefix(size))
+        }
+    }
+
+    /// Writes a PNG under a temporary name first so a crash leaves no half file.
+    public func writePNG(to path: String) throws {
+        let temporary = "\(path).partial-\(getpid())"
+        do {
+            try Data(try pngBytes()).write(to: URL(fileURLWithPath: temporary))
+        } catch let error as DataError {
+            throw DataError("\(path): \(error)")
+        } catch {
             unlink(temporary)
-            throw DataError("\(path): cannot write PNG: \(message)")
+            throw DataError("\(path): cannot write PNG: \(error.localizedDescription)")
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)
