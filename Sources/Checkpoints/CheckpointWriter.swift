@@ -18,6 +18,8 @@ public struct TrainingSnapshot {
     public var grid: Picture
     /// The generator's moving average, stored as `/generator_ema`; nil when the run keeps none.
     public var generatorAverage: Layer?
+    /// Set for `best.h5`: the evaluation that made this checkpoint the best so far.
+    public var best: BestCheckpoint?
 
     public init(configuration: TrainingConfiguration, step: Int, worldSize: Int, threadsPerRank: Int, players: [Player],
                 sampler: EpochSampler, gridLatent: Tensor, grid: Picture, generatorAverage: Layer? = nil) {
@@ -39,6 +41,7 @@ extension TrainingSnapshot {
             try root.setAttribute("world_size", Int64(worldSize))
             try root.setAttribute("threads_per_rank", Int64(threadsPerRank))
             try root.setAttribute("created", ISO8601DateFormatter().string(from: Date()))
+            try best?.write(into: root)
 
             let optimizers = try root.createGroup("optimizer")
             for player in players {

@@ -20,6 +20,9 @@ public struct RunDirectory {
         (path as NSString).appendingPathComponent("samples-" + CheckpointFormat.fileName(step: step).dropFirst("checkpoint-".count).dropLast(3) + ".png")
     }
     public var metricsPath: String { (path as NSString).appendingPathComponent("metrics.jsonl") }
+    public var evaluationsPath: String { (path as NSString).appendingPathComponent("evaluations.jsonl") }
+    /// The checkpoint of the best evaluation during training so far; never pruned.
+    public var bestPath: String { (path as NSString).appendingPathComponent("best.h5") }
 
     /// Checkpoint files by step, oldest first.
     public func checkpoints() -> [(step: Int, path: String)] {

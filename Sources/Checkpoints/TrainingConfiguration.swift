@@ -44,6 +44,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The decay of the generator's moving average (`/generator_ema`); nil (in checkpoints from
     /// before it) or 0 means none.
     public var emaDecay: Float?
+    /// Evaluate the generator every this many steps during training (nil or 0: never).
+    public var evalEvery: Int?
+    /// Samples (or test images) each evaluation during training measures; nil for the preset's default.
+    public var evalSamples: Int?
+    /// Whether rank 0 writes TensorBoard event files in the run directory; nil (in checkpoints
+    /// from before them) means yes.
+    public var tensorboard: Bool?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -75,6 +82,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
+        case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard
     }
 
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.

@@ -57,9 +57,8 @@ extension Evaluation {
 
     /// colorize28: paints the gray versions of the first `count` test images (colouring i from
     /// noise stream (seed, "evaluate", i)) and measures the colourings.
-    func measureColorizations(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> ColorizationScores {
-        let preset = checkpoint.configuration.preset
-        let generator = try CheckpointNetworks.generator(of: checkpoint, raw: request.rawGenerator)
+    func measureColorizations(count requested: Int, seed: UInt64, from subject: EvaluationSubject) throws -> ColorizationScores {
+        let (preset, generator) = (subject.configuration.preset, subject.generator)
         let test = try world.agree { try CheckpointNetworks.testImages(for: "colourings").tinted() }
         let count = min(requested, test.count)
         let noiseImages = min(Self.noiseImages, count), perImage = Self.colouringsPerImage

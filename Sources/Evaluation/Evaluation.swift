@@ -75,27 +75,38 @@ public struct Evaluation {
                 throw ConfigurationError("--samples \(samples): \(configuration.preset.mixture == nil ? "KID, precision and recall need" : "mode coverage needs") at least \(minimum) samples")
             }
         }
-        let seed = request.seed ?? configuration.seed
-        let step = checkpoint.step
+        let samples = request.samples ?? (configuration.preset.mixture == nil ? 10_000 : 2500)
+        let subject = try world.agree { try CheckpointNetworks.subject(of: checkpoint, raw: request.rawGenerator, samples: samples) }
+        let result = try measure(subject, seed: request.seed ?? configuration.seed, measured: "generator")
+        _ = try world.onRoot {
+            try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
+                .appendingPathComponent("evaluations.jsonl"))
+            return ""
+        }
+        return result
+    }
+
+    /// What the preset measures of `subject`'s generator, its noise from `seed`; `measured` says
+    /// what the result is of ("generator" for a checkpoint's, "training" for a live one's).
+    func measure(_ subject: EvaluationSubject, seed: UInt64, measured: String) throws -> Result {
+        let count = subject.samples
         var coverage: ModeCoverage?
         var images: ImageScores?
         var reconstruction: ReconstructionScores?
         var completion: CompletionScores?
         var colorization: ColorizationScores?
-        switch configuration.preset.measurement {
+        switch subject.configuration.preset.measurement {
         case .modeCoverage(let mixture):
-            let count = request.samples ?? 2500
-            let points = try world.agree { try gather(count: count, seed: seed, from: checkpoint) { $0 } }
+            let points = try world.agree { try gather(count: count, seed: seed, from: subject) { $0 } }
             coverage = mixture.coverage(of: points)
         case .completions:
-            completion = try measureCompletions(count: request.samples ?? 10_000, seed: seed, from: checkpoint)
+            completion = try measureCompletions(count: count, seed: seed, from: subject)
         case .colorizations:
-            colorization = try measureColorizations(count: request.samples ?? 10_000, seed: seed, from: checkpoint)
+            colorization = try measureColorizations(count: count, seed: seed, from: subject)
         case .images(let measuresReconstructions):
-            let count = request.samples ?? 10_000
             let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
             let embedded = try world.agree {
-                try gather(count: count, seed: seed, from: checkpoint) { samples in
+                try gather(count: count, seed: seed, from: subject) { samples in
                     let (features, probabilities) = Classifier.embed(samples, with: evaluator.network)
                     return Tensor.concatenate([features, probabilities], axis: 1)
                 }
@@ -105,26 +116,20 @@ public struct Evaluation {
                 return try ImageScores(embedded: embedded, reference: reference)
             }
             if measuresReconstructions {
-                reconstruction = try measureReconstructions(count: count, evaluator: evaluator, from: checkpoint)
+                reconstruction = try measureReconstructions(count: count, evaluator: evaluator, from: subject)
             }
         }
-        var result = Result(measured: "generator", checkpoint: request.checkpoint, step: step, preset: configuration.preset, seed: seed,
+        var result = Result(measured: measured, checkpoint: subject.label, step: subject.step, preset: subject.configuration.preset, seed: seed,
                             evaluated: ISO8601DateFormatter().string(from: Date()), modeCoverage: coverage, images: images)
         (result.reconstruction, result.completion, result.colorization) = (reconstruction, completion, colorization)
-        result.movingAverage = !request.rawGenerator && checkpoint.holds(CheckpointFormat.generatorAverage)
-        _ = try world.onRoot {
-            try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
-                .appendingPathComponent("evaluations.jsonl"))
-            return ""
-        }
+        result.movingAverage = subject.movingAverage
         return result
     }
 
-    /// `transform` of all `count` samples of the checkpoint's generator (sample i from noise stream
+    /// `transform` of all `count` samples of the subject's generator (sample i from noise stream
     /// (seed, "evaluate", i), evaluation mode), rows in sample order, on every rank.
-    private func gather(count: Int, seed: UInt64, from checkpoint: CheckpointFile, transform: (Tensor) throws -> Tensor) throws -> Tensor {
-        let preset = checkpoint.configuration.preset
-        let generator = try CheckpointNetworks.generator(of: checkpoint, raw: request.rawGenerator)
+    private func gather(count: Int, seed: UInt64, from subject: EvaluationSubject, transform: (Tensor) throws -> Tensor) throws -> Tensor {
+        let (preset, generator) = (subject.configuration.preset, subject.generator)
         return try gather(count: count, sampleShape: preset.sampleShape, transform: transform) { rows in
             generator(Variable(RandomStream.normalRows(seed: seed, purpose: .evaluate, keys: rows.map { [UInt64($0)] },
                                                        width: preset.latentSize))).value
@@ -151,8 +156,9 @@ public struct Evaluation {
     /// alphagan28: G(E(x)) of the first `count` test images (at most all of them), their mean L1 to
     /// the images and the FID of the reconstructions against the reference.
     private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator,
-                                        from checkpoint: CheckpointFile) throws -> ReconstructionScores {
-        let (encoder, generator) = (try CheckpointNetworks.network("encoder", of: checkpoint), try CheckpointNetworks.network("generator", of: checkpoint))
+                                        from subject: EvaluationSubject) throws -> ReconstructionScores {
+        guard let encoder = subject.encoder else { preconditionFailure("a preset that measures reconstructions has an encoder") }
+        let generator = subject.trainedGenerator
         let test = try world.agree { try CheckpointNetworks.testImages(for: "reconstructions") }
         let count = min(requested, test.count)
         // Each row: the reconstruction's features, then its mean absolute difference to the image.
@@ -196,8 +202,8 @@ public struct Evaluation {
         case diversity
     }
 
-    private func measureCompletions(count requested: Int, seed: UInt64, from checkpoint: CheckpointFile) throws -> CompletionScores {
-        let generator = try CheckpointNetworks.generator(of: checkpoint, raw: request.rawGenerator)
+    private func measureCompletions(count requested: Int, seed: UInt64, from subject: EvaluationSubject) throws -> CompletionScores {
+        let (preset, generator) = (subject.configuration.preset, subject.generator)
         let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
         let test = try world.agree { try CheckpointNetworks.testImages(for: "completions") }
         let count = min(requested, test.count)
@@ -212,7 +218,7 @@ public struct Evaluation {
             try gather(count: count, sampleShape: [width], transform: { $0 }) { range in
                 let images = test.batch(range)
                 let (top, bottom) = Completion28.halves(of: images)
-                let generated = checkpoint.configuration.preset.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
+                let generated = preset.samples(of: generator, input: Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
                 let completed = Completion28.halves(of: generated).bottom
                 let (completedFeatures, completedProbabilities) = Classifier.embed(generated, with: evaluator.network)
                 let realProbabilities = Classifier.embed(images, with: evaluator.network).probabilities
@@ -221,7 +227,7 @@ public struct Evaluation {
                 let perTop = Self.completionsPerTop
                 let diverse = range.lowerBound..<max(range.lowerBound, min(range.upperBound, diversityTops))
                 let repeatedTops = Completion28.halves(of: test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
-                let variants = diverse.isEmpty ? nil : Completion28.halves(of: checkpoint.configuration.preset.samples(
+                let variants = diverse.isEmpty ? nil : Completion28.halves(of: preset.samples(
                     of: generator, input: Completion28.generatorInput(top: repeatedTops, noise: noise(.diversity, diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
                 var scalars: [Float] = []
                 for (row, index) in range.enumerated() {

@@ -27,6 +27,15 @@ public enum CheckpointNetworks {
         return try network("generator", of: checkpoint, group: average ? CheckpointFormat.generatorAverage : nil)
     }
 
+    /// The checkpoint's networks to measure with `samples` samples: its generator average unless `raw`.
+    public static func subject(of checkpoint: CheckpointFile, raw: Bool, samples: Int) throws -> EvaluationSubject {
+        let trained = try network("generator", of: checkpoint)
+        let sampling = raw || !checkpoint.holds(CheckpointFormat.generatorAverage) ? trained : try generator(of: checkpoint)
+        let encoder = checkpoint.holds("encoder") ? try network("encoder", of: checkpoint) : nil
+        return EvaluationSubject(configuration: checkpoint.configuration, step: checkpoint.step, generator: sampling, trainedGenerator: trained,
+                                 encoder: encoder, samples: samples, label: checkpoint.path)
+    }
+
     /// `count` samples of the checkpoint's generator in evaluation mode, `[count] + sampleShape`,
     /// with the generator inputs they came from. For completion28, completions of Fashion-MNIST
     /// test images, eight of each top half in a row; for colorize28, colourings of the first

@@ -22,12 +22,13 @@ public struct StepMetrics: Equatable, Sendable {
         (self.reconstruction, self.codeDiscriminatorLoss, self.gradientPenalty) = (reconstruction, codeDiscriminatorLoss, gradientPenalty)
     }
 
-    /// Every field: its key in metrics.jsonl, its label on the progress line, its name in messages, and where it is kept.
-    static var fields: [(key: String, label: String, name: String, path: WritableKeyPath<StepMetrics, Float?>)] {
-        [("d_loss", "D", "the discriminator loss", \.discriminatorLoss), ("g_loss", "G", "the generator loss", \.generatorOrNil),
-         ("d_real", "D(x)", "D's score of real data", \.realScore), ("d_fake", "D(G(z))", "D's score of generated data", \.fakeScore),
-         ("recon_l1", "L1", "the reconstruction L1", \.reconstruction), ("c_loss", "C", "the code discriminator loss", \.codeDiscriminatorLoss),
-         ("r1", "R1", "the R1 penalty", \.gradientPenalty)]
+    /// Every field: its key in metrics.jsonl, its label on the progress line and its TensorBoard tag,
+    /// its name in messages, and where it is kept.
+    static var fields: [(key: String, label: String, tag: String, name: String, path: WritableKeyPath<StepMetrics, Float?>)] {
+        [("d_loss", "D", "loss/D", "the discriminator loss", \.discriminatorLoss), ("g_loss", "G", "loss/G", "the generator loss", \.generatorOrNil),
+         ("d_real", "D(x)", "D(x)", "D's score of real data", \.realScore), ("d_fake", "D(G(z))", "D(G(z))", "D's score of generated data", \.fakeScore),
+         ("recon_l1", "L1", "loss/L1", "the reconstruction L1", \.reconstruction), ("c_loss", "C", "loss/C", "the code discriminator loss", \.codeDiscriminatorLoss),
+         ("r1", "R1", "loss/R1", "the R1 penalty", \.gradientPenalty)]
     }
 
     private var generatorOrNil: Float? {
@@ -36,8 +37,8 @@ public struct StepMetrics: Equatable, Sendable {
     }
 
     /// The fields this step has, in `fields` order.
-    var present: [(key: String, label: String, name: String, value: Float)] {
-        Self.fields.compactMap { field in self[keyPath: field.path].map { (field.key, field.label, field.name, $0) } }
+    var present: [(key: String, label: String, tag: String, name: String, value: Float)] {
+        Self.fields.compactMap { field in self[keyPath: field.path].map { (field.key, field.label, field.tag, field.name, $0) } }
     }
 }
 

@@ -29,12 +29,17 @@ public final class Trainer {
 
     let world: Communicator
     let request: Request
+    let evaluator: TrainingEvaluator?
     let say: (String) -> Void
 
-    /// - Parameter say: receives rank 0's messages (progress, where results are).
-    public init(world: Communicator, request: Request, say: @escaping (String) -> Void = { print($0) }) {
+    /// - Parameters:
+    ///   - evaluator: what measures the generator for `--eval-every`; a run that asks for
+    ///     evaluations without one is refused.
+    ///   - say: receives rank 0's messages (progress, where results are).
+    public init(world: Communicator, request: Request, evaluator: TrainingEvaluator? = nil, say: @escaping (String) -> Void = { print($0) }) {
         self.world = world
         self.request = request
+        self.evaluator = evaluator
         self.say = { message in if world.rank == 0 { say(message) } }
     }
 
@@ -42,6 +47,12 @@ public final class Trainer {
         // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
         let (resumeFrom, checkpoint) = try resolveCheckpoint()
         let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
+
+        let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
+        if evaluationsWanted {
+            guard let evaluator else { throw ConfigurationError("--eval-every: this trainer was started without an evaluator") }
+            try evaluator.prepare(for: configuration, world: world)
+        }
 
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
                                 launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
@@ -67,8 +78,10 @@ public final class Trainer {
         let directory = RunDirectory(configuration.runDirectory)
         _ = try world.onRoot { try directory.create(); return "" }
         let log = try world.agree {
-            try ProgressLog(metricsPath: world.rank == 0 ? directory.metricsPath : nil, firstStep: step, print: say)
+            try ProgressLog(directory: world.rank == 0 ? directory : nil, tensorboard: configuration.tensorboard ?? true, firstStep: step, print: say)
         }
+        // Rank 0 alone decides and writes best.h5; a resumed run competes with the best it left.
+        var best = world.rank == 0 && step > 0 ? previousBest(in: directory) : nil
         if step == 0 {
             say("training \(configuration.preset.rawValue) on \(dataset.source) (\(dataset.count) samples) for \(configuration.steps) steps, "
                 + "batch \(configuration.batchSize) over \(world.size) rank\(world.size == 1 ? "" : "s"), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s") each; run directory \(directory.path)")
@@ -77,7 +90,8 @@ public final class Trainer {
         var lastCheckpoint = resumeFrom ?? ""
         var lastSamples = ""
         var trainingSeconds = 0.0, checkpointSeconds = 0.0, checkInSeconds = 0.0
-        let firstStep = step
+        var evaluationSeconds: [Double] = []
+        let firstStep = step, runStarted = DispatchTime.now()
         while step < configuration.steps {
             let checkInStarted = DispatchTime.now()
             watchdog.mark(step: step + 1, "waiting for the other ranks at the start of the step")
@@ -92,19 +106,32 @@ public final class Trainer {
             setup.average?.update(from: setup.generator, step: step)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
-            for (_, _, name, value) in metrics.present where !value.isFinite {
+            for (_, _, _, name, value) in metrics.present where !value.isFinite {
                 throw JobFailure("step \(step): \(name) is \(value.isNaN ? "NaN" : "infinite"); stopping. "
                                  + (lastCheckpoint.isEmpty ? "No checkpoint was written yet." : "The last good checkpoint is \(lastCheckpoint)."))
             }
-            log.record(step: step, of: configuration.steps, metrics: metrics,
-                       imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
-                       learningRates: (configuration.generatorLearningRate * factor, configuration.discriminatorLearningRate * factor))
+            try log.record(step: step, of: configuration.steps, metrics: metrics,
+                           imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
+                           learningRates: (configuration.generatorLearningRate * factor, configuration.discriminatorLearningRate * factor))
+
+            var newBest: BestCheckpoint?
+            if evaluationsWanted, step % configuration.evalEvery! == 0 || step == configuration.steps {
+                watchdog.mark("evaluating the generator")
+                let evaluating = DispatchTime.now()
+                let subject = setup.evaluationSubject(step: step, samples: setup.evaluationSamples, runDirectory: directory.path)
+                let scores = try evaluator!.evaluate(subject, world: world)
+                setup.restoreTraining(after: subject)
+                evaluationSeconds.append(Double(DispatchTime.now().uptimeNanoseconds - evaluating.uptimeNanoseconds) / 1e9)
+                let isBest = scores.best.isBetter(than: best)
+                if isBest { (best, newBest) = (scores.best, scores.best) }
+                try log.recordEvaluation(scores, step: step, seconds: evaluationSeconds.last!, isBest: isBest)
+            }
 
             if world.rank == 0 {
                 watchdog.mark("writing the checkpoint and samples")
                 let saved: (samples: String?, checkpoint: String?, seconds: Double)
                 do {
-                    saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory)
+                    saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory, log: log, best: newBest)
                 } catch {
                     throw CheckpointError("\(error); " + (lastCheckpoint.isEmpty ? "no checkpoint was written yet"
                                                           : "the last good checkpoint is \(lastCheckpoint)"))
@@ -115,7 +142,9 @@ public final class Trainer {
         }
         if step > firstStep {
             try reportTiming(steps: step - firstStep, trainingSeconds: trainingSeconds, checkInSeconds: checkInSeconds, setup: setup,
-                             checkpoint: lastCheckpoint, checkpointSeconds: checkpointSeconds)
+                             checkpoint: lastCheckpoint, checkpointSeconds: checkpointSeconds, evaluationSeconds: evaluationSeconds,
+                             runSeconds: Double(DispatchTime.now().uptimeNanoseconds - runStarted.uptimeNanoseconds) / 1e9)
+            if let best { say("best evaluation: \(best.metric) \(String(format: "%.4g", best.value)) at step \(best.step), kept as \(directory.bestPath)") }
         }
         say("done: step \(step); checkpoint \(lastCheckpoint); samples \(lastSamples.isEmpty ? "(none this run)" : lastSamples)")
         return Summary(configuration: configuration, step: step, checkpoint: lastCheckpoint, samples: lastSamples)
@@ -124,7 +153,7 @@ public final class Trainer {
     /// Rank 0's closing figures: step time and rate, communication against a bare all-reduce, the
     /// stall check's cost, and the last checkpoint's size and write time. The bare all-reduce is collective.
     private func reportTiming(steps count: Int, trainingSeconds: Double, checkInSeconds: Double, setup: Setup,
-                              checkpoint lastCheckpoint: String, checkpointSeconds: Double) throws {
+                              checkpoint lastCheckpoint: String, checkpointSeconds: Double, evaluationSeconds: [Double], runSeconds: Double) throws {
         let configuration = setup.configuration
         let steps = Double(count)
         var timing = String(format: "%.1f ms per step, %.0f images/s", trainingSeconds / steps * 1000,
@@ -142,6 +171,11 @@ public final class Trainer {
         }
         if checkpointSeconds > 0, let size = try? FileManager.default.attributesOfItem(atPath: lastCheckpoint)[.size] as? Int {
             timing += String(format: "; last checkpoint %.1f MB written in %.0f ms", Double(size) / 1e6, checkpointSeconds * 1000)
+        }
+        if !evaluationSeconds.isEmpty {
+            let total = evaluationSeconds.reduce(0, +)
+            timing += String(format: "; %d evaluation%@ of %d samples, %.1f s each, %.1f%% of the run", evaluationSeconds.count,
+                             evaluationSeconds.count == 1 ? "" : "s", setup.evaluationSamples, total / Double(evaluationSeconds.count), 100 * total / runSeconds)
         }
         say(timing)
     }
@@ -200,30 +234,49 @@ public final class Trainer {
         return try average(metrics, weight: setup.split.lossScale(of: world.rank), parallel: setup.parallel)
     }
 
-    /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the end).
-    private func saveOutputs(step: Int, setup: Setup, sampler: EpochSampler, directory: RunDirectory) throws
-        -> (samples: String?, checkpoint: String?, seconds: Double) {
+    /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the
+    /// end), and best.h5 when this step's evaluation was the best so far.
+    private func saveOutputs(step: Int, setup: Setup, sampler: EpochSampler, directory: RunDirectory, log: ProgressLog,
+                             best: BestCheckpoint?) throws -> (samples: String?, checkpoint: String?, seconds: Double) {
         let configuration = setup.configuration
         let final = step == configuration.steps
         let samplesDue = final || step % configuration.sampleEvery == 0, checkpointDue = final || step % configuration.checkpointEvery == 0
-        guard samplesDue || checkpointDue else { return (nil, nil, 0) }
+        guard samplesDue || checkpointDue || best != nil else { return (nil, nil, 0) }
         let grid = setup.sampleGrid()
         var saved: (samples: String?, checkpoint: String?, seconds: Double) = (nil, nil, 0)
         if samplesDue {
             saved.samples = directory.samplesPath(step: step)
             try grid.writePNG(to: saved.samples!)
+            try log.recordSamples(grid, step: step)
+        }
+        var snapshot = TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
+                                        players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid,
+                                        generatorAverage: setup.average?.network)
+        if let best {
+            snapshot.best = best
+            try snapshot.write(to: directory.bestPath)
+            snapshot.best = nil
         }
         if checkpointDue {
             let writing = DispatchTime.now()
             let path = directory.checkpointPath(step: step)
-            try TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
-                                 players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid,
-                                 generatorAverage: setup.average?.network).write(to: path)
+            try snapshot.write(to: path)
             directory.prune(keep: configuration.keep)
             saved.checkpoint = path
             saved.seconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9
         }
         return saved
+    }
+
+    /// The best evaluation a resumed run left in best.h5, if it left a readable one.
+    private func previousBest(in directory: RunDirectory) -> BestCheckpoint? {
+        guard FileManager.default.fileExists(atPath: directory.bestPath) else { return nil }
+        do {
+            return try BestCheckpoint(of: CheckpointFile(path: directory.bestPath))
+        } catch {
+            say("note: \(directory.bestPath) is not readable (\(error)); the next evaluation replaces it")
+            return nil
+        }
     }
 
     /// The checkpoint to resume from, decided on rank 0 (every rank learns its path, rank 0 also

@@ -70,9 +70,9 @@ public struct TrainingOption: Sendable {
     /// older checkpoint predates it).
     static func value<Value: LosslessStringConvertible & Sendable>(
         _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value?> & Sendable, valueName: String, expected: String,
-        help: String, requirement: Requirement<Value>? = nil
+        changeableOnResume: Bool = false, help: String, requirement: Requirement<Value>? = nil
     ) -> TrainingOption {
-        make(key, valueName: valueName, expected: expected, changeableOnResume: false, help: help,
+        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help,
              parse: { Value($0) }, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 }, show: { "\($0)" },
              requirement: requirement)
     }
@@ -159,6 +159,18 @@ extension TrainingOption {
                help: "Decay of the moving average of the generator's weights that sample, evaluate and the sample grids use "
                    + "(stored as /generator_ema; warmed up as min(decay, (1 + step) / (10 + step))); "
                    + "default 0.999 for the image presets, 0 for the 2-D ones; 0 turns it off.", requirement: .fraction),
+        .value("eval-every", \.evalEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,
+               help: "Measure the generator every N steps during training as `launcher evaluate` does (split over the ranks), "
+                   + "into metrics.jsonl, evaluations.jsonl and TensorBoard, and keep the best checkpoint so far as best.h5 "
+                   + "(lowest FID; most modes, then most high-quality samples, for the 2-D presets); 0 (the default) never.",
+               requirement: .atLeast(0)),
+        .value("eval-samples", \.evalSamples, valueName: "n", expected: "a whole number", changeableOnResume: true,
+               help: "Samples each evaluation during training draws (default \(EvaluationDuringTraining.defaultImageSamples) for the image presets, "
+                   + "\(EvaluationDuringTraining.defaultPointSamples) for the 2-D ones): fewer than evaluate's 10,000 to keep it cheap; "
+                   + "FID from fewer samples is biased upwards, so compare it within a run, not with evaluate's.",
+               requirement: .atLeast(1)),
+        .value("tensorboard", \.tensorboard, valueName: "true|false", expected: "true or false", changeableOnResume: true,
+               help: "Write TensorBoard event files (the metrics, evaluations and sample grids) in the run directory (default true)."),
     ]
 
     /// The option with flag or key `key`.
@@ -205,7 +217,7 @@ public struct TrainingOptions: Sendable {
         var options = TrainingOptions()
         for (key, value) in mapping.sorted(by: { $0.key < $1.key }) {
             try options.set(key, "\(value)", file: path)
-            guard value is String || value is Int || value is Double else {
+            guard value is String || value is Int || value is Double || value is Bool else {
                 throw ConfigurationError("\(path): `\(key)`: expected a single value, got \(value)")
             }
         }

@@ -1,6 +1,7 @@
 import Checkpoints
 import ArgumentParser
 import Distributed
+import Evaluation
 import Foundation
 import Models
 import Training
@@ -23,12 +24,15 @@ struct TrainCommand: ParsableCommand {
 
             Options come from the preset's defaults, then --config FILE.yaml (the same names, without \
             dashes: `batch-size: 128`), then the flags. The run directory gets checkpoint-<step>.h5 files, \
-            samples-<step>.png grids and metrics.jsonl. --resume auto continues from the newest valid \
-            checkpoint of --run-dir, exactly as if the run had not stopped.
+            samples-<step>.png grids, metrics.jsonl and a TensorBoard event file (`tensorboard --logdir \
+            checkpoints`); with --eval-every N, also evaluations.jsonl and best.h5, the checkpoint with the \
+            best evaluation so far. `launcher report RUN_DIR` draws all of it on one HTML page. --resume auto \
+            continues from the newest valid checkpoint of --run-dir, exactly as if the run had not stopped.
 
               launcher train --preset grid2d --steps 2000 --processes 2
               launcher train --preset dcgan28 --steps 500 --run-dir checkpoints/first
               launcher train --preset completion28 --loss l2 --steps 2000 --processes 2
+              launcher train --preset dcgan28 --steps 3000 --eval-every 500 --processes 2
               launcher train --resume auto --run-dir checkpoints/first --steps 1000
               mpirun -np 8 --hostfile hosts launcher train --config run.yaml
 
@@ -112,7 +116,7 @@ struct TrainCommand: ParsableCommand {
             Kernels.threads = try threads ?? BLAS.defaultThreads(ranksOnNode: world.nodeLocal().size)
             let file = try config.map(TrainingOptions.load(yamlFile:)) ?? TrainingOptions()
             request.options = file.overridden(by: try flags)
-            _ = try Trainer(world: world, request: request).run()
+            _ = try Trainer(world: world, request: request, evaluator: TrainingEvaluation()).run()
         }
     }
 

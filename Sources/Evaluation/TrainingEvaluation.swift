@@ -1,0 +1,86 @@
+import Checkpoints
+import Distributed
+import Foundation
+import Training
+
+/// `--eval-every`: the same measurements as `launcher evaluate`, of the live networks, with the
+/// evaluator network and reference given to `launcher evaluate`'s defaults.
+public struct TrainingEvaluation: TrainingEvaluator {
+    public init() {}
+
+    public func prepare(for configuration: TrainingConfiguration, world: Communicator) throws {
+        switch configuration.preset.measurement {
+        case .modeCoverage: return
+        case .images, .completions, .colorizations:
+            // Also computes and caches the reference features now rather than at the first evaluation.
+            try world.agree {
+                let evaluator = try ImageScores.loadEvaluator(nil)
+                _ = try ImageScores.referenceFeatures(nil, evaluator: evaluator)
+            }
+            if case .images = configuration.preset.measurement {
+                let minimum = Evaluation.minimumImageSamples
+                if let samples = configuration.evalSamples, samples < minimum {
+                    throw ConfigurationError("--eval-samples \(samples): KID, precision and recall need at least \(minimum) samples")
+                }
+            }
+        }
+    }
+
+    public func evaluate(_ subject: EvaluationSubject, world: Communicator) throws -> EvaluationDuringTraining.Scores {
+        let evaluation = Evaluation(world: world, request: Evaluation.Request(checkpoint: subject.label))
+        let result = try evaluation.measure(subject, seed: subject.configuration.seed, measured: "training")
+        _ = try world.onRoot {
+            try Evaluation.append(result, to: RunDirectory(subject.label).evaluationsPath)
+            return ""
+        }
+        return EvaluationDuringTraining.Scores(scalars: result.scalars, best: result.ranking)
+    }
+}
+
+extension Evaluation.Result {
+    /// The figures logged during training: key in metrics.jsonl, TensorBoard tag, value.
+    var scalars: [(key: String, tag: String, value: Double)] {
+        var scalars: [(key: String, tag: String, value: Double)] = []
+        if let coverage = modeCoverage {
+            scalars += [("eval_modes", "eval/modes covered", Double(coverage.modesCovered)),
+                        ("eval_high_quality", "eval/high quality %", coverage.highQualityPercent)]
+            if let kl = coverage.reverseKL { scalars.append(("eval_reverse_kl", "eval/reverse KL", kl)) }
+        }
+        if let images {
+            scalars += [("eval_fid", "eval/FID", images.frechetDistance), ("eval_kid", "eval/KID", images.kernelDistance),
+                        ("eval_precision", "eval/precision", images.precision), ("eval_recall", "eval/recall", images.recall),
+                        ("eval_classifier_score", "eval/classifier score", images.classifierScore)]
+        }
+        if let reconstruction {
+            scalars += [("eval_recon_l1", "eval/reconstruction L1", reconstruction.l1),
+                        ("eval_recon_fid", "eval/reconstruction FID", reconstruction.frechetDistance)]
+        }
+        if let completion {
+            scalars += [("eval_fid", "eval/FID", completion.frechetDistance), ("eval_diversity", "eval/diversity", completion.diversity),
+                        ("eval_sharpness", "eval/sharpness", completion.sharpness), ("eval_l1", "eval/L1", completion.l1)]
+        }
+        if let colorization {
+            scalars += [("eval_red", "eval/red %", 100 * colorization.red), ("eval_green", "eval/green %", 100 * colorization.green),
+                        ("eval_yellow", "eval/yellow %", 100 * colorization.yellow), ("eval_both_tints", "eval/both tints %", 100 * colorization.bothTints),
+                        ("eval_l1", "eval/L1", colorization.l1)]
+        }
+        return scalars
+    }
+
+    /// The headline figure and the order of evaluations, better first: lowest FID for images and
+    /// completions; most modes, then most high-quality samples, for the 2-D presets; for
+    /// colorize28, the most images painted a real tint (red or green, not the yellow between),
+    /// then the most whose noise gives both.
+    var ranking: BestCheckpoint {
+        if let coverage = modeCoverage {
+            return BestCheckpoint(step: step, metric: "modes covered", value: Double(coverage.modesCovered),
+                                  ranking: [Double(coverage.modesCovered), coverage.highQualityPercent])
+        }
+        if let colorization {
+            let real = 100 * (colorization.red + colorization.green)
+            return BestCheckpoint(step: step, metric: "red or green %", value: real, ranking: [real, colorization.bothTints])
+        }
+        let fid = images?.frechetDistance ?? completion?.frechetDistance ?? .infinity
+        return BestCheckpoint(step: step, metric: "FID", value: fid, ranking: [-fid])
+    }
+}
