@@ -39,10 +39,12 @@ let package = Package(
         .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5", "TensorBoard", "Yams"]),
         // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
         .target(name: "Evaluation", dependencies: ["Checkpoints", "Training", "Datasets", "Distributed", "Models", "HDF5"]),
+        // `launcher report`: a run directory drawn on one HTML page.
+        .target(name: "Reports", dependencies: ["Checkpoints", "Datasets", "Training"]),
         // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.
         .target(name: "Diagnostics", dependencies: ["Checkpoints", "Datasets", "Distributed", "HDF5", "Models", "Training"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Checkpoints", "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Training",
+            "Checkpoints", "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Reports", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.

@@ -42,21 +42,11 @@ public struct Picture: Equatable, Sendable {
         }
     }
 
-    /// Writes a PNG under a temporary name first so a crash leaves no half file.
+    /// Writes a PNG whole or not at all.
     public func writePNG(to path: String) throws {
-        let temporary = "\(path).partial-\(getpid())"
-        do {
-            try Data(try pngBytes()).write(to: URL(fileURLWithPath: temporary))
-        } catch let error as DataError {
-            throw DataError("\(path): \(error)")
-        } catch {
-            unlink(temporary)
-            throw DataError("\(path): cannot write PNG: \(error.localizedDescription)")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw DataError("\(path): cannot write PNG: \(String(cString: strerror(errno)))")
-        }
+        let bytes: [UInt8]
+        do { bytes = try pngBytes() } catch { throw DataError("\(path): \(error)") }
+        do { try AtomicFile.write(bytes, to: path) } catch { throw DataError("\(path): cannot write PNG: \(error)") }
     }
 
     /// Images `[N, C, H, W]` in [−1, 1], C 1 (gray) or 3 (RGB), tiled `columns` wide on a 2-pixel

@@ -79,7 +79,13 @@ public enum ImageMetrics {
             var gram = [Float](repeating: 0, count: m * m)
             BLAS.gemm(transposeB: true, m: m, n: m, k: d, alpha: 1 / Float(d), a: a.scalars, lda: d, b: b.scalars, ldb: d, c: &gram, ldc: m)
             var total = 0.0
-            for i in 0..<m { for j in 0..<m where !(skipDiagonal && i == j) { total += pow(Double(gram[i * m + j]) + 1, 3) } }
+            // A cube as two products: pow() made this loop most of an evaluation's time.
+            for i in 0..<m {
+                for j in 0..<m where !(skipDiagonal && i == j) {
+                    let value = Double(gram[i * m + j]) + 1
+                    total += value * value * value
+                }
+            }
             return total
         }
         let pairs = Double(m * (m - 1))

@@ -38,31 +38,29 @@ public struct TrainingEvaluation: TrainingEvaluator {
 }
 
 extension Evaluation.Result {
-    /// The figures logged during training: key in metrics.jsonl, TensorBoard tag, value.
-    var scalars: [(key: String, tag: String, value: Double)] {
-        var scalars: [(key: String, tag: String, value: Double)] = []
+    /// The figures logged during training, under their TensorBoard tags; the best checkpoint's
+    /// metric is one of them.
+    var scalars: [(tag: String, value: Double)] {
+        var scalars: [(tag: String, value: Double)] = []
         if let coverage = modeCoverage {
-            scalars += [("eval_modes", "eval/modes covered", Double(coverage.modesCovered)),
-                        ("eval_high_quality", "eval/high quality %", coverage.highQualityPercent)]
-            if let kl = coverage.reverseKL { scalars.append(("eval_reverse_kl", "eval/reverse KL", kl)) }
+            scalars += [("eval/modes covered", Double(coverage.modesCovered)), ("eval/high quality %", coverage.highQualityPercent)]
+            if let kl = coverage.reverseKL { scalars.append(("eval/reverse KL", kl)) }
         }
         if let images {
-            scalars += [("eval_fid", "eval/FID", images.frechetDistance), ("eval_kid", "eval/KID", images.kernelDistance),
-                        ("eval_precision", "eval/precision", images.precision), ("eval_recall", "eval/recall", images.recall),
-                        ("eval_classifier_score", "eval/classifier score", images.classifierScore)]
+            scalars += [("eval/FID", images.frechetDistance), ("eval/KID", images.kernelDistance), ("eval/precision", images.precision),
+                        ("eval/recall", images.recall), ("eval/classifier score", images.classifierScore)]
         }
         if let reconstruction {
-            scalars += [("eval_recon_l1", "eval/reconstruction L1", reconstruction.l1),
-                        ("eval_recon_fid", "eval/reconstruction FID", reconstruction.frechetDistance)]
+            scalars += [("eval/reconstruction L1", reconstruction.l1), ("eval/reconstruction FID", reconstruction.frechetDistance)]
         }
         if let completion {
-            scalars += [("eval_fid", "eval/FID", completion.frechetDistance), ("eval_diversity", "eval/diversity", completion.diversity),
-                        ("eval_sharpness", "eval/sharpness", completion.sharpness), ("eval_l1", "eval/L1", completion.l1)]
+            scalars += [("eval/FID", completion.frechetDistance), ("eval/diversity", completion.diversity),
+                        ("eval/sharpness", completion.sharpness), ("eval/L1", completion.l1)]
         }
         if let colorization {
-            scalars += [("eval_red", "eval/red %", 100 * colorization.red), ("eval_green", "eval/green %", 100 * colorization.green),
-                        ("eval_yellow", "eval/yellow %", 100 * colorization.yellow), ("eval_both_tints", "eval/both tints %", 100 * colorization.bothTints),
-                        ("eval_l1", "eval/L1", colorization.l1)]
+            scalars += [("eval/red or green %", 100 * (colorization.red + colorization.green)), ("eval/red %", 100 * colorization.red),
+                        ("eval/green %", 100 * colorization.green), ("eval/yellow %", 100 * colorization.yellow),
+                        ("eval/both tints %", 100 * colorization.bothTints), ("eval/L1", colorization.l1)]
         }
         return scalars
     }

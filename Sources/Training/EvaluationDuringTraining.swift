@@ -14,11 +14,11 @@ public enum EvaluationDuringTraining {
 
     /// What one evaluation found.
     public struct Scores {
-        /// Each figure's key in metrics.jsonl ("eval_fid"), tag in TensorBoard ("eval/FID") and value.
-        public let scalars: [(key: String, tag: String, value: Double)]
+        /// Each figure's name in TensorBoard and metrics.jsonl ("eval/FID") and its value.
+        public let scalars: [(tag: String, value: Double)]
         /// The figure that names the best checkpoint and what orders evaluations.
         public let best: BestCheckpoint
-        public init(scalars: [(key: String, tag: String, value: Double)], best: BestCheckpoint) {
+        public init(scalars: [(tag: String, value: Double)], best: BestCheckpoint) {
             (self.scalars, self.best) = (scalars, best)
         }
     }

@@ -50,8 +50,9 @@ final class ProgressLog {
             + String(format: "\"lr_g\":%.6g,\"lr_d\":%.6g,\"images_per_second\":%.2f}\n",
                      learningRates.generator, learningRates.discriminator, imagesPerSecond)
         metrics.write(Data(line.utf8))
-        try events?.scalars(fields.map { ($0.tag, Double($0.value)) } + [("lr/G", Double(learningRates.generator)),
-                            ("lr/D", Double(learningRates.discriminator)), ("images_per_second", imagesPerSecond)], step: step)
+        let tags = StepMetrics.tags
+        try events?.scalars(fields.map { ($0.tag, Double($0.value)) } + [(tags["lr_g"]!, Double(learningRates.generator)),
+                            (tags["lr_d"]!, Double(learningRates.discriminator)), (tags["images_per_second"]!, imagesPerSecond)], step: step)
 
         let now = Date()
         guard step == total || now.timeIntervalSince(lastShown) >= (terminal ? 0.25 : interval) else { return }
@@ -63,12 +64,14 @@ final class ProgressLog {
         show(text, ending: step == total)
     }
 
-    /// An evaluation during training: its figures and its cost in seconds.
+    /// An evaluation during training: its figures and its cost in seconds, in metrics.jsonl under
+    /// their TensorBoard tags ("eval/FID").
     func recordEvaluation(_ scores: EvaluationDuringTraining.Scores, step: Int, seconds: Double, isBest: Bool) throws {
         guard let metrics else { return }
-        let fields = scores.scalars.map { String(format: "\"%@\":%.6g,", $0.key, $0.value) }.joined()
-        metrics.write(Data("{\"step\":\(step),\(fields)\"eval_seconds\":\(String(format: "%.3f", seconds))}\n".utf8))
-        try events?.scalars(scores.scalars.map { ($0.tag, $0.value) } + [("eval/seconds", seconds)], step: step)
+        let values = scores.scalars + [("eval/seconds", seconds)]
+        let fields = values.map { String(format: "\"%@\":%.6g", $0.tag, $0.value) }.joined(separator: ",")
+        metrics.write(Data("{\"step\":\(step),\(fields)}\n".utf8))
+        try events?.scalars(values, step: step)
         show(String(format: "step %d: %@ %.4g%@ (evaluated in %.1f s)", step, scores.best.metric, scores.best.value,
                     isBest ? ", the best so far: best.h5" : "", seconds), ending: true)
     }

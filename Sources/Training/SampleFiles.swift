@@ -7,8 +7,8 @@ import Models
 /// The files `launcher sample` and `launcher reconstruct` write: HDF5 for analysis, PNG to look at.
 public enum SampleFiles {
     /// Writes samples made from generator inputs `input` to `path`: an HDF5 file with float32
-    /// dataset `samples` (and `inputs`, the images a conditional generator was given, where the
-    /// preset keeps them), or a PNG picture.
+    /// datasets `samples`, `generator_input` (`input` itself) and `inputs` (the images a
+    /// conditional generator was given, where the preset keeps them), or a PNG picture.
     public static func write(_ samples: Tensor, input: Tensor, preset: Preset, to path: String) throws {
         switch (path as NSString).pathExtension.lowercased() {
         case "h5", "hdf5":
@@ -16,6 +16,8 @@ public enum SampleFiles {
                 let dataset = try file.root.write(samples.scalars, shape: samples.shape, to: "samples")
                 try dataset.setAttribute("preset", preset.rawValue)
                 try dataset.setAttribute("range", preset.takesImages ? "[-1, 1]" : "data space")
+                // The generator's own input, so that another implementation can be fed the same.
+                try file.root.write(input.scalars, shape: input.shape, to: "generator_input")
                 if let inputs = preset.definition.conditionImages(of: input) {
                     try file.root.write(inputs.scalars, shape: inputs.shape, to: "inputs").setAttribute("range", "[-1, 1]")
                 }
