@@ -53,9 +53,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Models"], path: "Tests/TestSupport"),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Models", "HDF5", "Reports", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Checkpoints", "Distributed", "Models", "Training", "TestSupport"]),
     ]
