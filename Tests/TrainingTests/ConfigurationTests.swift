@@ -74,11 +74,11 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, keys.count, "no option declared twice")
         XCTAssertEqual(Set(keys), Set(TrainingConfiguration.CodingKeys.allCases.map(\.rawValue)), "the JSON keys are the flags")
         XCTAssertEqual(TrainingOption.all.filter(\.changeableOnResume).map(\.key),
-                       ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout"])
+                       ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout", "eval-every", "eval-samples", "tensorboard"])
         // Each option's text round-trips through a configuration.
         var configuration = TrainingConfiguration.defaults(for: .completion28)
         for option in TrainingOption.all {
-            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0"][option.key], option.key)
+            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true"][option.key], option.key)
             try option.apply(text, to: &configuration, file: nil)
             XCTAssertEqual(option.get(configuration), text, option.key)
         }
@@ -86,6 +86,17 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try options.set("learning-rate", "1")) { XCTAssertTrue("\($0)".hasPrefix("--learning-rate: unknown option"), "\($0)") }
         try options.set("steps", "many")
         XCTAssertThrowsError(try options.applied(to: .defaults(for: .grid2d))) { XCTAssertEqual("\($0)", "--steps many: expected a whole number") }
+    }
+
+    /// YAML's booleans are options' text like any other value.
+    func testYAMLBooleansAndEvaluationOptions() throws {
+        let path = scratch.file("watch.yaml")
+        try "tensorboard: false\neval-every: 250\neval-samples: 1000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try TrainingOptions.load(yamlFile: path).applied(to: .defaults(for: .dcgan28))
+        XCTAssertEqual(configuration.tensorboard, false)
+        XCTAssertEqual(configuration.evalEvery, 250)
+        XCTAssertEqual(configuration.evalSamples, 1000)
+        XCTAssertEqual(try TrainingConfiguration.fromJSON(configuration.json()), configuration)
     }
 
     func testBadYAMLIsNamed() throws {

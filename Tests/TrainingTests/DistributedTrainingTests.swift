@@ -138,8 +138,10 @@ final class DistributedTrainingTests: XCTestCase {
                                 "--sample-every", "2", "--run-dir", directory])
         XCTAssertEqual(result.status, 0, result.combinedOutput)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        XCTAssertEqual(files, ["checkpoint-00000003.h5", "checkpoint-00000004.h5", "metrics.jsonl", "samples-00000002.png", "samples-00000004.png"],
+        XCTAssertEqual(files.filter { !$0.hasPrefix("events.out.tfevents.") },
+                       ["checkpoint-00000003.h5", "checkpoint-00000004.h5", "metrics.jsonl", "samples-00000002.png", "samples-00000004.png"],
                        "the newest --keep checkpoints, and no partial files")
+        XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1, "one TensorBoard event file")
         XCTAssertTrue(result.standardOutput.contains("checkpoint \(directory)/checkpoint-00000004.h5; samples \(directory)/samples-00000004.png"))
 
         let root = try HDF5File.open("\(directory)/checkpoint-00000004.h5").root
