@@ -51,6 +51,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Whether rank 0 writes TensorBoard event files in the run directory; nil (in checkpoints
     /// from before them) means yes.
     public var tensorboard: Bool?
+    /// MiB of gradients per all-reduce started during the backward pass; nil for the default, 0
+    /// for one all-reduce per phase after it.
+    public var bucketMegabytes: Float?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -82,7 +85,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case runDirectory = "run-dir", checkpointEvery = "checkpoint-every", sampleEvery = "sample-every"
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
-        case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard
+        case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
     }
 
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.

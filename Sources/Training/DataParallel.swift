@@ -7,9 +7,21 @@ import Models
 /// over the ranks, and BatchNorm statistics over the global batch.
 final class DataParallel: GradientReduction {
     let world: Communicator
-    /// Time spent in gradient all-reduces, and the sizes (bytes) of those all-reduces.
+    /// Gradient bytes per message started during the backward pass (`--bucket-mb`); 0 reduces a
+    /// phase's gradients in one message after its backward pass.
+    let bucketBytes: Int
+    /// Time this rank waited for gradient all-reduces (the communication the backward pass did
+    /// not hide), and the sizes (bytes) of each phase's gradients.
     private(set) var allReduceSeconds = 0.0
     private(set) var allReduceSizes: Set<Int> = []
+    /// Off: on the two-host harness at 1 Gbit/s (docs/reliability.md) no bucket size hid any
+    /// communication for the presets, whose largest gradients (the generator's first Linear, 68%
+    /// of dcgan28's bytes) are the last the backward pass completes, and every bucket adds a
+    /// message's latency; 1 MiB buckets matched one message, 0.25 MiB ones were slower.
+    static let defaultBucketMegabytes: Float = 0
+
+    /// The buckets of the backward pass under way, when they are reduced during it.
+    private var overlapped: OverlappedGradients?
     /// Every phase's gradients in one message; kept between steps, as it is as large as a network.
     private var fusedGradients: [Float] = []
     /// Told where this rank waits, so a rank stuck in a collective says which one.
@@ -17,8 +29,15 @@ final class DataParallel: GradientReduction {
     /// Each parameter's network, by name, for the watchdog's messages.
     private var networkNames: [ObjectIdentifier: String] = [:]
 
-    init(world: Communicator) {
+    /// Where the buckets are reduced; nil without `MPI_THREAD_MULTIPLE`, when the gradients go in
+    /// one message after the backward pass whatever `--bucket-mb` says.
+    private let reductionThread: ReductionThread?
+
+    /// Collective over `world` (the reduction thread's communicator is made here).
+    init(world: Communicator, bucketBytes: Int) throws {
         self.world = world
+        reductionThread = world.size > 1 && bucketBytes > 0 ? try ReductionThread.start(world: world) : nil
+        self.bucketBytes = reductionThread == nil ? 0 : bucketBytes
     }
 
     /// Names the networks whose gradients this reduces, for the watchdog's messages, and makes
@@ -75,9 +94,24 @@ final class DataParallel: GradientReduction {
         }
     }
 
-    /// Averages the gradients of `parameters` over the ranks in one fused all-reduce.
+    func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)? {
+        guard let reductionThread else { return nil }
+        overlapped = OverlappedGradients(thread: reductionThread, worldSize: world.size, parameters: parameters, bucketBytes: bucketBytes)
+        return overlapped
+    }
+
+    /// Averages the gradients of `parameters` over the ranks: finishes the buckets started during
+    /// the backward pass, or reduces them all in one fused all-reduce.
     func reduce(_ parameters: [Parameter]) throws {
         guard world.size > 1 else { return }
+        if let overlapped {
+            self.overlapped = nil
+            let started = DispatchTime.now()
+            try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") { try overlapped.finish() }
+            allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            allReduceSizes.insert(parameters.reduce(0) { $0 + $1.gradient.count } * MemoryLayout<Float>.size)
+            return
+        }
         let total = parameters.reduce(0) { $0 + $1.gradient.count }
         if fusedGradients.count < total { fusedGradients = [Float](repeating: 0, count: total) }
         try fusedGradients.withUnsafeMutableBufferPointer { buffer in
@@ -89,8 +123,7 @@ final class DataParallel: GradientReduction {
                 offset += parameter.gradient.count
             }
             let started = DispatchTime.now()
-            let networks = Set(parameters.compactMap { networkNames[ObjectIdentifier($0)] }).sorted().joined(separator: " and ")
-            try waiting(in: "the all-reduce of the \(networks.isEmpty ? "network" : networks)'s gradients") {
+            try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") {
                 try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
             }
             allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
@@ -104,6 +137,11 @@ final class DataParallel: GradientReduction {
             }
         }
         allReduceSizes.insert(total * MemoryLayout<Float>.size)
+    }
+
+    private func networks(of parameters: [Parameter]) -> String {
+        let names = Set(parameters.compactMap { networkNames[ObjectIdentifier($0)] }).sorted().joined(separator: " and ")
+        return names.isEmpty ? "network" : names
     }
 
     /// What one bare `MPI_Allreduce` of each size the step used takes, summed (the mean of
@@ -132,5 +170,67 @@ final class DataParallel: GradientReduction {
                 }
             }
         }
+    }
+}
+
+/// A phase's gradients reduced in buckets while its backward pass runs, as DDP does: parameters
+/// join the open bucket as the pass completes their gradients (the last layers first), and a full
+/// bucket starts its all-reduce on the reduction thread. The buckets form in the same order on
+/// every rank, since every rank runs the same pass.
+final class OverlappedGradients: BackwardObserver {
+    let watched: [Parameter]
+    private let thread: ReductionThread
+    private let worldSize: Int
+    private let bucketBytes: Int
+    private var open: [Parameter] = []
+    private var openBytes = 0
+    private var started: [(reduction: PendingAllReduce, parameters: [Parameter])] = []
+
+    init(thread: ReductionThread, worldSize: Int, parameters: [Parameter], bucketBytes: Int) {
+        (self.thread, self.worldSize, self.watched, self.bucketBytes) = (thread, worldSize, parameters, bucketBytes)
+    }
+
+    func finished(_ parameters: [Parameter]) {
+        for parameter in parameters {
+            open.append(parameter)
+            openBytes += parameter.gradient.count * MemoryLayout<Float>.size
+        }
+        if openBytes >= bucketBytes { startOpenBucket() }
+    }
+
+    private func startOpenBucket() {
+        guard !open.isEmpty else { return }
+        let parameters = open
+        let reduction = thread.startSum(count: parameters.reduce(0) { $0 + $1.gradient.count }) { buffer in
+            var offset = 0
+            for parameter in parameters {
+                parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + gradient.count]).update(fromContentsOf: gradient)
+                }
+                offset += parameter.gradient.count
+            }
+        }
+        started.append((reduction, parameters))
+        (open, openBytes) = ([], 0)
+    }
+
+    /// Starts what is left (and the parameters the pass never reached, whose gradients are 0, in
+    /// their order), waits for every bucket and puts the means back into the gradients.
+    func finish() throws {
+        let reached = Set((started.flatMap(\.parameters) + open).map(ObjectIdentifier.init))
+        open += watched.filter { !reached.contains(ObjectIdentifier($0)) }
+        startOpenBucket()
+        let scale = 1 / Float(worldSize)
+        for (reduction, parameters) in started {
+            try reduction.wait()
+            var offset = 0
+            for parameter in parameters {
+                parameter.gradient.scalars.withUnsafeMutableBufferPointer { gradient in
+                    for index in gradient.indices { gradient[index] = reduction.values[offset + index] * scale }
+                }
+                offset += parameter.gradient.count
+            }
+        }
+        started = []
     }
 }

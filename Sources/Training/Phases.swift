@@ -13,6 +13,13 @@ public protocol TrainingAlgorithm: AnyObject {
 public protocol GradientReduction: AnyObject {
     /// Replaces the gradients of `parameters` by their mean over the ranks. Collective.
     func reduce(_ parameters: [Parameter]) throws
+    /// What may start reducing `parameters` during the backward pass that computes them, before
+    /// `reduce` finishes the job; nil to do it all in `reduce`.
+    func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)?
+}
+
+extension GradientReduction {
+    public func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)? { nil }
 }
 
 /// One process: its gradients are already the whole batch's.
@@ -57,8 +64,9 @@ struct PhaseRunner {
         updates.forEach { $0.network.zeroGradients() }
         let tape = Tape()
         let (loss, result) = try build(tape)
-        tape.backward(from: loss, scale: context.lossScale)
-        try context.reduction.reduce(updates.flatMap { $0.network.parameters })
+        let parameters = updates.flatMap { $0.network.parameters }
+        tape.backward(from: loss, scale: context.lossScale, observer: context.reduction.overlapping(parameters))
+        try context.reduction.reduce(parameters)
         updates.forEach { $0.optimizer.step() }
         return result
     }

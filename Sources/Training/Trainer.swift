@@ -60,7 +60,7 @@ public final class Trainer {
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(configuration) }
         let split = try configuration.preset.batchSplit(configuration, ranks: world.size)
-        let setup = Setup(configuration: configuration, world: world, split: split, dataset: dataset)
+        let setup = try Setup(configuration: configuration, world: world, split: split, dataset: dataset)
         setup.parallel.watchdog = watchdog
         watchdog.mark("setting up the networks")
         var sampler = try world.agree {
@@ -162,8 +162,12 @@ public final class Trainer {
             let megabytes = Double(setup.parallel.allReduceSizes.reduce(0, +)) / 1e6
             let raw = try setup.parallel.rawAllReduceSeconds()
             // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
-            timing += String(format: "; gradient all-reduce %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
-                             setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
+            let buckets = setup.parallel.bucketBytes > 0
+                ? String(format: "in %g MiB buckets started during the backward pass", configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes)
+                : "in one message after the backward pass"
+            // Waited-for time is what the step pays; the rest of the transfer hid behind the backward pass.
+            timing += String(format: "; gradient all-reduce (%@) waited for %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
+                             buckets, setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
                              megabytes, raw * 1000)
             // The check-in also absorbs the ranks' different arrival times, so this is an upper bound.
             timing += String(format: "; stall check-in %.3f ms per step (%.2f%%)", checkInSeconds / steps * 1000,

@@ -171,6 +171,12 @@ extension TrainingOption {
                requirement: .atLeast(1)),
         .value("tensorboard", \.tensorboard, valueName: "true|false", expected: "true or false", changeableOnResume: true,
                help: "Write TensorBoard event files (the metrics, evaluations and sample grids) in the run directory (default true)."),
+        .value("bucket-mb", \.bucketMegabytes, valueName: "MiB", expected: "a number", changeableOnResume: true,
+               help: "Reduce the gradients in buckets of this many MiB, each started on a thread of its own as soon as the "
+                   + "backward pass has completed its gradients, and waited for before the update (DDP's scheme); the result "
+                   + "is the same bit for bit. Default 0: one message per phase after the backward pass, which was as fast or "
+                   + "faster for every preset on the benchmarks' two hosts (benchmarks/README.md).",
+               requirement: .atLeastZero),
     ]
 
     /// The option with flag or key `key`.

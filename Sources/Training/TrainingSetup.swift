@@ -19,7 +19,7 @@ struct Setup {
     /// The generator's moving average, when `--ema-decay` is above 0.
     let average: GeneratorAverage?
 
-    init(configuration: TrainingConfiguration, world: Communicator, split: BatchSplit, dataset: Dataset) {
+    init(configuration: TrainingConfiguration, world: Communicator, split: BatchSplit, dataset: Dataset) throws {
         self.configuration = configuration
         self.world = world
         self.split = split
@@ -27,7 +27,7 @@ struct Setup {
         var random = RandomStream(seed: configuration.seed, purpose: .initialization)
         let player = Player.make(configuration)
         let generator = player("generator", preset.makeGenerator(random: &random), configuration.generatorLearningRate)
-        parallel = DataParallel(world: world)
+        parallel = try DataParallel(world: world, bucketBytes: Int((configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes) * 1_048_576))
         let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank))
         (players, algorithm) = preset.makeTraining(configuration, generator: generator, random: &random, player: player, context: context)
         parallel.register(players.map { ($0.name, $0.network) })

@@ -150,3 +150,41 @@ final class ConditionalGeneratorTests: XCTestCase {
         XCTAssertEqual(AlphaGAN28.codeDiscriminator(random: &random)(Variable(Sample.tensor([3, 100], seed: 55))).value.shape, [3, 1])
     }
 }
+
+/// `Tape.backward`'s observer: each watched parameter is reported once, when no operation left
+/// adds to its gradient, so a reduction started then sees the whole gradient.
+final class BackwardObserverTests: XCTestCase {
+    final class Recorder: BackwardObserver {
+        let watched: [Parameter]
+        /// Each report: the parameters and a copy of their gradients at that moment.
+        var reports: [[(Parameter, Tensor)]] = []
+        init(_ watched: [Parameter]) { self.watched = watched }
+        func finished(_ parameters: [Parameter]) { reports.append(parameters.map { ($0, $0.gradient) }) }
+    }
+
+    func testEachParameterIsReportedOnceWithItsFinalGradientLastLayersFirst() {
+        var random = RandomStream(seed: 3, purpose: "observer")
+        let generator = Sequential([Linear(3, 6, random: &random), BatchNorm(6), Tanh(), Linear(6, 4, random: &random)])
+        let discriminator = Sequential([Linear(4, 5, random: &random), LeakyReLU(slope: 0.2), Linear(5, 1, random: &random)])
+        discriminator.isFrozen = true
+        let tape = Tape()
+        // The generator is used twice, so its parameters take two contributions each.
+        let first = discriminator(generator(tape.variable(Sample.tensor([4, 3], seed: 1))))
+        let second = discriminator(generator(tape.variable(Sample.tensor([4, 3], seed: 2))))
+        let loss = generatorLoss(.nonSaturating, fakeLogits: first) + generatorLoss(.nonSaturating, fakeLogits: second)
+        let recorder = Recorder(generator.parameters)
+        tape.backward(from: loss, observer: recorder)
+
+        XCTAssertEqual(recorder.reports.count, 2 * (generator.layers.count + discriminator.layers.count) + 3,
+                       "a call after every operation: each layer twice, the two losses and their sum")
+        let reported = recorder.reports.flatMap { $0 }
+        XCTAssertEqual(reported.count, generator.parameters.count, "each watched parameter once, the frozen network's none")
+        XCTAssertEqual(Set(reported.map { ObjectIdentifier($0.0) }), Set(generator.parameters.map(ObjectIdentifier.init)))
+        for (parameter, gradient) in reported {
+            XCTAssertEqual(gradient.scalars, parameter.gradient.scalars, "complete when reported")
+            XCTAssertNotEqual(gradient.scalars.map(abs).max(), 0)
+        }
+        let order = reported.map { parameter in generator.parameters.firstIndex { $0 === parameter.0 }! }
+        XCTAssertEqual(order, [4, 5, 2, 3, 0, 1], "the last layer's weight and bias first, the first layer's last")
+    }
+}

@@ -5,6 +5,8 @@
 public final class Tape {
     struct Entry {
         let output: Variable
+        /// The parameters whose gradients this entry's backward adds to.
+        let parameters: [Parameter]
         let backward: (Tensor) -> Void
     }
     private var entries: [Entry] = []
@@ -20,27 +22,57 @@ public final class Tape {
         Variable(value, tape: self, requiresGradient: requiresGradient)
     }
 
-    func record(_ output: Variable, backward: @escaping (Tensor) -> Void) {
-        entries.append(Entry(output: output, backward: backward))
+    func record(_ output: Variable, parameters: [Parameter], backward: @escaping (Tensor) -> Void) {
+        entries.append(Entry(output: output, parameters: parameters, backward: backward))
     }
 
     /// Propagates d(scale · loss)/d(loss) = `scale` back through every recorded operation,
     /// accumulating into the gradients of parameters and of variables that require them. Clears the tape.
-    public func backward(from loss: Variable, scale: Float = 1) {
+    ///
+    /// `observer` hears, after each operation, which of its `watched` parameters have their whole
+    /// gradient now (no operation left adds to them), so their reduction can start while the
+    /// backward pass goes on.
+    public func backward(from loss: Variable, scale: Float = 1, observer: (any BackwardObserver)? = nil) {
         precondition(loss.value.count == 1, "backward needs a scalar loss, got shape \(loss.value.shape)")
         guard loss.requiresGradient else { entries.removeAll(); return }
+        var usesLeft: [ObjectIdentifier: Int] = [:]
+        if let observer {
+            let watched = Set(observer.watched.map(ObjectIdentifier.init))
+            for entry in entries {
+                for parameter in entry.parameters where watched.contains(ObjectIdentifier(parameter)) { usesLeft[ObjectIdentifier(parameter), default: 0] += 1 }
+            }
+        }
         loss.gradient = Tensor(shape: loss.value.shape, repeating: scale)
         for entry in entries.reversed() {
-            guard let gradient = entry.output.gradient else { continue }
-            entry.backward(gradient)
-            // Intermediate gradients are not needed after their entry ran; free them early.
-            if entry.output !== loss { entry.output.gradient = nil }
+            if let gradient = entry.output.gradient {
+                entry.backward(gradient)
+                // Intermediate gradients are not needed after their entry ran; free them early.
+                if entry.output !== loss { entry.output.gradient = nil }
+            }
+            guard let observer else { continue }
+            var finished: [Parameter] = []
+            for parameter in entry.parameters {
+                let key = ObjectIdentifier(parameter)
+                guard let left = usesLeft[key] else { continue }
+                usesLeft[key] = left - 1
+                if left == 1 { finished.append(parameter) }
+            }
+            observer.finished(finished)
         }
         entries.removeAll()
     }
 
     /// How many operations are waiting for a backward pass.
     public var count: Int { entries.count }
+}
+
+/// Told during `Tape.backward` when parameters' gradients are complete.
+public protocol BackwardObserver: AnyObject {
+    /// The parameters to report on.
+    var watched: [Parameter] { get }
+    /// Called after every operation of the backward pass, with the watched parameters that
+    /// operation completed (often none: the call is also a chance to do other work).
+    func finished(_ parameters: [Parameter])
 }
 
 /// A tensor in a computation: its value, and once `Tape.backward` ran, its gradient.
@@ -72,7 +104,7 @@ public final class Variable {
         let tape = inputs.lazy.compactMap(\.tape).first
         let needed = inputs.contains { $0.requiresGradient } || parameters.contains { $0.requiresGradient }
         let output = Variable(value, tape: tape, requiresGradient: needed)
-        if needed, let tape { tape.record(output, backward: backward) }
+        if needed, let tape { tape.record(output, parameters: parameters, backward: backward) }
         return output
     }
 
