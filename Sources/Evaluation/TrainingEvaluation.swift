@@ -9,19 +9,25 @@ public struct TrainingEvaluation: TrainingEvaluator {
     public init() {}
 
     public func prepare(for configuration: TrainingConfiguration, world: Communicator) throws {
-        switch configuration.preset.measurement {
-        case .modeCoverage: return
-        case .images, .completions, .colorizations:
-            // Also computes and caches the reference features now rather than at the first evaluation.
-            try world.agree {
-                let evaluator = try ImageScores.loadEvaluator(nil)
-                _ = try ImageScores.referenceFeatures(nil, evaluator: evaluator)
-            }
-            if case .images = configuration.preset.measurement {
-                let minimum = Evaluation.minimumImageSamples
-                if let samples = configuration.evalSamples, samples < minimum {
-                    throw ConfigurationError("--eval-samples \(samples): KID, precision and recall need at least \(minimum) samples")
+        // Every rank checks, and a failure is one message for all of them.
+        try world.agree {
+            let samples = configuration.evalSamples
+            switch configuration.preset.measurement {
+            case .modeCoverage:
+                if let samples, samples < Evaluation.minimumPointSamples {
+                    throw ConfigurationError("--eval-samples \(samples): mode coverage needs at least \(Evaluation.minimumPointSamples) samples")
                 }
+            case .images:
+                if let samples, samples < Evaluation.minimumImageSamples {
+                    throw ConfigurationError("--eval-samples \(samples): KID, precision and recall need at least \(Evaluation.minimumImageSamples) samples")
+                }
+                // Also computes and caches the reference features now rather than at the first evaluation.
+                _ = try ImageScores.referenceFeatures(nil, evaluator: try ImageScores.loadEvaluator(nil))
+            case .completions:
+                _ = try CheckpointNetworks.testImages(for: "completions")
+                _ = try ImageScores.referenceFeatures(nil, evaluator: try ImageScores.loadEvaluator(nil))
+            case .colorizations:
+                _ = try CheckpointNetworks.testImages(for: "colourings")
             }
         }
     }

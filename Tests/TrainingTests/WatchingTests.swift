@@ -121,6 +121,10 @@ final class WatchingTests: XCTestCase {
             XCTAssertNotEqual(result.status, 0, "\(arguments)")
             XCTAssertTrue(result.standardError.contains(message), "\(arguments): \(result.standardError)")
         }
+        let twoRanks = try launcher(ranks: 2, ["train", "--preset", "grid2d", "--steps", "2", "--eval-every", "1", "--eval-samples", "50", "--run-dir", directory])
+        XCTAssertNotEqual(twoRanks.status, 0)
+        XCTAssertEqual(twoRanks.standardError.components(separatedBy: "--eval-samples 50: mode coverage needs at least 100 samples").count - 1, 1,
+                       "once for both ranks: \(twoRanks.standardError)")
     }
 
     // MARK: launcher report
