@@ -40,6 +40,21 @@ public struct RunDirectory {
         throw CheckpointError("--resume auto: no valid checkpoint in \(path)")
     }
 
+    /// Sample grid files by step, oldest first.
+    public func sampleGrids() -> [(step: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.compactMap { name in
+            guard name.hasPrefix("samples-"), name.hasSuffix(".png"), let step = Int(name.dropFirst("samples-".count).dropLast(4)) else { return nil }
+            return (step, (path as NSString).appendingPathComponent(name))
+        }.sorted { $0.step < $1.step }
+    }
+
+    /// The marks of best.h5, nil when there is none; throws when it cannot be read.
+    public func best() throws -> BestCheckpoint? {
+        guard FileManager.default.fileExists(atPath: bestPath) else { return nil }
+        return try BestCheckpoint(of: CheckpointFile(path: bestPath))
+    }
+
     /// Deletes all but the newest `keep` checkpoints.
     public func prune(keep: Int) {
         for old in checkpoints().dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }

@@ -79,8 +79,7 @@ public struct Evaluation {
         let subject = try world.agree { try CheckpointNetworks.subject(of: checkpoint, raw: request.rawGenerator, samples: samples) }
         let result = try measure(subject, seed: request.seed ?? configuration.seed, measured: "generator")
         _ = try world.onRoot {
-            try Self.append(result, to: ((request.checkpoint as NSString).deletingLastPathComponent as NSString)
-                .appendingPathComponent("evaluations.jsonl"))
+            try Self.append(result, to: RunDirectory((request.checkpoint as NSString).deletingLastPathComponent).evaluationsPath)
             return ""
         }
         return result

@@ -39,12 +39,8 @@ public struct RunReport {
         steps = stepLines.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         evaluations = evaluationLines.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         configuration = try? directory.newestValidCheckpoint().configuration
-        best = FileManager.default.fileExists(atPath: directory.bestPath) ? (try? BestCheckpoint(of: CheckpointFile(path: directory.bestPath))) ?? nil : nil
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        samples = names.compactMap { name -> (Int, String)? in
-            guard name.hasPrefix("samples-"), name.hasSuffix(".png"), let step = Int(name.dropFirst("samples-".count).dropLast(4)) else { return nil }
-            return (step, (path as NSString).appendingPathComponent(name))
-        }.sorted { $0.0 < $1.0 }
+        best = (try? directory.best()) ?? nil
+        samples = directory.sampleGrids()
     }
 
     /// Writes the page to `path`, whole or not at all.
@@ -135,13 +131,7 @@ public struct RunReport {
 
     private func samplesSection() -> String {
         guard !samples.isEmpty else { return "<h2>Samples</h2><p>No sample grid yet.</p>" }
-        let shown: [(step: Int, path: String)]
-        if samples.count > Self.maximumGrids {
-            let stride = Double(samples.count - 1) / Double(Self.maximumGrids - 1)
-            shown = (0..<Self.maximumGrids).map { samples[Int((Double($0) * stride).rounded())] }
-        } else {
-            shown = samples
-        }
+        let shown = samples.evenlySpaced(atMost: Self.maximumGrids)
         let figures = shown.compactMap { sample -> String? in
             guard let data = FileManager.default.contents(atPath: sample.path) else { return nil }
             return "<figure><img alt=\"samples at step \(sample.step)\" src=\"data:image/png;base64,\(data.base64EncodedString())\">"

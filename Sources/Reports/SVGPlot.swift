@@ -23,7 +23,8 @@ struct SVGPlot {
     static let maximumPoints = 800
 
     func render() -> String {
-        let drawn = series.map { Series(name: $0.name, points: Self.thinned($0.points.filter { $0.1.isFinite })) }.filter { !$0.points.isEmpty }
+        let drawn = series.map { Series(name: $0.name, points: $0.points.filter { $0.1.isFinite }.evenlySpaced(atMost: Self.maximumPoints)) }
+            .filter { !$0.points.isEmpty }
         let all = drawn.flatMap(\.points)
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
             + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">"
@@ -75,16 +76,19 @@ struct SVGPlot {
         return svg + "</svg>"
     }
 
-    static func thinned(_ points: [(Double, Double)]) -> [(Double, Double)] {
-        guard points.count > maximumPoints else { return points }
-        let stride = Double(points.count - 1) / Double(maximumPoints - 1)
-        return (0..<maximumPoints).map { points[Int((Double($0) * stride).rounded())] }
-    }
-
     /// An axis label with as few digits as make it readable.
     static func label(_ value: Double) -> String {
         let magnitude = abs(value)
         return magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e5) ? String(format: "%.2e", value) : String(format: "%.4g", value)
+    }
+}
+
+extension Array {
+    /// At most `count` elements, evenly spaced, the first and the last always among them.
+    func evenlySpaced(atMost count: Int) -> [Element] {
+        guard self.count > count else { return self }
+        let stride = Double(self.count - 1) / Double(count - 1)
+        return (0..<count).map { self[Int((Double($0) * stride).rounded())] }
     }
 }
 

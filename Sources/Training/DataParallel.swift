@@ -115,28 +115,38 @@ final class DataParallel: GradientReduction {
         let total = parameters.reduce(0) { $0 + $1.gradient.count }
         if fusedGradients.count < total { fusedGradients = [Float](repeating: 0, count: total) }
         try fusedGradients.withUnsafeMutableBufferPointer { buffer in
-            var offset = 0
-            for parameter in parameters {
-                parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + gradient.count]).update(fromContentsOf: gradient)
-                }
-                offset += parameter.gradient.count
-            }
+            Self.pack(parameters, into: buffer)
             let started = DispatchTime.now()
             try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") {
                 try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
             }
             allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
-            let scale = 1 / Float(world.size)
-            offset = 0
-            for parameter in parameters {
-                parameter.gradient.scalars.withUnsafeMutableBufferPointer { gradient in
-                    for index in gradient.indices { gradient[index] = buffer[offset + index] * scale }
-                }
-                offset += parameter.gradient.count
-            }
+            Self.unpackMeans(buffer, into: parameters, ranks: world.size)
         }
         allReduceSizes.insert(total * MemoryLayout<Float>.size)
+    }
+
+    /// Copies the gradients of `parameters` into `buffer`, one after another.
+    static func pack(_ parameters: [Parameter], into buffer: UnsafeMutableBufferPointer<Float>) {
+        var offset = 0
+        for parameter in parameters {
+            parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
+                _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + gradient.count]).update(fromContentsOf: gradient)
+            }
+            offset += parameter.gradient.count
+        }
+    }
+
+    /// Sets the gradients of `parameters` to the sums `pack` laid out in `buffer`, over `ranks`.
+    static func unpackMeans(_ buffer: UnsafeMutableBufferPointer<Float>, into parameters: [Parameter], ranks: Int) {
+        let scale = 1 / Float(ranks)
+        var offset = 0
+        for parameter in parameters {
+            parameter.gradient.scalars.withUnsafeMutableBufferPointer { gradient in
+                for index in gradient.indices { gradient[index] = buffer[offset + index] * scale }
+            }
+            offset += parameter.gradient.count
+        }
     }
 
     private func networks(of parameters: [Parameter]) -> String {
@@ -201,15 +211,7 @@ final class OverlappedGradients: BackwardObserver {
     private func startOpenBucket() {
         guard !open.isEmpty else { return }
         let parameters = open
-        let reduction = thread.startSum(count: parameters.reduce(0) { $0 + $1.gradient.count }) { buffer in
-            var offset = 0
-            for parameter in parameters {
-                parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
-                    _ = UnsafeMutableBufferPointer(rebasing: buffer[offset..<offset + gradient.count]).update(fromContentsOf: gradient)
-                }
-                offset += parameter.gradient.count
-            }
-        }
+        let reduction = thread.startSum(count: parameters.reduce(0) { $0 + $1.gradient.count }) { DataParallel.pack(parameters, into: $0) }
         started.append((reduction, parameters))
         (open, openBytes) = ([], 0)
     }
@@ -220,16 +222,9 @@ final class OverlappedGradients: BackwardObserver {
         let reached = Set((started.flatMap(\.parameters) + open).map(ObjectIdentifier.init))
         open += watched.filter { !reached.contains(ObjectIdentifier($0)) }
         startOpenBucket()
-        let scale = 1 / Float(worldSize)
         for (reduction, parameters) in started {
             try reduction.wait()
-            var offset = 0
-            for parameter in parameters {
-                parameter.gradient.scalars.withUnsafeMutableBufferPointer { gradient in
-                    for index in gradient.indices { gradient[index] = reduction.values[offset + index] * scale }
-                }
-                offset += parameter.gradient.count
-            }
+            DataParallel.unpackMeans(reduction.values, into: parameters, ranks: worldSize)
         }
         started = []
     }

@@ -32,9 +32,8 @@ public struct StepMetrics: Equatable, Sendable {
     }
 
     /// The TensorBoard tag of each number in metrics.jsonl's step lines, by its key there.
-    public static var tags: [String: String] {
+    public static let tags: [String: String] =
         Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.tag) } + [("lr_g", "lr/G"), ("lr_d", "lr/D"), ("images_per_second", "images_per_second")])
-    }
 
     private var generatorOrNil: Float? {
         get { generatorLoss }

@@ -274,9 +274,8 @@ public final class Trainer {
 
     /// The best evaluation a resumed run left in best.h5, if it left a readable one.
     private func previousBest(in directory: RunDirectory) -> BestCheckpoint? {
-        guard FileManager.default.fileExists(atPath: directory.bestPath) else { return nil }
         do {
-            return try BestCheckpoint(of: CheckpointFile(path: directory.bestPath))
+            return try directory.best()
         } catch {
             say("note: \(directory.bestPath) is not readable (\(error)); the next evaluation replaces it")
             return nil
