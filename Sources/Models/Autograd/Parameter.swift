@@ -7,6 +7,9 @@ public final class Parameter {
     /// False while the owning network is frozen: backward passes then skip this
     /// parameter's gradient work entirely, not just its update.
     public var requiresGradient = true
+    /// Under `BatchShards`, each shard's gradient, summed over every use; `combineShardGradients`
+    /// adds them to `gradient` in the fixed order of `pairwiseSum`.
+    private var shardGradients: [Tensor] = []
 
     public init(_ value: Tensor) {
         self.value = value
@@ -15,14 +18,27 @@ public final class Parameter {
 
     public func zeroGradient() {
         gradient.scalars.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        shardGradients = []
     }
 
-    /// Adds `delta` (same element count) to the gradient.
-    func accumulate(_ delta: UnsafeBufferPointer<Float>) {
-        precondition(delta.count == gradient.count)
-        gradient.scalars.withUnsafeMutableBufferPointer { out in
-            for index in out.indices { out[index] += delta[index] }
+    /// Runs `body` on the gradient that shard `shard` of `shards` adds to: `gradient` itself when
+    /// the batch is one shard.
+    func withGradient<Result, Failure: Error>(shard: Int, of shards: Int,
+                                              _ body: (inout Tensor) throws(Failure) -> Result) throws(Failure) -> Result {
+        guard shards > 1 else { return try body(&gradient) }
+        if shardGradients.count != shards {
+            precondition(shardGradients.isEmpty, "a parameter used with \(shardGradients.count) and \(shards) shards in one pass")
+            shardGradients = Array(repeating: Tensor(shape: value.shape), count: shards)
         }
+        return try body(&shardGradients[shard])
+    }
+
+    /// Adds the shards' gradients of the pass to `gradient`, summed in shard order as a pairwise
+    /// tree; nothing when the batch was not split.
+    public func combineShardGradients() {
+        guard !shardGradients.isEmpty else { return }
+        gradient.add(Tensor(shape: value.shape, scalars: pairwiseSum(shardGradients.map(\.scalars))))
+        shardGradients = []
     }
 }
 

@@ -8,6 +8,12 @@ struct ConvolutionShape: Hashable, CustomStringConvertible {
 
     var input: [Int] { [batch, inChannels, inHeight, inWidth] }
     var output: [Int] { [batch, outChannels, outHeight, outWidth] }
+    /// The input and output of `shards` calls of this shape, one after another.
+    func input(shards: Int) -> [Int] { [shards * batch, inChannels, inHeight, inWidth] }
+    func output(shards: Int) -> [Int] { [shards * batch, outChannels, outHeight, outWidth] }
+    /// Elements of the input and of the output of one call: a shard's, consecutive in every layout.
+    var inputCount: Int { batch * inChannels * inHeight * inWidth }
+    var outputCount: Int { batch * outChannels * outHeight * outWidth }
     var description: String { "input \(input) → output \(output), kernel \(kernel), stride \(stride), padding \(padding)" }
 
     /// The convolution whose input map a transposed convolution of this shape is: from the

@@ -19,7 +19,8 @@ public final class BatchNorm: Layer {
 
     /// Sums per-channel statistics over every replica of the batch, in place, so data-parallel
     /// ranks normalise with the global batch's statistics. Nil: this process holds the whole batch.
-    /// The array is `[Σx (C values), Σx² (C values), count]` in forward and `[Σdy·γ, Σdy·γ·x̂]` in backward.
+    /// The array is `[Σx (C values), Σx² (C values), count]` in forward and `[Σdy, Σdy·x̂, count]` in
+    /// backward. Under `BatchShards` it holds the pairwise sum of this rank's shards.
     public var crossReplicaSum: ((inout [Double]) -> Void)?
 
     public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -41,7 +42,8 @@ public final class BatchNorm: Layer {
         let x = input.value
         precondition((x.rank == 2 || x.rank == 4) && x.shape[1] == features, "BatchNorm(\(features)) got input \(x.shape)")
         let channels = ChannelRuns(x)
-        let (mean, inverseStd) = training ? batchStatistics(x, channels) : runningStatistics()
+        let shards = BatchShards.rows(of: x.shape[0], in: "BatchNorm(\(features))")
+        let (mean, inverseStd) = training ? batchStatistics(x, shards: shards) : runningStatistics()
 
         // normalized (x̂) [N, C, P]; y = x̂·γ + β, both in x's layout
         let gamma = weight.value.scalars, beta = bias.value.scalars
@@ -67,7 +69,7 @@ public final class BatchNorm: Layer {
         let usedBatchStatistics = training
         return Variable.result(Tensor(shape: x.shape, scalars: y, layout: x.layout), of: [input], parameters: [weight, bias]) { dy in
             self.backward(dy, input: input, normalized: normalized, inverseStd: inverseStd,
-                          batchStatistics: usedBatchStatistics, channels: channels)
+                          batchStatistics: usedBatchStatistics, channels: channels, shards: shards)
         }
     }
 
@@ -76,17 +78,13 @@ public final class BatchNorm: Layer {
     }
 
     /// The (global) batch's mean and 1/√(var + eps) per channel; updates the running statistics.
-    private func batchStatistics(_ x: Tensor, _ channels: ChannelRuns) -> ([Float], [Float]) {
-        var sums = [Double](repeating: 0, count: 2 * features + 1)
-        x.scalars.withUnsafeBufferPointer { values in
-            sums.withUnsafeMutableBufferPointer { sums in
-                channels.addSums(into: sums.baseAddress!) { i in
-                    let value = Double(values[i])
-                    return (value, value * value)
-                }
-            }
+    private func batchStatistics(_ x: Tensor, shards: [Range<Int>]) -> ([Float], [Float]) {
+        var sums = x.scalars.withUnsafeBufferPointer { values in
+            pairwiseSum(shardSums(x, shards: shards) { i in
+                let value = Double(values[i])
+                return (value, value * value)
+            })
         }
-        sums[2 * features] = Double(channels.batch * channels.positions)
         crossReplicaSum?(&sums)
         let count = sums[2 * features]
         var mean = [Float](repeating: 0, count: features), inverseStd = mean
@@ -106,33 +104,41 @@ public final class BatchNorm: Layer {
         return (mean, inverseStd)
     }
 
+    /// Per shard of `x`'s rows, `[Σf (C values), Σg (C values), count]` of the terms (f, g) of each
+    /// storage element.
+    private func shardSums(_ x: Tensor, shards: [Range<Int>], _ terms: (Int) -> (Double, Double)) -> [[Double]] {
+        shards.map { rows in
+            let channels = ChannelRuns(x, rows: rows)
+            var sums = [Double](repeating: 0, count: 2 * features + 1)
+            sums.withUnsafeMutableBufferPointer { channels.addSums(into: $0.baseAddress!, terms) }
+            sums[2 * features] = Double(channels.batch * channels.positions)
+            return sums
+        }
+    }
+
     /// dγ = Σ dy·x̂;  dβ = Σ dy;  with batch statistics
     /// dx = (1/M)·inverseStd·(M·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)) where dx̂ = dy·γ and M the global count.
     private func backward(_ dy: Tensor, input: Variable, normalized: [Float], inverseStd: [Float],
-                          batchStatistics: Bool, channels: ChannelRuns) {
-        // Per channel: Σdy, Σdy·x̂.
-        var sums = [Double](repeating: 0, count: 2 * features)
-        dy.scalars.withUnsafeBufferPointer { g in
+                          batchStatistics: Bool, channels: ChannelRuns, shards: [Range<Int>]) {
+        // Per shard and channel: Σdy, Σdy·x̂.
+        let perShard = dy.scalars.withUnsafeBufferPointer { g in
             normalized.withUnsafeBufferPointer { xhat in
-                sums.withUnsafeMutableBufferPointer { sums in
-                    channels.addSums(into: sums.baseAddress!) { i in (Double(g[i]), Double(g[i]) * Double(xhat[i])) }
-                }
+                shardSums(dy, shards: shards) { i in (Double(g[i]), Double(g[i]) * Double(xhat[i])) }
             }
         }
-        if weight.requiresGradient { weight.gradient.add(Tensor(shape: [features], scalars: sums[features...].map { Float($0) })) }
-        if bias.requiresGradient { bias.gradient.add(Tensor(shape: [features], scalars: sums[..<features].map { Float($0) })) }
+        for (shard, sums) in perShard.enumerated() {
+            if weight.requiresGradient {
+                weight.withGradient(shard: shard, of: shards.count) { $0.add(Tensor(shape: [features], scalars: sums[features..<2 * features].map { Float($0) })) }
+            }
+            if bias.requiresGradient {
+                bias.withGradient(shard: shard, of: shards.count) { $0.add(Tensor(shape: [features], scalars: sums[..<features].map { Float($0) })) }
+            }
+        }
         guard input.requiresGradient else { return }
 
-        var global = sums
-        let count: Double
-        if batchStatistics {
-            var withCount = sums + [Double(channels.batch * channels.positions)]
-            crossReplicaSum?(&withCount)
-            global = Array(withCount.prefix(2 * features))
-            count = withCount[2 * features]
-        } else {
-            count = 1
-        }
+        var global = pairwiseSum(perShard)
+        if batchStatistics { crossReplicaSum?(&global) }
+        let count = batchStatistics ? global[2 * features] : 1
         let gamma = weight.value.scalars
         let dx = Tensor(shape: input.value.shape, scalars: .filled(count: dy.count) { out in
             dy.scalars.withUnsafeBufferPointer { g in

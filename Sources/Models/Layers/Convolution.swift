@@ -22,12 +22,13 @@ public final class Conv2d: Layer {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "Conv2d(\(inChannels), \(outChannels)) got input \(x.shape)")
         let (height, width) = (x.shape[2], x.shape[3])
-        let shape = ConvolutionShape(batch: x.shape[0], inChannels: inChannels, outChannels: outChannels,
+        let shards = BatchShards.rows(of: x.shape[0], in: cache.name).count
+        let shape = ConvolutionShape(batch: x.shape[0] / shards, inChannels: inChannels, outChannels: outChannels,
                                      inHeight: height, inWidth: width,
                                      outHeight: (height + 2 * padding - kernel) / stride + 1,
                                      outWidth: (width + 2 * padding - kernel) / stride + 1,
                                      kernel: kernel, stride: stride, padding: padding)
-        return cache.kernels(for: shape).apply(input, weight: weight, bias: bias)
+        return cache.kernels(for: shape).apply(input, weight: weight, bias: bias, shards: shards)
     }
 
     lazy var cache = ConvolutionCache(hasBias: true, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
@@ -57,12 +58,13 @@ public final class ConvTranspose2d: Layer {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "ConvTranspose2d(\(inChannels), \(outChannels)) got input \(x.shape)")
         let (height, width) = (x.shape[2], x.shape[3])
-        let shape = ConvolutionShape(batch: x.shape[0], inChannels: inChannels, outChannels: outChannels,
+        let shards = BatchShards.rows(of: x.shape[0], in: cache.name).count
+        let shape = ConvolutionShape(batch: x.shape[0] / shards, inChannels: inChannels, outChannels: outChannels,
                                      inHeight: height, inWidth: width,
                                      outHeight: (height - 1) * stride - 2 * padding + kernel,
                                      outWidth: (width - 1) * stride - 2 * padding + kernel,
                                      kernel: kernel, stride: stride, padding: padding)
-        return cache.kernels(for: shape.transposed).applyTransposed(input, weight: weight, bias: bias)
+        return cache.kernels(for: shape.transposed).applyTransposed(input, weight: weight, bias: bias, shards: shards)
     }
 
     /// Kernels of the convolution this layer transposes (the bias is added apart).
@@ -74,7 +76,7 @@ public final class ConvTranspose2d: Layer {
 /// evaluation batch, a last partial batch), the oldest dropped past `capacity`.
 final class ConvolutionCache {
     private let hasBias: Bool
-    private let name: String
+    let name: String
     private let capacity = 4
     private var entries: [(shape: ConvolutionShape, kernels: ConvolutionKernels)] = []
 
@@ -103,28 +105,33 @@ final class ConvolutionCache {
 }
 
 extension ConvolutionKernels {
-    /// Conv2d: runs forward and records the backward (dx from backward data; weight and bias
-    /// gradients from backward weights, when they are not frozen). The output is in oneDNN's
-    /// layout for it; the input may come in any layout.
-    func apply(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
+    /// Conv2d on `shards` shards of this shape's batch, one kernel call each: runs forward and
+    /// records the backward (dx from backward data; weight and bias gradients from backward weights,
+    /// into each shard's gradient, when they are not frozen). The output is in oneDNN's layout for
+    /// it; the input may come in any layout.
+    func apply(_ input: Variable, weight: Parameter, bias: Parameter, shards: Int) -> Variable {
         let x = input.value.converted(to: source.layout)
-        var y = Tensor(unfilledShape: shape.output, layout: destination.layout)
+        let (inputShard, outputShard) = (shape.inputCount, shape.outputCount)
+        var y = Tensor(unfilledShape: shape.output(shards: shards), layout: destination.layout)
         run("forward") { () throws(DNNLError) in
-            try withPointers(x, weight.value, bias.value, &y) { (x, w, b, y) throws(DNNLError) in try forward(x, weight: w, bias: b, into: y) }
+            try withPointers(x, weight.value, bias.value, &y) { (x, w, b, y) throws(DNNLError) in
+                for shard in 0..<shards { try forward(x + shard * inputShard, weight: w, bias: b, into: y + shard * outputShard) }
+            }
         }
         return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
             if weight.requiresGradient {
                 self.run("backward weights") { () throws(DNNLError) in
-                    let kernels = try self.backwardWeights()
-                    try self.addWeightGradient(kernels, image: x, outputGradient: dy, weight: weight, bias: bias)
+                    try self.addWeightGradient(try self.backwardWeights(), image: x, outputGradient: dy, shards: shards, weight: weight, bias: bias)
                 }
             }
             if input.requiresGradient {
                 self.run("backward data") { () throws(DNNLError) in
                     let kernels = try self.backwardData()
                     let dy = dy.converted(to: kernels.outputGradient.layout)
-                    var dx = Tensor(unfilledShape: self.shape.input, layout: kernels.inputGradient.layout)
-                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try kernels.run(dy, weight: w, into: dx) }
+                    var dx = Tensor(unfilledShape: self.shape.input(shards: shards), layout: kernels.inputGradient.layout)
+                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in
+                        for shard in 0..<shards { try kernels.run(dy + shard * outputShard, weight: w, into: dx + shard * inputShard) }
+                    }
                     input.accumulate(dx.converted(to: input.value.layout))
                 }
             }
@@ -135,45 +142,65 @@ extension ConvolutionKernels {
     /// convolution's backward data (plus the bias), its backward data that convolution's forward,
     /// and its weight gradient that convolution's with image and output gradient swapped.
     /// The weight `[in, out, k, k]` of the transposed layer is the convolution's `[out, in, k, k]`.
-    func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter) -> Variable {
+    func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter, shards: Int) -> Variable {
+        // The transposed layer's input is the convolution's output, and the other way round.
+        let (inputShard, outputShard) = (shape.outputCount, shape.inputCount)
         var (x, y) = run("forward") { () throws(DNNLError) -> (Tensor, Tensor) in
             let kernels = try backwardData()
             let x = input.value.converted(to: kernels.outputGradient.layout)
-            var y = Tensor(unfilledShape: shape.input, layout: kernels.inputGradient.layout)
-            try withPointers(x, weight.value, &y) { (x, w, y) throws(DNNLError) in try kernels.run(x, weight: w, into: y) }
+            var y = Tensor(unfilledShape: shape.input(shards: shards), layout: kernels.inputGradient.layout)
+            try withPointers(x, weight.value, &y) { (x, w, y) throws(DNNLError) in
+                for shard in 0..<shards { try kernels.run(x + shard * inputShard, weight: w, into: y + shard * outputShard) }
+            }
             return (x, y)
         }
         y.addChannelBias(bias.value)
         return Variable.result(y, of: [input], parameters: [weight, bias]) { [x] dy in
             if weight.requiresGradient {
                 self.run("backward weights") { () throws(DNNLError) in
-                    let kernels = try self.backwardWeights()
-                    try self.addWeightGradient(kernels, image: dy, outputGradient: x, weight: weight, bias: nil)
+                    try self.addWeightGradient(try self.backwardWeights(), image: dy, outputGradient: x, shards: shards, weight: weight, bias: nil)
                 }
-                bias.gradient.scalars.withUnsafeMutableBufferPointer { dy.addChannelSums(into: $0.baseAddress!) }
+                let rows = dy.shape[0] / shards
+                for shard in 0..<shards {
+                    bias.withGradient(shard: shard, of: shards) { db in
+                        db.scalars.withUnsafeMutableBufferPointer { dy.addChannelSums(into: $0.baseAddress!, rows: shard * rows..<(shard + 1) * rows) }
+                    }
+                }
             }
             if input.requiresGradient {
                 self.run("backward data") { () throws(DNNLError) in
                     let dy = dy.converted(to: self.source.layout)
-                    var dx = Tensor(unfilledShape: self.shape.output, layout: self.destination.layout)
-                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in try self.forward(dy, weight: w, bias: nil, into: dx) }
+                    var dx = Tensor(unfilledShape: self.shape.output(shards: shards), layout: self.destination.layout)
+                    try withPointers(dy, weight.value, &dx) { (dy, w, dx) throws(DNNLError) in
+                        for shard in 0..<shards { try self.forward(dy + shard * outputShard, weight: w, bias: nil, into: dx + shard * inputShard) }
+                    }
                     input.accumulate(dx.converted(to: input.value.layout))
                 }
             }
         }
     }
 
-    /// Adds the convolution's weight (and bias) gradient for `image` (its input) and `outputGradient`.
-    private func addWeightGradient(_ kernels: BackwardWeights, image: Tensor, outputGradient: Tensor,
+    /// Adds the convolution's weight (and bias) gradient for `image` (its input) and
+    /// `outputGradient`, each of `shards` shards into that shard's gradients.
+    private func addWeightGradient(_ kernels: BackwardWeights, image: Tensor, outputGradient: Tensor, shards: Int,
                                    weight: Parameter, bias: Parameter?) throws(DNNLError) {
         let x = image.converted(to: kernels.input.layout), dy = outputGradient.converted(to: kernels.outputGradient.layout)
-        try withPointers(x, dy, &weight.gradient) { (x, dy, dw) throws(DNNLError) in
-            if let bias {
-                try bias.gradient.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
-                    try kernels.run(x, dy, addingTo: dw, biasGradient: db.baseAddress!)
+        let (inputShard, outputShard) = (shape.inputCount, shape.outputCount)
+        try x.scalars.withUnsafeBufferPointer { (x) throws(DNNLError) in
+            try dy.scalars.withUnsafeBufferPointer { (dy) throws(DNNLError) in
+                for shard in 0..<shards {
+                    let (x, dy) = (x.baseAddress! + shard * inputShard, dy.baseAddress! + shard * outputShard)
+                    try weight.withGradient(shard: shard, of: shards) { (dw) throws(DNNLError) in
+                        try dw.scalars.withUnsafeMutableBufferPointer { (dw) throws(DNNLError) in
+                            guard let bias else { return try kernels.run(x, dy, addingTo: dw.baseAddress!, biasGradient: nil) }
+                            try bias.withGradient(shard: shard, of: shards) { (db) throws(DNNLError) in
+                                try db.scalars.withUnsafeMutableBufferPointer { (db) throws(DNNLError) in
+                                    try kernels.run(x, dy, addingTo: dw.baseAddress!, biasGradient: db.baseAddress!)
+                                }
+                            }
+                        }
+                    }
                 }
-            } else {
-                try kernels.run(x, dy, addingTo: dw, biasGradient: nil)
             }
         }
     }
@@ -217,10 +244,11 @@ extension Tensor {
         }
     }
 
-    /// Adds each channel's sum over samples and positions to `sums[c]` (summed in Double).
-    func addChannelSums(into sums: UnsafeMutablePointer<Float>) {
+    /// Adds each channel's sum over the samples `rows` (all by default) and positions to `sums[c]`
+    /// (summed in Double).
+    func addChannelSums(into sums: UnsafeMutablePointer<Float>, rows: Range<Int>? = nil) {
         var totals = [Double](repeating: 0, count: 2 * shape[1])
-        let runs = ChannelRuns(self)
+        let runs = ChannelRuns(self, rows: rows)
         scalars.withUnsafeBufferPointer { values in
             totals.withUnsafeMutableBufferPointer { totals in runs.addSums(into: totals.baseAddress!) { (Double(values[$0]), 0) } }
         }

@@ -27,46 +27,68 @@ public final class Linear: Layer {
     /// `v · W` `[N, out]` → `[N, in]`: the transposed Jacobian, a constant.
     func transposedJacobianProduct(_ v: Tensor) -> Tensor {
         let batch = v.shape[0]
-        return Tensor(shape: [batch, inFeatures], scalars: .filled(count: batch * inFeatures) {
-            BLAS.gemm(m: batch, n: inFeatures, k: outFeatures, a: v.scalars, lda: outFeatures,
-                      b: weight.value.scalars, ldb: inFeatures, c: $0, ldc: inFeatures)
+        let shards = BatchShards.rows(of: batch, in: name)
+        return Tensor(shape: [batch, inFeatures], scalars: v.scalars.withUnsafeBufferPointer { v in
+            .filled(count: batch * inFeatures) { dx in
+                for rows in shards {
+                    BLAS.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: v.baseAddress! + rows.lowerBound * outFeatures, lda: outFeatures,
+                              b: weight.value.scalars, ldb: inFeatures, c: dx + rows.lowerBound * inFeatures, ldc: inFeatures)
+                }
+            }
         })
     }
 
+    private var name: String { "Linear(\(inFeatures), \(outFeatures))" }
+
     private func apply(_ input: Variable, withBias: Bool) -> Variable {
         let x = input.value
-        precondition(x.rank == 2 && x.shape[1] == inFeatures, "Linear(\(inFeatures), \(outFeatures)) got input \(x.shape)")
+        precondition(x.rank == 2 && x.shape[1] == inFeatures, "\(name) got input \(x.shape)")
         let batch = x.shape[0]
+        let shards = BatchShards.rows(of: batch, in: name)
         var y = Tensor(shape: [batch, outFeatures])
-        forward(x.scalars, into: &y.scalars, batch: batch, withBias: withBias)
+        forward(x.scalars, into: &y.scalars, shards: shards, withBias: withBias)
         return Variable.result(y, of: [input], parameters: withBias ? [weight, bias] : [weight]) { dy in
-            self.backward(dy, input: input, batch: batch, withBias: withBias)
+            self.backward(dy, input: input, shards: shards, withBias: withBias)
         }
     }
 
-    /// y[N, out] = x[N, in] · Wᵀ + b (y starts at 0 without the bias)
-    private func forward(_ x: [Float], into y: inout [Float], batch: Int, withBias: Bool) {
-        let (n, m, k) = (outFeatures, batch, inFeatures)
-        y.withUnsafeMutableBufferPointer { out in
-            if withBias {
-                bias.value.scalars.withUnsafeBufferPointer { b in
-                    for row in 0..<m { (out.baseAddress! + row * n).update(from: b.baseAddress!, count: n) }
+    /// y[N, out] = x[N, in] · Wᵀ + b (y starts at 0 without the bias), one product per shard.
+    private func forward(_ x: [Float], into y: inout [Float], shards: [Range<Int>], withBias: Bool) {
+        let (n, k) = (outFeatures, inFeatures)
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { out in
+                if withBias {
+                    bias.value.scalars.withUnsafeBufferPointer { b in
+                        for row in 0..<shards.last!.upperBound { (out.baseAddress! + row * n).update(from: b.baseAddress!, count: n) }
+                    }
+                }
+                for rows in shards {
+                    BLAS.gemm(transposeB: true, m: rows.count, n: n, k: k, a: x.baseAddress! + rows.lowerBound * k, lda: k,
+                              b: weight.value.scalars, ldb: k, beta: 1, c: out.baseAddress! + rows.lowerBound * n, ldc: n)
                 }
             }
-            BLAS.gemm(transposeB: true, m: m, n: n, k: k, a: x, lda: k, b: weight.value.scalars, ldb: k, beta: 1, c: out.baseAddress!, ldc: n)
         }
     }
 
-    /// dx[N, in] = dy · W;  dW[out, in] += dyᵀ · x;  db[out] += Σ_N dy
-    private func backward(_ dy: Tensor, input: Variable, batch: Int, withBias: Bool) {
-        if weight.requiresGradient {
-            BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: batch, a: dy.scalars, lda: outFeatures,
-                      b: input.value.scalars, ldb: inFeatures, beta: 1, c: &weight.gradient.scalars, ldc: inFeatures)
-        }
-        if withBias, bias.requiresGradient {
-            bias.gradient.scalars.withUnsafeMutableBufferPointer { db in
-                dy.scalars.withUnsafeBufferPointer { g in
-                    for row in 0..<batch { for column in 0..<outFeatures { db[column] += g[row * outFeatures + column] } }
+    /// dx[N, in] = dy · W;  dW[out, in] += dyᵀ · x;  db[out] += Σ_N dy, the sums per shard.
+    private func backward(_ dy: Tensor, input: Variable, shards: [Range<Int>], withBias: Bool) {
+        dy.scalars.withUnsafeBufferPointer { g in
+            input.value.scalars.withUnsafeBufferPointer { x in
+                for (shard, rows) in shards.enumerated() {
+                    if weight.requiresGradient {
+                        weight.withGradient(shard: shard, of: shards.count) { dw in
+                            BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows.count,
+                                      a: g.baseAddress! + rows.lowerBound * outFeatures, lda: outFeatures,
+                                      b: x.baseAddress! + rows.lowerBound * inFeatures, ldb: inFeatures, beta: 1, c: &dw.scalars, ldc: inFeatures)
+                        }
+                    }
+                    if withBias, bias.requiresGradient {
+                        bias.withGradient(shard: shard, of: shards.count) { db in
+                            db.scalars.withUnsafeMutableBufferPointer { db in
+                                for row in rows { for column in 0..<outFeatures { db[column] += g[row * outFeatures + column] } }
+                            }
+                        }
+                    }
                 }
             }
         }

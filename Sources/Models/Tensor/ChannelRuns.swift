@@ -9,6 +9,9 @@
 struct ChannelRuns {
     let batch: Int, channels: Int, positions: Int
     let layout: TensorLayout
+    /// Where the first visited sample starts in the storage: samples are outermost in every
+    /// layout, so a shard of rows is a contiguous run of it.
+    let start: Int
 
     /// One sample's values of channels `first..<first + lanes`: channel `first + l` at position
     /// `p` is element `base + p · stride + l`.
@@ -16,25 +19,28 @@ struct ChannelRuns {
         let first: Int, lanes: Int, base: Int, positions: Int, stride: Int
     }
 
-    init(_ x: Tensor) {
-        (batch, channels, positions, layout) = (x.shape[0], x.shape[1], x.rank == 4 ? x.shape[2] * x.shape[3] : 1, x.layout)
+    /// The runs of `x`'s samples `rows` (all of them by default).
+    init(_ x: Tensor, rows: Range<Int>? = nil) {
+        (channels, positions, layout) = (x.shape[1], x.rank == 4 ? x.shape[2] * x.shape[3] : 1, x.layout)
+        let rows = rows ?? 0..<x.shape[0]
+        (batch, start) = (rows.count, rows.lowerBound * channels * positions)
     }
 
     /// Calls `body` on every block; calls for different channels may run at once.
     @inline(__always)
     func forEachBlock(_ body: (Block) -> Void) {
-        let (batch, channels, positions) = (batch, channels, positions)
+        let (batch, channels, positions, start) = (batch, channels, positions, start)
         switch layout {
         case .plain where positions == 1:
             Parallel.forEach(channels, workPerItem: batch) { range in
                 for n in 0..<batch {
-                    body(Block(first: range.lowerBound, lanes: range.count, base: n &* channels &+ range.lowerBound, positions: 1, stride: 0))
+                    body(Block(first: range.lowerBound, lanes: range.count, base: start &+ n &* channels &+ range.lowerBound, positions: 1, stride: 0))
                 }
             }
         case .plain:
             Parallel.forEach(channels, workPerItem: batch &* positions) { range in
                 for c in range {
-                    for n in 0..<batch { body(Block(first: c, lanes: 1, base: (n &* channels &+ c) &* positions, positions: positions, stride: 1)) }
+                    for n in 0..<batch { body(Block(first: c, lanes: 1, base: start &+ (n &* channels &+ c) &* positions, positions: positions, stride: 1)) }
                 }
             }
         case .channelBlocks(let width):
@@ -42,7 +48,7 @@ struct ChannelRuns {
                 for block in range {
                     let first = block &* width
                     for n in 0..<batch {
-                        body(Block(first: first, lanes: width, base: (n &* channels &+ first) &* positions, positions: positions, stride: width))
+                        body(Block(first: first, lanes: width, base: start &+ (n &* channels &+ first) &* positions, positions: positions, stride: width))
                     }
                 }
             }
