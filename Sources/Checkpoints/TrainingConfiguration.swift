@@ -54,6 +54,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// MiB of gradients per all-reduce started during the backward pass; nil for the default, 0
     /// for one all-reduce per phase after it.
     public var bucketMegabytes: Float?
+    /// Shards of the global batch for bit-identical training on any world size dividing them
+    /// (`--exact`); nil or 0 for the default mode.
+    public var exactShards: Int?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -86,6 +89,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
+        case exactShards = "exact"
     }
 
     /// Fashion-MNIST's test images, against which completions and reconstructions are measured.

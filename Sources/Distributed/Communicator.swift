@@ -116,6 +116,21 @@ public final class Communicator: @unchecked Sendable {
         return result
     }
 
+    /// Chunk r of `values` (`values.count / size` elements each) goes to rank r; returns the chunks
+    /// every rank sent this one, concatenated in rank order (`MPI_Alltoall`).
+    public func allToAll<T: MPIScalar>(_ values: [T]) throws(MPIError) -> [T] {
+        precondition(values.count % size == 0, "all-to-all of \(values.count) values over \(size) ranks")
+        var result = [T](repeating: 0, count: values.count)
+        let chunk = Int32(values.count / size)
+        let code = values.withUnsafeBytes { send in
+            result.withUnsafeMutableBytes { receive in
+                MPI_Alltoall(send.baseAddress, chunk, T.mpiDatatype, receive.baseAddress, chunk, T.mpiDatatype, handle)
+            }
+        }
+        try check(code, "MPI_Alltoall")
+        return result
+    }
+
     /// Every rank's `values`, in rank order; the counts may differ from rank to rank.
     public func allGather<T: MPIScalar>(varying values: [T]) throws(MPIError) -> [[T]] {
         let counts = try allGather([Int32(values.count)])

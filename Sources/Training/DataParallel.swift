@@ -10,6 +10,9 @@ final class DataParallel: GradientReduction {
     /// Gradient bytes per message started during the backward pass (`--bucket-mb`); 0 reduces a
     /// phase's gradients in one message after its backward pass.
     let bucketBytes: Int
+    /// Whether sums over the ranks follow rank order (`--exact`): the same tree on every run,
+    /// whatever MPI's reduction algorithm.
+    let exact: Bool
     /// Time this rank waited for gradient all-reduces (the communication the backward pass did
     /// not hide), and the sizes (bytes) of each phase's gradients.
     private(set) var allReduceSeconds = 0.0
@@ -34,8 +37,10 @@ final class DataParallel: GradientReduction {
     private let reductionThread: ReductionThread?
 
     /// Collective over `world` (the reduction thread's communicator is made here).
-    init(world: Communicator, bucketBytes: Int) throws {
+    init(world: Communicator, bucketBytes: Int, exact: Bool = false) throws {
+        precondition(!exact || bucketBytes == 0, "--exact reduces after the backward pass")
         self.world = world
+        self.exact = exact
         reductionThread = world.size > 1 && bucketBytes > 0 ? try ReductionThread.start(world: world) : nil
         self.bucketBytes = reductionThread == nil ? 0 : bucketBytes
     }
@@ -118,12 +123,28 @@ final class DataParallel: GradientReduction {
             Self.pack(parameters, into: buffer)
             let started = DispatchTime.now()
             try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") {
-                try world.allReduce(UnsafeMutableBufferPointer(rebasing: buffer[0..<total]), op: .sum)
+                let gradients = UnsafeMutableBufferPointer(rebasing: buffer[0..<total])
+                if exact {
+                    _ = gradients.update(fromContentsOf: try rankOrderedSum(Array(gradients)))
+                } else {
+                    try world.allReduce(gradients, op: .sum)
+                }
             }
             allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             Self.unpackMeans(buffer, into: parameters, ranks: world.size)
         }
         allReduceSizes.insert(total * MemoryLayout<Float>.size)
+    }
+
+    /// The sum of every rank's `values` as `pairwiseSum` adds parts, in rank order, with the traffic
+    /// of an all-reduce: chunk r of every rank's values goes to rank r (all-to-all), which adds its
+    /// chunks in that tree, and every rank gathers the chunks' sums back.
+    func rankOrderedSum<Scalar: MPIScalar & AdditiveArithmetic>(_ values: [Scalar]) throws -> [Scalar] {
+        let ranks = world.size
+        let chunk = (values.count + ranks - 1) / ranks
+        let received = try world.allToAll(values + [Scalar](repeating: .zero, count: chunk * ranks - values.count))
+        let sums = pairwiseSum((0..<ranks).map { Array(received[$0 * chunk..<($0 + 1) * chunk]) })
+        return Array(try world.allGather(sums).prefix(values.count))
     }
 
     /// Copies the gradients of `parameters` into `buffer`, one after another.
@@ -176,7 +197,9 @@ final class DataParallel: GradientReduction {
             layer.crossReplicaSum = { [unowned self] sums in
                 // A failed collective here cannot be thrown through the layer; end the job instead.
                 waiting(in: "the all-reduce of BatchNorm(\(layer.features))'s batch statistics") {
-                    world.endingJobOnError { try world.allReduce(&sums, op: .sum) }
+                    world.endingJobOnError {
+                        if exact { sums = try rankOrderedSum(sums) } else { try world.allReduce(&sums, op: .sum) }
+                    }
                 }
             }
         }

@@ -28,14 +28,16 @@ public final class SingleProcess: GradientReduction {
     public func reduce(_ parameters: [Parameter]) {}
 }
 
-/// How a rank takes part in a step's phases: the reduction of their gradients and the factor on
-/// each loss before its backward (this rank's `BatchSplit.lossScale`; 1 in one process).
+/// How a rank takes part in a step's phases: the reduction of their gradients, the factor on
+/// each loss before its backward (this rank's `BatchSplit.lossScale`; 1 in one process), and the
+/// shards its batches split into for `--exact` (`BatchShards`; 1 otherwise).
 public struct PhaseContext {
     public let reduction: GradientReduction
     public let lossScale: Float
+    public let shards: Int
 
-    public init(reduction: GradientReduction = SingleProcess(), lossScale: Float = 1) {
-        (self.reduction, self.lossScale) = (reduction, lossScale)
+    public init(reduction: GradientReduction = SingleProcess(), lossScale: Float = 1, shards: Int = 1) {
+        (self.reduction, self.lossScale, self.shards) = (reduction, lossScale, shards)
     }
 
     /// One process, nothing reduced.
@@ -62,10 +64,14 @@ struct PhaseRunner {
             network.isFrozen = !updates.contains { $0.network === network }
         }
         updates.forEach { $0.network.zeroGradients() }
-        let tape = Tape()
-        let (loss, result) = try build(tape)
         let parameters = updates.flatMap { $0.network.parameters }
-        tape.backward(from: loss, scale: context.lossScale, observer: context.reduction.overlapping(parameters))
+        let result = try BatchShards.splitting(into: context.shards) { () throws -> Result in
+            let tape = Tape()
+            let (loss, result) = try build(tape)
+            tape.backward(from: loss, scale: context.lossScale, observer: context.reduction.overlapping(parameters))
+            return result
+        }
+        parameters.forEach { $0.combineShardGradients() }
         try context.reduction.reduce(parameters)
         updates.forEach { $0.optimizer.step() }
         return result

@@ -65,6 +65,11 @@ extension Preset {
     /// mode-seeking term's pairs for the conditional presets.
     public func batchSplit(_ configuration: TrainingConfiguration, ranks: Int) throws -> BatchSplit {
         let unit = definition.rowsKeptTogether(configuration)
+        if let shards = configuration.exactShards, shards > 0, shards % ranks != 0 {
+            let sizes = (0...shards.trailingZeroBitCount).map { "\(1 << $0)" }
+            let listed = sizes.count == 1 ? "1 rank" : sizes.dropLast().joined(separator: ", ") + " or \(sizes.last!) ranks"
+            throw ConfigurationError("--exact \(shards) trains bit-identically on \(listed) (those that divide its shards), not on \(ranks)")
+        }
         return try BatchSplit(batchSize: configuration.batchSize, ranks: ranks, pack: unit.rows, unit: unit.name)
     }
 

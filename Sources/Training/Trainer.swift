@@ -16,6 +16,8 @@ public final class Trainer {
         public var options = TrainingOptions()
         /// "auto" for the newest valid checkpoint of the run directory, or a checkpoint path.
         public var resume: String?
+        /// The threads per rank asked for (`--threads`), if any: `--exact` runs one.
+        public var threads: Int?
         public init() {}
     }
 
@@ -47,6 +49,13 @@ public final class Trainer {
         // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
         let (resumeFrom, checkpoint) = try resolveCheckpoint()
         let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
+        if (configuration.exactShards ?? 0) > 0 {
+            if let threads = request.threads, threads > 1 {
+                throw ConfigurationError("--threads \(threads) cannot go with --exact: a kernel's sums over threads depend on their count, "
+                                         + "so each rank runs one; start more ranks to use more cores")
+            }
+            Kernels.threads = 1
+        }
 
         let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
         if evaluationsWanted {
@@ -214,8 +223,9 @@ public final class Trainer {
             if checkpoint.threadsPerRank != BLAS.threads {
                 notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
             }
-            // Sums split differently over ranks or OpenBLAS threads round differently.
-            let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): the same model, not bit for bit the same run)"
+            // Sums split differently over ranks or OpenBLAS threads round differently, unless --exact fixes their order.
+            let promise = (setup.configuration.exactShards ?? 0) > 0 ? "bit for bit the same run (--exact)" : "the same model, not bit for bit the same run"
+            let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): \(promise))"
             say("resuming from \(checkpoint.path) at step \(checkpoint.step)\(exactness)")
             let (stored, resumed) = (checkpoint.configuration, setup.configuration)
             if resumed.learningRateDecay == .linear, stored.steps != resumed.steps {

@@ -177,6 +177,13 @@ extension TrainingOption {
                    + "is the same bit for bit. Default 0: one message per phase after the backward pass, which was as fast or "
                    + "faster for every preset on the benchmarks' two hosts (benchmarks/README.md).",
                requirement: .atLeastZero),
+        .value("exact", \.exactShards, valueName: "shards", expected: "a whole number",
+               help: "Train bit for bit the same model on every number of ranks that divides SHARDS (a power of two; "
+                   + "8 allows 1, 2, 4 and 8 ranks): the global batch is cut into SHARDS equal shards, every kernel runs "
+                   + "on one shard at a time on one thread per rank, and every sum over the batch (gradients, BatchNorm's "
+                   + "statistics) is combined shard by shard in one fixed tree. Default 0: off, the faster mode, in which "
+                   + "runs on different numbers of ranks agree only to rounding (docs/exact.md).",
+               requirement: .init(phrase: "0 or a power of two") { $0 >= 0 && $0 & ($0 - 1) == 0 }),
     ]
 
     /// The option with flag or key `key`.

@@ -110,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         }
         var request = Trainer.Request()
         request.resume = resume
+        request.threads = threads
         let world = try MPIRuntime.world()
         world.endingJobOnError {
             // The node's cores shared among its ranks, unless --threads says otherwise.

@@ -78,7 +78,7 @@ final class ConfigurationTests: XCTestCase {
         // Each option's text round-trips through a configuration.
         var configuration = TrainingConfiguration.defaults(for: .completion28)
         for option in TrainingOption.all {
-            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0"][option.key], option.key)
+            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0", "exact": "8"][option.key], option.key)
             try option.apply(text, to: &configuration, file: nil)
             XCTAssertEqual(option.get(configuration), text, option.key)
         }
@@ -130,6 +130,31 @@ final class ConfigurationTests: XCTestCase {
         configuration = .defaults(for: .grid2d)
         configuration.r1 = -1
         XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--r1 must be a number at least 0, got -1.0") }
+    }
+
+    /// `--exact`'s shards: a power of two cutting the batch into whole packs, with no buckets, on a
+    /// world size that divides them.
+    func testExactShardsAreCheckedAgainstTheBatchPacksBucketsAndRanks() throws {
+        var configuration = TrainingConfiguration.defaults(for: .dcgan28)
+        configuration.exactShards = 8
+        XCTAssertNoThrow(try configuration.validate())
+        XCTAssertEqual(try configuration.preset.batchSplit(configuration, ranks: 4).rows(of: 1), 16..<32)
+        XCTAssertThrowsError(try configuration.preset.batchSplit(configuration, ranks: 3)) {
+            XCTAssertEqual("\($0)", "--exact 8 trains bit-identically on 1, 2, 4 or 8 ranks (those that divide its shards), not on 3")
+        }
+        configuration.exactShards = 6
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertEqual("\($0)", "--exact must be 0 or a power of two, got 6") }
+        configuration.exactShards = 128
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertTrue("\($0)".hasPrefix("--exact 128 cuts the global batch into 128 equal shards; --batch-size 64"), "\($0)") }
+        configuration.exactShards = 16
+        configuration.pack = 8
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertTrue("\($0)".hasPrefix("--exact 16 makes shards of 4 rows, not a whole number of packs of 8"), "\($0)") }
+        configuration.pack = 1
+        configuration.bucketMegabytes = 1
+        XCTAssertThrowsError(try configuration.validate()) { XCTAssertTrue("\($0)".hasPrefix("--bucket-mb 1.0 cannot go with --exact"), "\($0)") }
+        var options = TrainingOptions()
+        try options.set("exact", "eight")
+        XCTAssertThrowsError(try options.applied(to: .defaults(for: .grid2d))) { XCTAssertEqual("\($0)", "--exact eight: expected a whole number") }
     }
 
     func testResumeKeepsTheModelAndAllowsOnlyRunLengthChanges() throws {
