@@ -52,17 +52,31 @@ public final class ConditionalStep: TrainingAlgorithm {
     /// the input and the second in rows P..<2P (P = count / 2), an odd last row after them as it
     /// is. Pairs never straddle ranks (the batch is split in whole pairs), so the pairs, like the
     /// noise, do not depend on the world size. Without the term, every row as it is.
-    func pairing(_ count: Int) -> (conditions: [Int], noise: [Int]) {
+    ///
+    /// Under `--exact` each of the batch's `shards` is arranged so on its own, so that a shard holds
+    /// the same generator inputs whichever rank runs it.
+    func pairing(_ count: Int, shards: Int = 1) -> (conditions: [Int], noise: [Int]) {
         guard modeSeekingWeight > 0, count >= 2 else { return (Array(0..<count), Array(0..<count)) }
-        let firsts = Array(stride(from: 0, to: count - 1, by: 2)), rest = count % 2 == 1 ? [count - 1] : []
-        return (firsts + firsts + rest, firsts + firsts.map { $0 + 1 } + rest)
+        let size = count / shards
+        let firsts = Array(stride(from: 0, to: size - 1, by: 2)), rest = size % 2 == 1 ? [size - 1] : []
+        let (conditions, noise) = (firsts + firsts + rest, firsts + firsts.map { $0 + 1 } + rest)
+        let starts = stride(from: 0, to: count, by: size)
+        return (starts.flatMap { start in conditions.map { start + $0 } }, starts.flatMap { start in noise.map { start + $0 } })
+    }
+
+    /// The rows of the first and of the second output of each pair in a batch of `count` that
+    /// `pairing(count, shards:)` arranged.
+    func pairRows(_ count: Int, shards: Int) -> (first: [Int], second: [Int]) {
+        let size = count / shards, pairs = size / 2
+        let starts = Array(stride(from: 0, to: count, by: size))
+        return (starts.flatMap { $0..<$0 + pairs }, starts.flatMap { $0 + pairs..<$0 + 2 * pairs })
     }
 
     /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`).
     public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
         let (condition, target) = task.split(real)
-        let rows = pairing(real.shape[0])
+        let rows = pairing(real.shape[0], shards: phases.context.shards)
         let (pairedCondition, pairedTarget) = (condition.rows(rows.conditions), target.rows(rows.conditions))
         let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise.rows(rows.noise))
         var metrics = StepMetrics(generatorLoss: 0)
@@ -99,15 +113,15 @@ public final class ConditionalStep: TrainingAlgorithm {
         case .adversarial, .l1Adversarial:
             var total = Models.generatorLoss(objective, fakeLogits: discriminator!(Variable.concatenate([condition, generated], axis: task.pairingAxis)))
             if loss == .l1Adversarial { total = total + reconstructionWeight * l1 }
-            let pairs = input.value.shape[0] / 2
-            if modeSeekingWeight > 0 && pairs > 0 {
+            // Inside a phase the batch is split as the phase's context says; the pairs were arranged so.
+            let (firsts, seconds) = pairRows(input.value.shape[0], shards: BatchShards.count)
+            if modeSeekingWeight > 0 && !firsts.isEmpty {
                 let conditionWidth = condition.value.count / condition.value.shape[0]
                 let noise = input.value.slice(conditionWidth..<input.value.shape[1], axis: 1)
-                let distances = (noise.slice(0..<pairs, axis: 0) - noise.slice(pairs..<2 * pairs, axis: 0)).map { abs($0) }
+                let distances = (noise.rows(firsts) - noise.rows(seconds)).map { abs($0) }
                 let width = noise.shape[1]
-                let noiseDistances = (0..<pairs).map { p in distances.scalars[p * width..<(p + 1) * width].reduce(0, +) / Float(width) }
-                total = total + modeSeekingWeight * modeSeekingLoss(first: generated.slice(0..<pairs, axis: 0),
-                                                                    second: generated.slice(pairs..<2 * pairs, axis: 0),
+                let noiseDistances = (0..<firsts.count).map { p in distances.scalars[p * width..<(p + 1) * width].reduce(0, +) / Float(width) }
+                total = total + modeSeekingWeight * modeSeekingLoss(first: generated.rows(firsts), second: generated.rows(seconds),
                                                                     noiseDistances: noiseDistances)
             }
             return (total, l1.value.scalar)

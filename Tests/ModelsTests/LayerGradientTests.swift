@@ -155,6 +155,9 @@ final class LayerGradientTests: XCTestCase {
             probe(Variable.concatenate([x, Variable(other), x], axis: 1))
         }
         check.check(input: Sample.tensor([2, 5], seed: 20)) { x in probe(x.slice(1..<4, axis: 1)) }
+        // Rows picked out of order, one twice and one never: the twice-picked row gets both gradients.
+        check.check(input: Sample.tensor([4, 3], seed: 21)) { x in probe(x.rows([2, 0, 2])) }
+        XCTAssertEqual(Variable(Tensor(shape: [3, 2], generator: Float.init)).rows([2, 0]).value.scalars, [4, 5, 0, 1])
         let joined = Tensor.concatenate([Tensor(shape: [2, 1], scalars: [1, 2]), Tensor(shape: [2, 2], scalars: [3, 4, 5, 6])], axis: 1)
         XCTAssertEqual(joined.scalars, [1, 3, 4, 2, 5, 6])
     }

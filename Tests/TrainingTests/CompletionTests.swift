@@ -51,6 +51,11 @@ final class CompletionTests: XCTestCase {
         XCTAssertEqual(step.pairing(5).conditions, [0, 2, 0, 2, 4])
         XCTAssertEqual(step.pairing(5).noise, [0, 2, 1, 3, 4])
         XCTAssertEqual(makeStep(.adversarial).pairing(5).conditions, [0, 1, 2, 3, 4], "no pairing without the term")
+        // Under --exact each shard is paired as a batch of its own, its firsts before its seconds.
+        XCTAssertEqual(step.pairing(8, shards: 2).conditions, [0, 2, 0, 2, 4, 6, 4, 6])
+        XCTAssertEqual(step.pairing(8, shards: 2).noise, [0, 2, 1, 3, 4, 6, 5, 7])
+        XCTAssertEqual(step.pairRows(8, shards: 2).first, [0, 1, 4, 5])
+        XCTAssertEqual(step.pairRows(8, shards: 2).second, [2, 3, 6, 7])
         XCTAssertEqual(makeStep(.l2, modeSeeking: 0.5).modeSeekingWeight, 0, "an explicit loss has no noise to reward")
         step.discriminator?.isFrozen = true
         let rows = step.pairing(4)

@@ -101,6 +101,26 @@ extension Variable {
     }
 }
 
+extension Variable {
+    /// The rows (entries of axis 0) at `indices`, in that order: `[indices.count, ...]`; a row
+    /// taken twice gets both gradients.
+    public func rows(_ indices: [Int]) -> Variable {
+        guard value.layout == .plain else { return converted(to: .plain).rows(indices) }
+        return Variable.result(value.rows(indices), of: [self]) { [shape = value.shape] gradient in
+            var spread = Tensor(shape: shape)
+            let size = shape[0] == 0 ? 0 : spread.count / shape[0]
+            spread.scalars.withUnsafeMutableBufferPointer { spread in
+                gradient.scalars.withUnsafeBufferPointer { gradient in
+                    for (row, index) in indices.enumerated() {
+                        for offset in 0..<size { spread[index * size + offset] += gradient[row * size + offset] }
+                    }
+                }
+            }
+            self.accumulate(spread)
+        }
+    }
+}
+
 extension Array where Element == Int {
     func replacing(_ index: Int, with value: Int) -> [Int] {
         var copy = self
