@@ -19,15 +19,19 @@ public final class ReductionThread: @unchecked Sendable {
 
     private init(communicator: Communicator) { self.communicator = communicator }
 
-    /// Starts an in-place sum of `count` floats, written by `fill` before this returns. Every rank
-    /// starts its all-reduces in the same order with the same counts; they run in that order.
-    public func startSum(count: Int, fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> PendingAllReduce {
+    /// How the ranks' values are summed in place over a communicator.
+    public typealias Summation = @Sendable (Communicator, UnsafeMutableBufferPointer<Float>) throws(MPIError) -> Void
+
+    /// Starts an in-place sum of `count` floats, written by `fill` before this returns: an
+    /// all-reduce, or `summation`. Every rank starts its sums in the same order with the same
+    /// counts; they run in that order.
+    public func startSum(count: Int, summation: Summation? = nil, fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> PendingAllReduce {
         let pending = PendingAllReduce(count: count)
         fill(pending.values)
         let communicator = self.communicator
         queue.async {
             do throws(MPIError) {
-                try communicator.allReduce(pending.values, op: .sum)
+                if let summation { try summation(communicator, pending.values) } else { try communicator.allReduce(pending.values, op: .sum) }
                 pending.finish(with: nil)
             } catch {
                 pending.finish(with: error)

@@ -38,7 +38,6 @@ final class DataParallel: GradientReduction {
 
     /// Collective over `world` (the reduction thread's communicator is made here).
     init(world: Communicator, bucketBytes: Int, exact: Bool = false) throws {
-        precondition(!exact || bucketBytes == 0, "--exact reduces after the backward pass")
         self.world = world
         self.exact = exact
         reductionThread = world.size > 1 && bucketBytes > 0 ? try ReductionThread.start(world: world) : nil
@@ -101,7 +100,8 @@ final class DataParallel: GradientReduction {
 
     func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)? {
         guard let reductionThread else { return nil }
-        overlapped = OverlappedGradients(thread: reductionThread, worldSize: world.size, parameters: parameters, bucketBytes: bucketBytes)
+        overlapped = OverlappedGradients(thread: reductionThread, worldSize: world.size, parameters: parameters, bucketBytes: bucketBytes,
+                                         summation: exact ? Self.rankOrderedSummation : nil)
         return overlapped
     }
 
@@ -125,7 +125,7 @@ final class DataParallel: GradientReduction {
             try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") {
                 let gradients = UnsafeMutableBufferPointer(rebasing: buffer[0..<total])
                 if exact {
-                    _ = gradients.update(fromContentsOf: try rankOrderedSum(Array(gradients)))
+                    _ = gradients.update(fromContentsOf: try Self.rankOrderedSum(Array(gradients), over: world))
                 } else {
                     try world.allReduce(gradients, op: .sum)
                 }
@@ -139,12 +139,18 @@ final class DataParallel: GradientReduction {
     /// The sum of every rank's `values` as `pairwiseSum` adds parts, in rank order, with the traffic
     /// of an all-reduce: chunk r of every rank's values goes to rank r (all-to-all), which adds its
     /// chunks in that tree, and every rank gathers the chunks' sums back.
-    func rankOrderedSum<Scalar: MPIScalar & AdditiveArithmetic>(_ values: [Scalar]) throws -> [Scalar] {
-        let ranks = world.size
+    static func rankOrderedSum<Scalar: MPIScalar & AdditiveArithmetic>(_ values: [Scalar], over communicator: Communicator) throws(MPIError) -> [Scalar] {
+        let ranks = communicator.size
         let chunk = (values.count + ranks - 1) / ranks
-        let received = try world.allToAll(values + [Scalar](repeating: .zero, count: chunk * ranks - values.count))
+        let received = try communicator.allToAll(values + [Scalar](repeating: .zero, count: chunk * ranks - values.count))
         let sums = pairwiseSum((0..<ranks).map { Array(received[$0 * chunk..<($0 + 1) * chunk]) })
-        return Array(try world.allGather(sums).prefix(values.count))
+        return Array(try communicator.allGather(sums).prefix(values.count))
+    }
+
+    /// `rankOrderedSum` in place, for buckets on the reduction thread.
+    private static let rankOrderedSummation: ReductionThread.Summation = { communicator, values throws(MPIError) in
+        let sums = try rankOrderedSum(Array(values), over: communicator)
+        _ = values.update(fromContentsOf: sums)
     }
 
     /// Copies the gradients of `parameters` into `buffer`, one after another.
@@ -198,7 +204,7 @@ final class DataParallel: GradientReduction {
                 // A failed collective here cannot be thrown through the layer; end the job instead.
                 waiting(in: "the all-reduce of BatchNorm(\(layer.features))'s batch statistics") {
                     world.endingJobOnError {
-                        if exact { sums = try rankOrderedSum(sums) } else { try world.allReduce(&sums, op: .sum) }
+                        if exact { sums = try Self.rankOrderedSum(sums, over: world) } else { try world.allReduce(&sums, op: .sum) }
                     }
                 }
             }
@@ -209,22 +215,25 @@ final class DataParallel: GradientReduction {
 /// A phase's gradients reduced in buckets while its backward pass runs, as DDP does: parameters
 /// join the open bucket as the pass completes their gradients (the last layers first), and a full
 /// bucket starts its all-reduce on the reduction thread. The buckets form in the same order on
-/// every rank, since every rank runs the same pass.
+/// every rank, since every rank runs the same pass. Under `--exact` a parameter's shard gradients
+/// are combined when it completes, and its bucket is summed in rank order (`summation`).
 final class OverlappedGradients: BackwardObserver {
     let watched: [Parameter]
     private let thread: ReductionThread
     private let worldSize: Int
     private let bucketBytes: Int
+    private let summation: ReductionThread.Summation?
     private var open: [Parameter] = []
     private var openBytes = 0
     private var started: [(reduction: PendingAllReduce, parameters: [Parameter])] = []
 
-    init(thread: ReductionThread, worldSize: Int, parameters: [Parameter], bucketBytes: Int) {
-        (self.thread, self.worldSize, self.watched, self.bucketBytes) = (thread, worldSize, parameters, bucketBytes)
+    init(thread: ReductionThread, worldSize: Int, parameters: [Parameter], bucketBytes: Int, summation: ReductionThread.Summation?) {
+        (self.thread, self.worldSize, self.watched, self.bucketBytes, self.summation) = (thread, worldSize, parameters, bucketBytes, summation)
     }
 
     func finished(_ parameters: [Parameter]) {
         for parameter in parameters {
+            parameter.combineShardGradients()
             open.append(parameter)
             openBytes += parameter.gradient.count * MemoryLayout<Float>.size
         }
@@ -234,7 +243,9 @@ final class OverlappedGradients: BackwardObserver {
     private func startOpenBucket() {
         guard !open.isEmpty else { return }
         let parameters = open
-        let reduction = thread.startSum(count: parameters.reduce(0) { $0 + $1.gradient.count }) { DataParallel.pack(parameters, into: $0) }
+        let reduction = thread.startSum(count: parameters.reduce(0) { $0 + $1.gradient.count }, summation: summation) {
+            DataParallel.pack(parameters, into: $0)
+        }
         started.append((reduction, parameters))
         (open, openBytes) = ([], 0)
     }

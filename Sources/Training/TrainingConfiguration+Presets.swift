@@ -50,8 +50,6 @@ extension TrainingConfiguration {
             let unit = preset.definition.rowsKeptTogether(self)
             try require((batchSize / shards) % unit.rows == 0, "--exact \(shards) makes shards of \(batchSize / shards) rows, "
                         + "not a whole number of \(unit.name)s of \(unit.rows); use fewer shards or a larger --batch-size")
-            try require((bucketMegabytes ?? 0) == 0, "--bucket-mb \(bucketMegabytes ?? 0) cannot go with --exact: "
-                        + "its gradients are combined in shard order after the backward pass; use --bucket-mb 0")
         }
         try require(preset.takesImages == (data != nil),
                     preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")

@@ -31,14 +31,16 @@ final class ExactTrainingTests: XCTestCase {
                 ["--preset", "alphagan28", "--data", images, "--batch-size", "16"]]
     }
 
+    /// 4 ranks reduce in tiny buckets during the backward pass, 2 in one message after it.
     func testOneTwoAndFourRanksTrainTheSameCheckpoint() throws {
         for preset in try presets() {
             let common = preset + ["--exact", "4", "--steps", "10", "--lr-decay", "none", "--tensorboard", "false"]
             var checkpoints: [String] = []
             for ranks in [1, 2, 4] {
                 let directory = scratch.file("\(preset[1])-\(ranks)")
-                let result = try train(ranks: ranks, common + ["--run-dir", directory])
+                let result = try train(ranks: ranks, common + ["--run-dir", directory, "--bucket-mb", ranks == 4 ? "0.01" : "0"])
                 XCTAssertEqual(result.status, 0, result.combinedOutput)
+                if ranks == 4 { XCTAssertTrue(result.standardOutput.contains("in 0.01 MiB buckets"), result.standardOutput) }
                 XCTAssertTrue(result.standardOutput.contains("1 thread each"), result.standardOutput)
                 checkpoints.append("\(directory)/checkpoint-00000010.h5")
             }
