@@ -58,6 +58,20 @@ final class LayerGradientTests: XCTestCase {
         check.check(input: Sample.tensor([5, 3], seed: 7), parameters: layer.parameters) { probe(layer($0)) }
     }
 
+    /// PyTorch's affine=False: nothing to train or store, each feature's batch mean 0 and variance 1.
+    func testBatchNormWithoutAffine() {
+        let layer = BatchNorm(3, affine: false)
+        XCTAssertEqual(layer.state.map(\.name), ["running_mean", "running_var", "num_batches_tracked"])
+        XCTAssertTrue(layer.parameters.isEmpty)
+        check.check(input: Sample.tensor([5, 3], seed: 10)) { probe(layer($0)) }
+        let y = layer(Variable(Sample.tensor([6, 3], seed: 11, scale: 4))).value
+        for feature in 0..<3 {
+            let column = (0..<6).map { y.scalars[$0 * 3 + feature] }
+            XCTAssertEqual(column.reduce(0, +) / 6, 0, accuracy: 1e-6)
+            XCTAssertEqual(column.map { $0 * $0 }.reduce(0, +) / 6, 1, accuracy: 1e-3, "biased variance 1, up to eps")
+        }
+    }
+
     func testBatchNormOverChannelsInTraining() {
         let layer = BatchNorm(2)
         layer.weight.value = Sample.tensor([2], seed: 8)

@@ -6,8 +6,11 @@
 /// In training the statistics are the batch's (biased variance), and the running ones move by
 /// `momentum` towards them (unbiased variance), as PyTorch does; in evaluation the running ones are used.
 /// - `weight`, `bias`, `running_mean`, `running_var` `[C]`; `num_batches_tracked` a counter.
+/// - Without `affine` (PyTorch's `affine=False`), weight 1 and bias 0 are constants, neither
+///   trained nor stored: the output is the normalised input itself.
 public final class BatchNorm: Layer {
     public let features: Int
+    public let affine: Bool
     public let momentum: Float
     public let epsilon: Float
     public let weight: Parameter
@@ -23,17 +26,20 @@ public final class BatchNorm: Layer {
     /// backward. Under `BatchShards` it holds the pairwise sum of this rank's shards.
     public var crossReplicaSum: ((inout [Double]) -> Void)?
 
-    public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
-        (self.features, self.momentum, self.epsilon) = (features, momentum, epsilon)
+    public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5, affine: Bool = true) {
+        (self.features, self.momentum, self.epsilon, self.affine) = (features, momentum, epsilon, affine)
         weight = Parameter(Tensor(shape: [features], repeating: 1))
         bias = Parameter(Tensor(shape: [features]))
+        weight.requiresGradient = affine
+        bias.requiresGradient = affine
         runningMean = Buffer(Tensor(shape: [features]))
         runningVariance = Buffer(Tensor(shape: [features], repeating: 1))
     }
 
     public var state: [(name: String, entry: StateEntry)] {
-        [("weight", .parameter(weight)), ("bias", .parameter(bias)), ("running_mean", .buffer(runningMean)),
-         ("running_var", .buffer(runningVariance)), ("num_batches_tracked", .counter(batchesTracked))]
+        (affine ? [("weight", .parameter(weight)), ("bias", .parameter(bias))] : [])
+            + [("running_mean", .buffer(runningMean)), ("running_var", .buffer(runningVariance)),
+               ("num_batches_tracked", .counter(batchesTracked))]
     }
 
     public func setTraining(_ training: Bool) { self.training = training }

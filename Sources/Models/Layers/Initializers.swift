@@ -8,7 +8,7 @@ public enum Initialization {
             case let layer as Conv2d: reset(layer.weight, layer.bias, mean: 0, random: &random)
             case let layer as ConvTranspose2d: reset(layer.weight, layer.bias, mean: 0, random: &random)
             case let layer as Linear: reset(layer.weight, layer.bias, mean: 0, random: &random)
-            case let layer as BatchNorm: reset(layer.weight, layer.bias, mean: 1, random: &random)
+            case let layer as BatchNorm where layer.affine: reset(layer.weight, layer.bias, mean: 1, random: &random)
             default: break
             }
         }
