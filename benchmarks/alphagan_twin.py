@@ -55,7 +55,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--recon-weight", type=float, default=784.0, help="λ on the per-pixel mean L1 (784: λ = 1 on the pixel sum)")
+    parser.add_argument("--recon-weight", type=float, default=30.0, help="λ on the per-pixel mean L1 (alphagan28's default; 784 is λ = 1 on the pixel sum)")
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--code-lr", type=float, default=None, help="C's learning rate (default --lr)")
     parser.add_argument("--seed", type=int, default=1)

@@ -63,7 +63,7 @@ def mlp2d_discriminator(pack=1):
 def alphagan28_encoder():
     return nn.Sequential(
         nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128),
-        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 100))
+        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 100), nn.BatchNorm1d(100, affine=False))
 
 
 def alphagan28_code_discriminator():

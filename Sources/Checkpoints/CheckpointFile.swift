@@ -52,6 +52,12 @@ public final class CheckpointFile {
     /// Whether the checkpoint has a group `name` (a network).
     public func holds(_ name: String) -> Bool { root.contains(name) }
 
+    /// The entries of group `name` ("0.weight", ...); empty when there is no such group.
+    public func entryNames(in name: String) -> Set<String> {
+        guard root.contains(name), let group = try? root.group(name) else { return [] }
+        return Set((try? group.childNames()) ?? [])
+    }
+
     /// Loads a network's parameters, buffers and counters from group `name`, checking every shape.
     public func restore(_ network: Layer, from name: String) throws {
         guard root.contains(name) else { throw CheckpointError("\(path): no /\(name) group; this checkpoint holds no \(name)") }

@@ -12,7 +12,7 @@ public enum CheckpointNetworks {
         let preset = checkpoint.configuration.preset
         var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
         guard let network = name == "generator" ? preset.makeGenerator(random: &random)
-            : preset.definition.makeNetwork(named: name, random: &random) else {
+            : preset.definition.makeNetwork(named: name, random: &random, stored: checkpoint.entryNames(in: group ?? name)) else {
             throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
         }
         try checkpoint.restore(network, from: group ?? name)

@@ -146,7 +146,7 @@ extension TrainingOption {
         .choice("lr-decay", \.learningRateDecay, help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps)."),
         .choice("loss", \.loss, help: "The conditional presets' loss: completion28's (default l1+adversarial), colorize28's (default adversarial)."),
         .value("recon-weight", \.reconstructionWeight, valueName: "weight", expected: "a number",
-               help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 784: λ = 1 on the pixel sum of "
+               help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 30, measured; 784 is λ = 1 on the pixel sum of "
                    + "Algorithm 1); completion28's with l1+adversarial (default 100).", requirement: .atLeastZero),
         .value("r1", \.r1, valueName: "gamma", expected: "a number",
                help: "γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); "

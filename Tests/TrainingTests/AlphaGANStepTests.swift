@@ -1,3 +1,4 @@
+import Checkpoints
 import Models
 import TestSupport
 import XCTest
@@ -82,6 +83,25 @@ final class AlphaGANStepTests: XCTestCase {
         assertGradientsMatchFiniteDifferences(step.codeDiscriminator.parameters, "C") {
             step.codeDiscriminatorLoss(prior: Variable(latent), codes: Variable(codes)).value.scalar
         }
+    }
+
+    /// The encoder ends in an affine-free BatchNorm, so a training batch's codes have the prior's
+    /// mean and variance per dimension; checkpoints from before it load their own layout.
+    func testEncoderGivesCodesThePriorsMomentsAndOldCheckpointsKeepTheirLayout() throws {
+        var random = RandomStream(seed: 3, purpose: .initialization)
+        let encoder = AlphaGAN28.encoder(random: &random)
+        let codes = encoder(Variable(randomTensor([32, 1, 28, 28], seed: 4))).value
+        for dimension in [0, 57, 99] {
+            let column = (0..<32).map { codes.scalars[$0 * 100 + dimension] }
+            XCTAssertEqual(column.reduce(0, +) / 32, 0, accuracy: 1e-5)
+            XCTAssertEqual(column.map { $0 * $0 }.reduce(0, +) / 32, 1, accuracy: 1e-2)
+        }
+        let definition = Preset.alphagan28.definition
+        let current = try XCTUnwrap(definition.makeNetwork(named: "encoder", random: &random, stored: Set(encoder.state.map(\.name))))
+        XCTAssertEqual(current.state.map(\.name), encoder.state.map(\.name))
+        let old = Set(encoder.state.map(\.name).filter { !$0.hasPrefix("7.") })
+        let legacy = try XCTUnwrap(definition.makeNetwork(named: "encoder", random: &random, stored: old))
+        XCTAssertEqual(Set(legacy.state.map(\.name)), old)
     }
 
     func testCodeDiscriminatorCallsPriorSamplesReal() throws {

@@ -30,7 +30,7 @@ final class ConfigurationTests: XCTestCase {
         let completion = TrainingConfiguration.defaults(for: .completion28)
         XCTAssertEqual(completion.loss, .l1Adversarial)
         XCTAssertEqual(completion.reconstructionWeight, 100, "pix2pix's weight for l1+adversarial")
-        XCTAssertEqual(TrainingConfiguration.defaults(for: .alphagan28).reconstructionWeight, 784, "λ = 1 on the pixel sum")
+        XCTAssertEqual(TrainingConfiguration.defaults(for: .alphagan28).reconstructionWeight, 30, "measured in docs/learned-loss.md")
         XCTAssertNil(dcgan.loss)
         XCTAssertNil(dcgan.reconstructionWeight)
         try completion.validate()

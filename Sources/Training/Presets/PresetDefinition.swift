@@ -37,8 +37,9 @@ protocol PresetDefinition: Sendable {
     func makeTraining(_ configuration: TrainingConfiguration, generator: Player, random: inout RandomStream,
                       player: (String, Layer, Float) -> Player, context: PhaseContext)
         -> (players: [Player], algorithm: TrainingAlgorithm)
-    /// A network other than the generator that tools may read from a checkpoint ("encoder"), or nil.
-    func makeNetwork(named name: String, random: inout RandomStream) -> Layer?
+    /// A network other than the generator that tools may read from a checkpoint ("encoder"), or nil;
+    /// `stored` names the entries the checkpoint holds for it, for layouts of earlier versions.
+    func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer?
 
     /// The generator's input for the run's sample grid, drawn from `random`.
     func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor
@@ -89,7 +90,7 @@ extension PresetDefinition {
     func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) { (configuration.packSize, "pack") }
     func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
-    func makeNetwork(named name: String, random: inout RandomStream) -> Layer? { nil }
+    func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? { nil }
 
     func sampleInput(noise: Tensor) throws -> Tensor { noise }
     func samples(of generator: Layer, input: Tensor) -> Tensor { generator(Variable(input)).value }
