@@ -154,7 +154,7 @@ extension TrainingOption {
         .value("mode-seeking", \.modeSeeking, valueName: "weight", expected: "a number",
                help: "Weight of the mode-seeking term (MSGAN) that makes the conditional presets' generators use their noise: "
                    + "1 / (mean |G(c, z1) - G(c, z2)| / mean |z1 - z2|) over pairs of draws for one condition; "
-                   + "with the adversarial losses of completion28 (default 1) and colorize28 (default 0.1); 0 turns it off.", requirement: .atLeastZero),
+                   + "with the adversarial losses of completion28 (default 1) and colorize28 (default 0.05); 0 turns it off.", requirement: .atLeastZero),
         .value("ema-decay", \.emaDecay, valueName: "decay", expected: "a number",
                help: "Decay of the moving average of the generator's weights that sample, evaluate and the sample grids use "
                    + "(stored as /generator_ema; warmed up as min(decay, (1 + step) / (10 + step))); "

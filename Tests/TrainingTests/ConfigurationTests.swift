@@ -36,7 +36,7 @@ final class ConfigurationTests: XCTestCase {
         try completion.validate()
         let colorize = TrainingConfiguration.defaults(for: .colorize28)
         XCTAssertEqual(colorize.loss, .adversarial)
-        XCTAssertEqual([completion.modeSeeking, colorize.modeSeeking], [1, 0.1], "MSGAN's weight; a tenth for one colour per garment")
+        XCTAssertEqual([completion.modeSeeking, colorize.modeSeeking], [1, 0.05], "MSGAN's weight; a twentieth for one colour per garment")
         XCTAssertNil(dcgan.modeSeeking)
         XCTAssertEqual(Preset.allCases.map { TrainingConfiguration.defaults(for: $0).emaDecay },
                        Preset.allCases.map { $0.takesImages ? 0.999 : 0 }, "a generator average for every image preset")
