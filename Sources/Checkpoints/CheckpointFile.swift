@@ -54,7 +54,7 @@ public final class CheckpointFile {
 
     /// The entries of group `name` ("0.weight", ...); empty when there is no such group.
     public func entryNames(in name: String) -> Set<String> {
-        guard root.contains(name), let group = try? root.group(name) else { return [] }
+        guard let group = try? root.group(name) else { return [] }
         return Set((try? group.childNames()) ?? [])
     }
 

@@ -69,6 +69,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         (self.pack, self.learningRateDecay, self.loss, self.reconstructionWeight, self.r1) = (pack, learningRateDecay, loss, reconstructionWeight, r1)
     }
 
+    /// Whether `--exact` is on.
+    public var isExact: Bool { (exactShards ?? 0) > 0 }
+
     /// The pack size, 1 when unset.
     public var packSize: Int { pack ?? 1 }
 

@@ -49,7 +49,7 @@ public final class Trainer {
         // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
         let (resumeFrom, checkpoint) = try resolveCheckpoint()
         let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
-        if (configuration.exactShards ?? 0) > 0 {
+        if configuration.isExact {
             if let threads = request.threads, threads > 1 {
                 throw ConfigurationError("--threads \(threads) cannot go with --exact: a kernel's sums over threads depend on their count, "
                                          + "so each rank runs one; start more ranks to use more cores")
@@ -224,7 +224,7 @@ public final class Trainer {
                 notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
             }
             // Sums split differently over ranks or OpenBLAS threads round differently, unless --exact fixes their order.
-            let promise = (setup.configuration.exactShards ?? 0) > 0 ? "bit for bit the same run (--exact)" : "the same model, not bit for bit the same run"
+            let promise = setup.configuration.isExact ? "bit for bit the same run (--exact)" : "the same model, not bit for bit the same run"
             let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): \(promise))"
             say("resuming from \(checkpoint.path) at step \(checkpoint.step)\(exactness)")
             let (stored, resumed) = (checkpoint.configuration, setup.configuration)

@@ -27,10 +27,10 @@ struct Setup {
         var random = RandomStream(seed: configuration.seed, purpose: .initialization)
         let player = Player.make(configuration)
         let generator = player("generator", preset.makeGenerator(random: &random), configuration.generatorLearningRate)
-        let exactShards = configuration.exactShards ?? 0
         parallel = try DataParallel(world: world, bucketBytes: Int((configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes) * 1_048_576),
-                                    exact: exactShards > 0)
-        let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank), shards: max(1, exactShards / world.size))
+                                    exact: configuration.isExact)
+        let shards = configuration.isExact ? configuration.exactShards! / world.size : 1
+        let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank), shards: shards)
         (players, algorithm) = preset.makeTraining(configuration, generator: generator, random: &random, player: player, context: context)
         parallel.register(players.map { ($0.name, $0.network) })
         // Built from its own copy of the initialization stream, so the networks' draws stay as they were.

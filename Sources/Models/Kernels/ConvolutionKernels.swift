@@ -6,8 +6,8 @@ struct ConvolutionShape: Hashable, CustomStringConvertible {
     let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
     let kernel: Int, stride: Int, padding: Int
 
-    var input: [Int] { [batch, inChannels, inHeight, inWidth] }
-    var output: [Int] { [batch, outChannels, outHeight, outWidth] }
+    var input: [Int] { input(shards: 1) }
+    var output: [Int] { output(shards: 1) }
     /// The input and output of `shards` calls of this shape, one after another.
     func input(shards: Int) -> [Int] { [shards * batch, inChannels, inHeight, inWidth] }
     func output(shards: Int) -> [Int] { [shards * batch, outChannels, outHeight, outWidth] }
