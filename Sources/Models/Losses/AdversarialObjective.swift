@@ -14,19 +14,34 @@ public enum AdversarialObjective: String, CaseIterable, Codable, Sendable {
     case wasserstein
 }
 
-/// The discriminator's loss on a batch of real and a batch of generated samples.
+/// The discriminator's loss on a batch of real and a batch of generated samples: the sum of its
+/// two sides, `discriminatorRealLoss` and `discriminatorFakeLoss`.
 /// - realLogits, fakeLogits `[N, 1]` (any shapes; each is averaged).
 public func discriminatorLoss(_ objective: AdversarialObjective, realLogits: Variable, fakeLogits: Variable) -> Variable {
+    discriminatorRealLoss(objective, realLogits: realLogits) + discriminatorFakeLoss(objective, fakeLogits: fakeLogits)
+}
+
+/// The real samples' side of the discriminator's loss. Every objective's loss is a sum of a term
+/// of the real logits and one of the fake logits, so a trainer can differentiate the real side
+/// before the fake samples exist.
+/// - realLogits `[N, 1]` (any shape; averaged).
+public func discriminatorRealLoss(_ objective: AdversarialObjective, realLogits: Variable) -> Variable {
     switch objective {
-    case .minimax, .nonSaturating:
-        binaryCrossEntropy(logits: realLogits, target: 1) + binaryCrossEntropy(logits: fakeLogits, target: 0)
-    case .leastSquares:
-        0.5 * mseLoss(prediction: realLogits, target: Tensor(shape: realLogits.value.shape, repeating: 1))
-            + 0.5 * mseLoss(prediction: fakeLogits, target: Tensor(shape: fakeLogits.value.shape))
-    case .hinge:
-        (1 - realLogits).relu().mean() + (1 + fakeLogits).relu().mean()
-    case .wasserstein:
-        fakeLogits.mean() - realLogits.mean()
+    case .minimax, .nonSaturating: binaryCrossEntropy(logits: realLogits, target: 1)
+    case .leastSquares: 0.5 * mseLoss(prediction: realLogits, target: Tensor(shape: realLogits.value.shape, repeating: 1))
+    case .hinge: (1 - realLogits).relu().mean()
+    case .wasserstein: -1 * realLogits.mean()
+    }
+}
+
+/// The generated samples' side of the discriminator's loss.
+/// - fakeLogits `[N, 1]` (any shape; averaged).
+public func discriminatorFakeLoss(_ objective: AdversarialObjective, fakeLogits: Variable) -> Variable {
+    switch objective {
+    case .minimax, .nonSaturating: binaryCrossEntropy(logits: fakeLogits, target: 0)
+    case .leastSquares: 0.5 * mseLoss(prediction: fakeLogits, target: Tensor(shape: fakeLogits.value.shape))
+    case .hinge: (1 + fakeLogits).relu().mean()
+    case .wasserstein: fakeLogits.mean()
     }
 }
 

@@ -23,7 +23,11 @@ public final class Adam: Optimizer {
         secondMoments = firstMoments
     }
 
-    public func step() {
+    public func step() { step(learningRate: learningRate) }
+
+    /// A step at `learningRate` rather than the current one: an update that lands after the
+    /// trainer set the next step's rate.
+    public func step(learningRate: Float) {
         stepCount += 1
         let correction1 = 1 - pow(Double(beta1), Double(stepCount))
         let correction2Root = (1 - pow(Double(beta2), Double(stepCount))).squareRoot()
