@@ -75,6 +75,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The pack size, 1 when unset.
     public var packSize: Int { pack ?? 1 }
 
+    /// Whether a sample grid or a checkpoint is written after `step` steps (1-based): every
+    /// `--sample-every` or `--checkpoint-every` steps, and after the last.
+    public func outputsDue(after step: Int) -> Bool {
+        step == steps || step % sampleEvery == 0 || step % checkpointEvery == 0
+    }
+
     /// The factor on both learning rates for the update that makes `step` (0-based) into `step + 1`.
     public func learningRateFactor(step: Int) -> Float {
         switch learningRateDecay ?? .none {

@@ -55,30 +55,44 @@ public final class AdversarialStep: TrainingAlgorithm {
 
     /// Updates D on `real` `[N, ...sample]` and on G's samples of `latent` `[N, latent]`;
     /// returns D's loss and scores (the generator loss is left 0).
+    ///
+    /// The real side of D's loss comes first, forward and backward, while G's last update may
+    /// still be in flight: it does not need G. So D's gradients add up the real side's part, then
+    /// the fake side's.
     func discriminatorPhase(real: Tensor, latent: Tensor) throws -> StepMetrics {
-        try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
-            // G's samples are constants here (G frozen, noise constant), so G records nothing.
-            let fake = generator(tape.variable(latent)).value
+        try phases.run(updating: [(discriminator, discriminatorOptimizer)], overlapping: true) { pass in
             // Real and fake pass through D separately: a BatchNorm in D must see the same kind of batch
             // here as in G's phase (all fake), or G learns to exploit the difference in normalisation.
-            let realInput = packed(tape.variable(real))
+            let realInput = packed(pass.tape.variable(real))
             let (realLogits, penalty): (Variable, Variable?) = r1Gamma > 0
                 ? discriminatorWithR1Penalty(discriminator as! Sequential, real: realInput, gamma: r1Gamma)
                 : (discriminator(realInput), nil)
-            let fakeLogits = discriminator(packed(tape.variable(fake)))
-            let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-            return (penalty.map { loss + $0 } ?? loss,
-                    StepMetrics(generatorLoss: 0, discriminatorLoss: loss.value.scalar, realScore: realLogits.value.meanSigmoid,
-                                fakeScore: fakeLogits.value.meanSigmoid, gradientPenalty: penalty?.value.scalar))
+            let realLoss = discriminatorRealLoss(objective, realLogits: realLogits)
+            pass.backward(penalty.map { realLoss + $0 } ?? realLoss)
+
+            try pass.settle()
+            // G's samples are constants here (G frozen, noise constant), so G records nothing.
+            let fake = generator(pass.tape.variable(latent)).value
+            let fakeLogits = discriminator(packed(pass.tape.variable(fake)))
+            let fakeLoss = discriminatorFakeLoss(objective, fakeLogits: fakeLogits)
+            return (fakeLoss, StepMetrics(generatorLoss: 0, discriminatorLoss: realLoss.value.scalar + fakeLoss.value.scalar,
+                                          realScore: realLogits.value.meanSigmoid, fakeScore: fakeLogits.value.meanSigmoid,
+                                          gradientPenalty: penalty?.value.scalar))
         }
     }
 
     /// Updates G through the frozen D on G's samples of `latent` `[N, latent]`; returns G's loss.
+    /// G's forward pass comes before D's last update has landed: it does not need D.
     func generatorPhase(latent: Tensor) throws -> Float {
-        try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
+        try phases.run(updating: [(generator, generatorOptimizer)], overlapping: true) { pass in
+            let samples = generator(pass.tape.variable(latent))
+            try pass.settle()
             // Gradients flow through D's layers to its input, none into D's weights.
-            let loss = generatorLoss(objective, fakeLogits: discriminator(packed(generator(tape.variable(latent)))))
+            let loss = generatorLoss(objective, fakeLogits: discriminator(packed(samples)))
             return (loss, loss)
         }.value.scalar
     }
+
+    public func settle() throws { try phases.settle() }
+    public func whenSettled(_ work: @escaping () -> Void) { phases.whenSettled(work) }
 }

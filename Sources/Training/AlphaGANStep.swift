@@ -76,21 +76,27 @@ public final class AlphaGANStep: TrainingAlgorithm {
     /// One iteration on the next real batch `[N, 1, 28, 28]` and prior samples `[N, 100]` (`.generatorNoise`).
     public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, latent) = (nextBatch(), noise(.generatorNoise, 0))
-        let forward = try phases.run(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)]) { tape in
-            let forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
+        // Phases 2 and 3 need only phase 1's outputs and their own network, so E and G's update
+        // travels while they run, and D's while C's phase runs.
+        let forward = try phases.run(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)], overlapping: true) { pass in
+            try pass.settle()
+            let forward = encoderGeneratorLoss(real: pass.tape.variable(real), latent: pass.tape.variable(latent))
             return (forward.loss, forward)
         }
-        let judged = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
-            let judged = discriminatorLoss(real: tape.variable(real), reconstructions: tape.variable(forward.reconstructions),
-                                           samples: tape.variable(forward.samples))
+        let judged = try phases.run(updating: [(discriminator, discriminatorOptimizer)], overlapping: true) { pass in
+            let judged = discriminatorLoss(real: pass.tape.variable(real), reconstructions: pass.tape.variable(forward.reconstructions),
+                                           samples: pass.tape.variable(forward.samples))
             return (judged.loss, judged)
         }
-        let codeLoss = try phases.run(updating: [(codeDiscriminator, codeDiscriminatorOptimizer)]) { tape in
-            let loss = codeDiscriminatorLoss(prior: tape.variable(latent), codes: tape.variable(forward.codes))
+        let codeLoss = try phases.run(updating: [(codeDiscriminator, codeDiscriminatorOptimizer)], overlapping: true) { pass in
+            let loss = codeDiscriminatorLoss(prior: pass.tape.variable(latent), codes: pass.tape.variable(forward.codes))
             return (loss, loss)
         }
         return StepMetrics(generatorLoss: forward.loss.value.scalar, discriminatorLoss: judged.loss.value.scalar,
                            realScore: judged.realLogits.value.meanSigmoid, fakeScore: judged.fakeLogits.value.meanSigmoid,
                            reconstruction: forward.reconstructionL1, codeDiscriminatorLoss: codeLoss.value.scalar)
     }
+
+    public func settle() throws { try phases.settle() }
+    public func whenSettled(_ work: @escaping () -> Void) { phases.whenSettled(work) }
 }

@@ -81,19 +81,25 @@ public final class ConditionalStep: TrainingAlgorithm {
         let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise.rows(rows.noise))
         var metrics = StepMetrics(generatorLoss: 0)
         if let discriminator, let discriminatorOptimizer {
-            let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)]) { tape in
-                let generated = generator(tape.variable(input)).value
-                let realLogits = discriminator(tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis)))
-                let fakeLogits = discriminator(tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
-                let loss = discriminatorLoss(objective, realLogits: realLogits, fakeLogits: fakeLogits)
-                return (loss, (loss, realLogits, fakeLogits))
+            // As in `AdversarialStep`: the real pairs first, while G's last update may be in flight.
+            let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)], overlapping: true) { pass in
+                let realLogits = discriminator(pass.tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis)))
+                let realLoss = discriminatorRealLoss(objective, realLogits: realLogits)
+                pass.backward(realLoss)
+                try pass.settle()
+                let generated = generator(pass.tape.variable(input)).value
+                let fakeLogits = discriminator(pass.tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
+                let fakeLoss = discriminatorFakeLoss(objective, fakeLogits: fakeLogits)
+                return (fakeLoss, (realLoss.value.scalar + fakeLoss.value.scalar, realLogits, fakeLogits))
             }
-            metrics.discriminatorLoss = loss.value.scalar
+            metrics.discriminatorLoss = loss
             metrics.realScore = realLogits.value.meanSigmoid
             metrics.fakeScore = fakeLogits.value.meanSigmoid
         }
-        let (loss, l1) = try phases.run(updating: [(generator, generatorOptimizer)]) { tape in
-            let (loss, l1) = generatorLoss(condition: tape.variable(pairedCondition), input: tape.variable(input), target: pairedTarget)
+        let (loss, l1) = try phases.run(updating: [(generator, generatorOptimizer)], overlapping: true) { pass in
+            let generated = generator(pass.tape.variable(input))
+            try pass.settle()
+            let (loss, l1) = generatorLoss(condition: pass.tape.variable(pairedCondition), input: input, generated: generated, target: pairedTarget)
             return (loss, (loss, l1))
         }
         metrics.generatorLoss = loss.value.scalar
@@ -105,7 +111,11 @@ public final class ConditionalStep: TrainingAlgorithm {
     /// `target`; also the L1 distance to them, whatever the loss. With the mode-seeking term, rows
     /// P..<2P of the input repeat the conditions of rows 0..<P (`pairing`).
     public func generatorLoss(condition: Variable, input: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
-        let generated = generator(input)
+        generatorLoss(condition: condition, input: input.value, generated: generator(input), target: target)
+    }
+
+    /// `generatorLoss(condition:input:target:)` on `generated`, G's output for `input`.
+    func generatorLoss(condition: Variable, input: Tensor, generated: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
         let l1 = l1Loss(prediction: generated, target: target)
         switch loss {
         case .l2: return (mseLoss(prediction: generated, target: target), l1.value.scalar)
@@ -114,10 +124,10 @@ public final class ConditionalStep: TrainingAlgorithm {
             var total = Models.generatorLoss(objective, fakeLogits: discriminator!(Variable.concatenate([condition, generated], axis: task.pairingAxis)))
             if loss == .l1Adversarial { total = total + reconstructionWeight * l1 }
             // Inside a phase the batch is split as the phase's context says; the pairs were arranged so.
-            let (firsts, seconds) = pairRows(input.value.shape[0], shards: BatchShards.count)
+            let (firsts, seconds) = pairRows(input.shape[0], shards: BatchShards.count)
             if modeSeekingWeight > 0 && !firsts.isEmpty {
                 let conditionWidth = condition.value.count / condition.value.shape[0]
-                let noise = input.value.slice(conditionWidth..<input.value.shape[1], axis: 1)
+                let noise = input.slice(conditionWidth..<input.shape[1], axis: 1)
                 let distances = (noise.rows(firsts) - noise.rows(seconds)).map { abs($0) }
                 let width = noise.shape[1]
                 let noiseDistances = (0..<firsts.count).map { p in distances.scalars[p * width..<(p + 1) * width].reduce(0, +) / Float(width) }
@@ -127,4 +137,7 @@ public final class ConditionalStep: TrainingAlgorithm {
             return (total, l1.value.scalar)
         }
     }
+
+    public func settle() throws { try phases.settle() }
+    public func whenSettled(_ work: @escaping () -> Void) { phases.whenSettled(work) }
 }

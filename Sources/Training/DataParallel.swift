@@ -13,15 +13,14 @@ final class DataParallel: GradientReduction {
     /// Whether sums over the ranks follow rank order (`--exact`): the same tree on every run,
     /// whatever MPI's reduction algorithm.
     let exact: Bool
-    /// Time this rank waited for gradient all-reduces (the communication the backward pass did
-    /// not hide), and the sizes (bytes) of each phase's gradients.
+    /// Time this rank waited for gradient all-reduces (the communication that compute did not
+    /// hide), and the sizes (bytes) of each phase's gradients.
     private(set) var allReduceSeconds = 0.0
     private(set) var allReduceSizes: Set<Int> = []
-    /// Off: on the two-host harness at 1 Gbit/s (docs/reliability.md) no bucket size hid any
-    /// communication for the presets, whose largest gradients (the generator's first Linear, 68%
-    /// of dcgan28's bytes) are the last the backward pass completes, and every bucket adds a
-    /// message's latency; 1 MiB buckets matched one message, 0.25 MiB ones were slower.
-    static let defaultBucketMegabytes: Float = 0
+    /// DDP's default. On the two-host harness at 1 Gbit/s (benchmarks/README.md) a phase's buckets
+    /// travel while the next phase computes what does not need the update, and 25 MiB (one bucket
+    /// per phase for every preset) waited as little as 1 MiB, with fewer messages.
+    static let defaultBucketMegabytes: Float = 25
 
     /// The buckets of the backward pass under way, when they are reduced during it.
     private var overlapped: OverlappedGradients?
@@ -105,17 +104,21 @@ final class DataParallel: GradientReduction {
         return overlapped
     }
 
-    /// Averages the gradients of `parameters` over the ranks: finishes the buckets started during
-    /// the backward pass, or reduces them all in one fused all-reduce.
-    func reduce(_ parameters: [Parameter]) throws {
-        guard world.size > 1 else { return }
+    /// Averages the gradients of `parameters` over the ranks: starts the last of the buckets begun
+    /// during the backward pass and returns what waits for them, or reduces every gradient in one
+    /// fused all-reduce now.
+    func reduce(_ parameters: [Parameter]) throws -> GradientsInFlight? {
+        guard world.size > 1 else { return nil }
         if let overlapped {
             self.overlapped = nil
-            let started = DispatchTime.now()
-            try waiting(in: "the all-reduce of the \(networks(of: parameters))'s gradients") { try overlapped.finish() }
-            allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            overlapped.startRest()
             allReduceSizes.insert(parameters.reduce(0) { $0 + $1.gradient.count } * MemoryLayout<Float>.size)
-            return
+            let what = "the all-reduce of the \(networks(of: parameters))'s gradients"
+            return GradientsInFlight { [self] in
+                let started = DispatchTime.now()
+                try waiting(in: what) { try overlapped.finish() }
+                allReduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+            }
         }
         let total = parameters.reduce(0) { $0 + $1.gradient.count }
         if fusedGradients.count < total { fusedGradients = [Float](repeating: 0, count: total) }
@@ -134,6 +137,7 @@ final class DataParallel: GradientReduction {
             Self.unpackMeans(buffer, into: parameters, ranks: world.size)
         }
         allReduceSizes.insert(total * MemoryLayout<Float>.size)
+        return nil
     }
 
     /// The sum of every rank's `values` as `pairwiseSum` adds parts, in rank order, with the traffic
@@ -250,12 +254,16 @@ final class OverlappedGradients: BackwardObserver {
         (open, openBytes) = ([], 0)
     }
 
-    /// Starts what is left (and the parameters the pass never reached, whose gradients are 0, in
-    /// their order), waits for every bucket and puts the means back into the gradients.
-    func finish() throws {
+    /// Starts what is left, and the parameters the pass never reached (their gradients are 0), in
+    /// their order.
+    func startRest() {
         let reached = Set((started.flatMap(\.parameters) + open).map(ObjectIdentifier.init))
         open += watched.filter { !reached.contains(ObjectIdentifier($0)) }
         startOpenBucket()
+    }
+
+    /// Waits for every bucket and puts the means back into the gradients.
+    func finish() throws {
         for (reduction, parameters) in started {
             try reduction.wait()
             DataParallel.unpackMeans(reduction.values, into: parameters, ranks: worldSize)

@@ -112,7 +112,10 @@ public final class Trainer {
             checkInSeconds += Double(started.uptimeNanoseconds - checkInStarted.uptimeNanoseconds) / 1e9
             let metrics = try trainStep(step, setup: setup, dataset: dataset, sampler: &sampler)
             step += 1
-            setup.average?.update(from: setup.generator, step: step)
+            if let average = setup.average {
+                let (generator, averagedStep) = (setup.generator, step)
+                setup.algorithm.whenSettled { average.update(from: generator, step: averagedStep) }
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
             for (_, _, _, name, value) in metrics.present where !value.isFinite {
@@ -123,8 +126,13 @@ public final class Trainer {
                            imagesPerSecond: Double(configuration.batchSize * configuration.discriminatorSteps) / seconds,
                            learningRates: (configuration.generatorLearningRate * factor, configuration.discriminatorLearningRate * factor))
 
+            let evaluationDue = evaluationsWanted && (step % configuration.evalEvery! == 0 || step == configuration.steps)
+            if evaluationDue || configuration.outputsDue(after: step) {
+                watchdog.mark("landing the step's last updates")
+                try setup.algorithm.settle()
+            }
             var newBest: BestCheckpoint?
-            if evaluationsWanted, step % configuration.evalEvery! == 0 || step == configuration.steps {
+            if evaluationDue {
                 watchdog.mark("evaluating the generator")
                 let evaluating = DispatchTime.now()
                 let subject = setup.evaluationSubject(step: step, samples: setup.evaluationSamples, runDirectory: directory.path)
@@ -172,9 +180,9 @@ public final class Trainer {
             let raw = try setup.parallel.rawAllReduceSeconds()
             // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
             let buckets = setup.parallel.bucketBytes > 0
-                ? String(format: "in %g MiB buckets started during the backward pass", configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes)
+                ? String(format: "in %g MiB buckets sent while the step computes", configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes)
                 : "in one message after the backward pass"
-            // Waited-for time is what the step pays; the rest of the transfer hid behind the backward pass.
+            // Waited-for time is what the step pays; the rest of the transfer hid behind compute.
             timing += String(format: "; gradient all-reduce (%@) waited for %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",
                              buckets, setup.parallel.allReduceSeconds / steps * 1000, 100 * setup.parallel.allReduceSeconds / trainingSeconds,
                              megabytes, raw * 1000)
@@ -253,9 +261,9 @@ public final class Trainer {
     private func saveOutputs(step: Int, setup: Setup, sampler: EpochSampler, directory: RunDirectory, log: ProgressLog,
                              best: BestCheckpoint?) throws -> (samples: String?, checkpoint: String?, seconds: Double) {
         let configuration = setup.configuration
+        guard configuration.outputsDue(after: step) || best != nil else { return (nil, nil, 0) }
         let final = step == configuration.steps
         let samplesDue = final || step % configuration.sampleEvery == 0, checkpointDue = final || step % configuration.checkpointEvery == 0
-        guard samplesDue || checkpointDue || best != nil else { return (nil, nil, 0) }
         let grid = setup.sampleGrid()
         var saved: (samples: String?, checkpoint: String?, seconds: Double) = (nil, nil, 0)
         if samplesDue {

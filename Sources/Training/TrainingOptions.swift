@@ -172,10 +172,11 @@ extension TrainingOption {
         .value("tensorboard", \.tensorboard, valueName: "true|false", expected: "true or false", changeableOnResume: true,
                help: "Write TensorBoard event files (the metrics, evaluations and sample grids) in the run directory (default true)."),
         .value("bucket-mb", \.bucketMegabytes, valueName: "MiB", expected: "a number", changeableOnResume: true,
-               help: "Reduce the gradients in buckets of this many MiB, each started on a thread of its own as soon as the "
-                   + "backward pass has completed its gradients, and waited for before the update (DDP's scheme); the result "
-                   + "is the same bit for bit. Default 0: one message per phase after the backward pass, which was as fast or "
-                   + "faster for every preset on the benchmarks' two hosts (benchmarks/README.md).",
+               help: "Reduce the gradients in buckets of this many MiB on a thread of their own: each starts as soon as the "
+                   + "backward pass has completed its gradients, and the update waits for them only when a later phase needs "
+                   + "the network (the next step's discriminator pass on real data runs first). The result is the same bit for "
+                   + "bit. 0 reduces each phase's gradients in one message after its backward pass, waiting there. Default 25 "
+                   + "(benchmarks/README.md).",
                requirement: .atLeastZero),
         .value("exact", \.exactShards, valueName: "shards", expected: "a whole number",
                help: "Train bit for bit the same model on every number of ranks that divides SHARDS (a power of two; "

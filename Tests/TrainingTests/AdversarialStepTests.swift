@@ -4,10 +4,15 @@ import TestSupport
 import XCTest
 @testable import Training
 
-/// A reduction that lets a test see each phase's parameters, in place of the all-reduce.
+/// A reduction that lets a test see each phase's parameters, in place of the all-reduce; with
+/// `inBackground`, it sees them when the phase's update lands, as gradients still in flight.
 final class ObservedReduction: GradientReduction {
     var observe: ([Parameter]) -> Void = { _ in }
-    func reduce(_ parameters: [Parameter]) { observe(parameters) }
+    var inBackground = false
+    func reduce(_ parameters: [Parameter]) -> GradientsInFlight? {
+        guard inBackground else { observe(parameters); return nil }
+        return GradientsInFlight { [self] in observe(parameters) }
+    }
 }
 
 final class AdversarialStepTests: XCTestCase {
@@ -56,10 +61,49 @@ final class AdversarialStepTests: XCTestCase {
         XCTAssertEqual(calls, ["D", "G"])
     }
 
+    /// With its gradients reduced in the background, G's update lands only when the next phase or
+    /// the trainer needs G, at the learning rate of its own step, and then equals the update made
+    /// at once; what waits for it runs after it.
+    func testTheGeneratorUpdateInFlightLandsAsIfMadeAtOnce() throws {
+        let atOnce = makeStep()
+        let background = ObservedReduction()
+        background.inBackground = true
+        var random = RandomStream(seed: 3, purpose: "step-test")
+        let generator = Preset.grid2d.makeGenerator(random: &random), discriminator = Preset.grid2d.makeDiscriminator(random: &random)
+        let overlapping = AdversarialStep(generator: generator, discriminator: discriminator,
+                                          generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
+                                          discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
+                                          objective: .nonSaturating, context: PhaseContext(reduction: background))
+        let initial = generator.parameters.map(\.value)
+        _ = try iterate(atOnce)
+        _ = try iterate(overlapping)
+        XCTAssertEqual(discriminator.parameters.map(\.value), atOnce.discriminator.parameters.map(\.value), "D's update landed in G's phase")
+        XCTAssertEqual(generator.parameters.map(\.value), initial, "G's update is still in flight")
+        var landed = false
+        overlapping.whenSettled { landed = true }
+        XCTAssertFalse(landed)
+
+        // The trainer sets the next step's rate before the update lands; the update keeps its own.
+        overlapping.generatorOptimizer.learningRate = 0.5
+        try overlapping.settle()
+        XCTAssertTrue(landed)
+        XCTAssertEqual(generator.parameters.map(\.value), atOnce.generator.parameters.map(\.value))
+
+        // Left in flight, the update lands when the next D phase needs G's samples.
+        overlapping.generatorOptimizer.learningRate = 1e-3
+        for _ in 0..<2 {
+            _ = try iterate(atOnce)
+            _ = try iterate(overlapping)
+        }
+        try overlapping.settle()
+        XCTAssertEqual(generator.parameters.map(\.value), atOnce.generator.parameters.map(\.value))
+        XCTAssertEqual(discriminator.parameters.map(\.value), atOnce.discriminator.parameters.map(\.value))
+    }
+
     /// A phase that fails (here its all-reduce) leaves no network frozen behind it.
     func testAPhaseThatThrowsLeavesEveryNetworkAsItWas() throws {
         struct LinkDown: Error {}
-        final class Failing: GradientReduction { func reduce(_ parameters: [Parameter]) throws { throw LinkDown() } }
+        final class Failing: GradientReduction { func reduce(_ parameters: [Parameter]) throws -> GradientsInFlight? { throw LinkDown() } }
         var random = RandomStream(seed: 3, purpose: "step-test")
         let generator = Preset.grid2d.makeGenerator(random: &random)
         let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
