@@ -17,9 +17,9 @@ final class DataParallel: GradientReduction {
     /// hide), and the sizes (bytes) of each phase's gradients.
     private(set) var allReduceSeconds = 0.0
     private(set) var allReduceSizes: Set<Int> = []
-    /// DDP's default. On the two-host harness at 1 Gbit/s (benchmarks/README.md) a phase's buckets
-    /// travel while the next phase computes what does not need the update, and 25 MiB (one bucket
-    /// per phase for every preset) waited as little as 1 MiB, with fewer messages.
+    /// DDP's default, for the presets that do not choose their own. On the two-host harness at
+    /// 1 Gbit/s (benchmarks/README.md) a phase's buckets travel while the next phase computes what
+    /// does not need the update; 25 MiB (one bucket per phase) waited as little as 1 MiB.
     static let defaultBucketMegabytes: Float = 25
 
     /// The buckets of the backward pass under way, when they are reduced during it.

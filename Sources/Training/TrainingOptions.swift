@@ -175,8 +175,8 @@ extension TrainingOption {
                help: "Reduce the gradients in buckets of this many MiB on a thread of their own: each starts as soon as the "
                    + "backward pass has completed its gradients, and the update waits for them only when a later phase needs "
                    + "the network (the next step's discriminator pass on real data runs first). The result is the same bit for "
-                   + "bit. 0 reduces each phase's gradients in one message after its backward pass, waiting there. Default 25 "
-                   + "(benchmarks/README.md).",
+                   + "bit. 0 reduces each phase's gradients in one message after its backward pass, waiting there. Default 25, "
+                   + "and 0 for grid2d and ring2d, whose steps are too short to hide their gradients (benchmarks/README.md).",
                requirement: .atLeastZero),
         .value("exact", \.exactShards, valueName: "shards", expected: "a whole number",
                help: "Train bit for bit the same model on every number of ranks that divides SHARDS (a power of two; "

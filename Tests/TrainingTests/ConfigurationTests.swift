@@ -40,6 +40,8 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertNil(dcgan.modeSeeking)
         XCTAssertEqual(Preset.allCases.map { TrainingConfiguration.defaults(for: $0).emaDecay },
                        Preset.allCases.map { $0.takesImages ? 0.999 : 0 }, "a generator average for every image preset")
+        XCTAssertEqual(Preset.allCases.map { TrainingConfiguration.defaults(for: $0).bucketMegabytes ?? DataParallel.defaultBucketMegabytes },
+                       Preset.allCases.map { $0.takesImages ? 25 : 0 }, "one message for the 2-D presets, whose steps cannot hide their gradients")
         try colorize.validate()
     }
 

@@ -22,6 +22,10 @@ struct MixturePreset: OneDiscriminatorPreset {
     /// quality in this budget; docs/evaluation.md): D five times as fast as G, and both rates
     /// falling to 0 so the samples settle onto the modes by the last step. R1 keeps D smooth
     /// around the real data, so its gradient still points at modes G has not reached.
+    ///
+    /// Gradients go in one message after each backward pass: a step of these small networks is too
+    /// short to hide their 3.6 MB, and the reduction thread cost 2-5 ms a step more than it hid
+    /// (benchmarks/README.md).
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration {
         var configuration = images
         configuration.data = nil
@@ -29,6 +33,7 @@ struct MixturePreset: OneDiscriminatorPreset {
         configuration.discriminatorLearningRate = 1e-3
         (configuration.checkpointEvery, configuration.sampleEvery) = (1000, 1000)
         (configuration.learningRateDecay, configuration.r1, configuration.emaDecay) = (.linear, 1, 0)
+        configuration.bucketMegabytes = 0
         return configuration
     }
 
