@@ -7,9 +7,10 @@ import Models
 /// over the ranks, and BatchNorm statistics over the global batch.
 final class DataParallel: GradientReduction {
     let world: Communicator
-    /// Gradient bytes per message started during the backward pass (`--bucket-mb`); 0 reduces a
-    /// phase's gradients in one message after its backward pass.
-    let bucketBytes: Int
+    /// The size of the buckets reduced on the reduction thread (`--bucket-mb`); 0 reduces a phase's
+    /// gradients in one message after its backward pass.
+    let bucketMegabytes: Float
+    var bucketBytes: Int { Int(bucketMegabytes * 1_048_576) }
     /// Whether sums over the ranks follow rank order (`--exact`): the same tree on every run,
     /// whatever MPI's reduction algorithm.
     let exact: Bool
@@ -36,11 +37,11 @@ final class DataParallel: GradientReduction {
     private let reductionThread: ReductionThread?
 
     /// Collective over `world` (the reduction thread's communicator is made here).
-    init(world: Communicator, bucketBytes: Int, exact: Bool = false) throws {
+    init(world: Communicator, bucketMegabytes: Float, exact: Bool = false) throws {
         self.world = world
         self.exact = exact
-        reductionThread = world.size > 1 && bucketBytes > 0 ? try ReductionThread.start(world: world) : nil
-        self.bucketBytes = reductionThread == nil ? 0 : bucketBytes
+        reductionThread = world.size > 1 && bucketMegabytes > 0 ? try ReductionThread.start(world: world) : nil
+        self.bucketMegabytes = reductionThread == nil ? 0 : bucketMegabytes
     }
 
     /// Names the networks whose gradients this reduces, for the watchdog's messages, and makes

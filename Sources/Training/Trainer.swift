@@ -179,8 +179,8 @@ public final class Trainer {
             let megabytes = Double(setup.parallel.allReduceSizes.reduce(0, +)) / 1e6
             let raw = try setup.parallel.rawAllReduceSeconds()
             // The step's figure includes waiting for the slowest rank; the bare one is the wire alone.
-            let buckets = setup.parallel.bucketBytes > 0
-                ? String(format: "in %g MiB buckets sent while the step computes", configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes)
+            let buckets = setup.parallel.bucketMegabytes > 0
+                ? String(format: "in %g MiB buckets sent while the step computes", setup.parallel.bucketMegabytes)
                 : "in one message after the backward pass"
             // Waited-for time is what the step pays; the rest of the transfer hid behind compute.
             timing += String(format: "; gradient all-reduce (%@) waited for %.2f ms per step (%.1f%%); bare MPI_Allreduce of the same %.1f MB: %.2f ms",

@@ -27,7 +27,7 @@ struct Setup {
         var random = RandomStream(seed: configuration.seed, purpose: .initialization)
         let player = Player.make(configuration)
         let generator = player("generator", preset.makeGenerator(random: &random), configuration.generatorLearningRate)
-        parallel = try DataParallel(world: world, bucketBytes: Int((configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes) * 1_048_576),
+        parallel = try DataParallel(world: world, bucketMegabytes: configuration.bucketMegabytes ?? DataParallel.defaultBucketMegabytes,
                                     exact: configuration.isExact)
         let shards = configuration.isExact ? configuration.exactShards! / world.size : 1
         let context = PhaseContext(reduction: parallel, lossScale: split.lossScale(of: world.rank), shards: shards)
