@@ -2,7 +2,7 @@ import Models
 import TestSupport
 import XCTest
 
-/// `--exact`'s contract with the layers: under `BatchShards`, each shard's output and input
+/// `--exact`'s contract with the layers: on a tape of several shards, each shard's output and input
 /// gradient are bit for bit what the shard gives alone, and each parameter's gradient is the
 /// shards' own gradients added in shard order, whatever the kernels would pick for the whole batch.
 final class BatchShardsTests: XCTestCase {
@@ -11,7 +11,7 @@ final class BatchShardsTests: XCTestCase {
         let half = input.shape[0] / 2
         let weights = Sample.tensor(outputShape(make(), input), seed: 5)
         let sharded = make()
-        let (output, inputGradient) = BatchShards.splitting(into: 2) { run(sharded, input, weights: weights) }
+        let (output, inputGradient) = run(sharded, input, weights: weights, shards: 2)
         sharded.parameters.forEach { $0.combineShardGradients() }
 
         let halves = [0..<half, half..<2 * half].map { rows -> (output: Tensor, inputGradient: Tensor, gradients: [Tensor]) in
@@ -26,9 +26,10 @@ final class BatchShardsTests: XCTestCase {
         }
     }
 
-    /// Output (plain) and input gradient of `layer` on `input` for the loss Σ output·weights.
-    private func run(_ layer: Layer, _ input: Tensor, weights: Tensor) -> (Tensor, Tensor) {
-        let tape = Tape()
+    /// Output (plain) and input gradient of `layer` on `input` for the loss Σ output·weights, on a
+    /// tape of `shards` shards.
+    private func run(_ layer: Layer, _ input: Tensor, weights: Tensor, shards: Int = 1) -> (Tensor, Tensor) {
+        let tape = Tape(shards: shards)
         let x = tape.variable(input, requiresGradient: true)
         let y = layer(x)
         tape.backward(from: y.weightedSum(weights))
@@ -63,7 +64,7 @@ final class BatchShardsTests: XCTestCase {
             let weights = Sample.tensor(shape, seed: 9)
             let (whole, sharded) = (BatchNorm(shape[1]), BatchNorm(shape[1]))
             let expected = run(whole, input, weights: weights)
-            let got = BatchShards.splitting(into: 4) { run(sharded, input, weights: weights) }
+            let got = run(sharded, input, weights: weights, shards: 4)
             sharded.parameters.forEach { $0.combineShardGradients() }
             assertClose(got.0.scalars, expected.0.scalars, rtol: 1e-5, atol: 1e-6, "\(name) output")
             assertClose(got.1.scalars, expected.1.scalars, rtol: 1e-4, atol: 1e-5, "\(name) input gradient")

@@ -1,33 +1,25 @@
-/// How the layers split a batch for `--exact` training: into `count` equal shards of consecutive
-/// rows. Every kernel runs on one shard at a time, so a sample's result never depends on which
-/// other samples share its call (oneDNN picks its blocking by batch size), and every sum over the
-/// batch (weight gradients, BatchNorm's statistics) is kept per shard and combined by
-/// `pairwiseSum` in shard order. A rank holding shards `r·k ..< (r+1)·k` of a global batch then
-/// computes exactly the subtree of the global sum that one process holding them all computes.
+/// How the layers split a batch for `--exact` training: into equal shards of consecutive rows.
+/// Every kernel runs on one shard at a time, so a sample's result never depends on which other
+/// samples share its call (oneDNN picks its blocking by batch size), and every sum over the batch
+/// (weight gradients, BatchNorm's statistics) is kept per shard and combined by `pairwiseSum` in
+/// shard order. A rank holding shards `r·k ..< (r+1)·k` of a global batch then computes exactly
+/// the subtree of the global sum that one process holding them all computes.
 ///
-/// One process-wide setting, like `Kernels.threads`: the layers read it when they run forward, and
-/// their backward passes keep the count they ran with.
+/// The count is the tape's (`Tape(shards:)`): a layer splits what it records on that tape, and
+/// runs a tape-less input (inference) as one shard. Backward passes keep the count they ran with.
 public enum BatchShards {
-    /// Shards per batch in the layers' current work; 1 outside `splitting`.
-    nonisolated(unsafe) public private(set) static var count = 1
-
-    /// Runs `body` with batches split into `count` shards.
-    public static func splitting<Result, Failure: Error>(into count: Int, _ body: () throws(Failure) -> Result) throws(Failure) -> Result {
-        precondition(count >= 1, "a batch splits into at least one shard, got \(count)")
-        let previous = self.count
-        self.count = count
-        defer { self.count = previous }
-        return try body()
-    }
-
-    /// The shards' rows of a batch of `rows` (one range when not splitting); `layer` names the caller
-    /// when the batch does not divide.
-    static func rows(of rows: Int, in layer: @autoclosure () -> String) -> [Range<Int>] {
-        let count = self.count
+    /// The rows of each of `count` shards of a batch of `rows`; `layer` names the caller when the
+    /// batch does not divide.
+    static func rows(of rows: Int, shards count: Int, in layer: @autoclosure () -> String) -> [Range<Int>] {
         precondition(rows % count == 0, "\(layer()) got a batch of \(rows) rows, not a whole number of \(count) shards")
         let size = rows / count
         return (0..<count).map { $0 * size..<($0 + 1) * size }
     }
+}
+
+extension Variable {
+    /// The shards a layer splits this input into: its tape's, 1 without a tape.
+    public var shards: Int { tape?.shards ?? 1 }
 }
 
 /// The sum of `parts` (all of one length) as a pairwise tree in their order: part i + 1 onto part

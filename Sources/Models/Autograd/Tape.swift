@@ -10,8 +10,13 @@ public final class Tape {
         let backward: (Tensor) -> Void
     }
     private var entries: [Entry] = []
+    /// The shards every layer splits the batches recorded here into (`BatchShards`); 1 but under `--exact`.
+    public let shards: Int
 
-    public init() {}
+    public init(shards: Int = 1) {
+        precondition(shards >= 1, "a batch splits into at least one shard, got \(shards)")
+        self.shards = shards
+    }
 
     /// A tensor entering the computation; its gradient is kept when `requiresGradient`.
     ///

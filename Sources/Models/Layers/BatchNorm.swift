@@ -48,7 +48,7 @@ public final class BatchNorm: Layer {
         let x = input.value
         precondition((x.rank == 2 || x.rank == 4) && x.shape[1] == features, "BatchNorm(\(features)) got input \(x.shape)")
         let channels = ChannelRuns(x)
-        let shards = BatchShards.rows(of: x.shape[0], in: "BatchNorm(\(features))")
+        let shards = BatchShards.rows(of: x.shape[0], shards: input.shards, in: "BatchNorm(\(features))")
         let (mean, inverseStd) = training ? batchStatistics(x, shards: shards) : runningStatistics()
 
         // normalized (x̂) [N, C, P]; y = x̂·γ + β, both in x's layout

@@ -22,7 +22,7 @@ public final class Conv2d: Layer {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "Conv2d(\(inChannels), \(outChannels)) got input \(x.shape)")
         let (height, width) = (x.shape[2], x.shape[3])
-        let shards = BatchShards.rows(of: x.shape[0], in: cache.name).count
+        let shards = BatchShards.rows(of: x.shape[0], shards: input.shards, in: cache.name).count
         let shape = ConvolutionShape(batch: x.shape[0] / shards, inChannels: inChannels, outChannels: outChannels,
                                      inHeight: height, inWidth: width,
                                      outHeight: (height + 2 * padding - kernel) / stride + 1,
@@ -58,7 +58,7 @@ public final class ConvTranspose2d: Layer {
         let x = input.value
         precondition(x.rank == 4 && x.shape[1] == inChannels, "ConvTranspose2d(\(inChannels), \(outChannels)) got input \(x.shape)")
         let (height, width) = (x.shape[2], x.shape[3])
-        let shards = BatchShards.rows(of: x.shape[0], in: cache.name).count
+        let shards = BatchShards.rows(of: x.shape[0], shards: input.shards, in: cache.name).count
         let shape = ConvolutionShape(batch: x.shape[0] / shards, inChannels: inChannels, outChannels: outChannels,
                                      inHeight: height, inWidth: width,
                                      outHeight: (height - 1) * stride - 2 * padding + kernel,

@@ -24,10 +24,10 @@ public final class Linear: Layer {
     /// `direction · Wᵀ` `[N, in]` → `[N, out]`: the layer without its bias, which is its Jacobian.
     func jacobianProduct(_ direction: Variable) -> Variable { apply(direction, withBias: false) }
 
-    /// `v · W` `[N, out]` → `[N, in]`: the transposed Jacobian, a constant.
-    func transposedJacobianProduct(_ v: Tensor) -> Tensor {
+    /// `v · W` `[N, out]` → `[N, in]`: the transposed Jacobian, a constant, in `shards` shards.
+    func transposedJacobianProduct(_ v: Tensor, shards count: Int) -> Tensor {
         let batch = v.shape[0]
-        let shards = BatchShards.rows(of: batch, in: name)
+        let shards = BatchShards.rows(of: batch, shards: count, in: name)
         return Tensor(shape: [batch, inFeatures], scalars: v.scalars.withUnsafeBufferPointer { v in
             .filled(count: batch * inFeatures) { dx in
                 for rows in shards {
@@ -44,7 +44,7 @@ public final class Linear: Layer {
         let x = input.value
         precondition(x.rank == 2 && x.shape[1] == inFeatures, "\(name) got input \(x.shape)")
         let batch = x.shape[0]
-        let shards = BatchShards.rows(of: batch, in: name)
+        let shards = BatchShards.rows(of: batch, shards: input.shards, in: name)
         var y = Tensor(shape: [batch, outFeatures])
         forward(x.scalars, into: &y.scalars, shards: shards, withBias: withBias)
         return Variable.result(y, of: [input], parameters: withBias ? [weight, bias] : [weight]) { dy in
@@ -92,12 +92,13 @@ public final class Linear: Layer {
                 }
             }
         }
-        if input.requiresGradient { input.accumulate(transposedJacobianProduct(dy)) }
+        if input.requiresGradient { input.accumulate(transposedJacobianProduct(dy, shards: shards.count)) }
     }
 }
 
 extension Linear: PiecewiseLinear {
     public func linearized(_ input: Variable) -> Linearization {
-        Linearization(output: self(input), jacobian: jacobianProduct, transposedJacobian: transposedJacobianProduct)
+        let shards = input.shards
+        return Linearization(output: self(input), jacobian: jacobianProduct, transposedJacobian: { self.transposedJacobianProduct($0, shards: shards) })
     }
 }

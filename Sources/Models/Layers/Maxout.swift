@@ -25,10 +25,11 @@ public final class Maxout: PiecewiseLinear {
     public func linearized(_ input: Variable) -> Linearization {
         let candidates = affine(input)
         let winners = winningPieces(of: candidates.value)
+        let shards = input.shards
         return Linearization(
             output: select(winners, from: candidates),
             jacobian: { direction in self.select(winners, from: self.affine.jacobianProduct(direction)) },
-            transposedJacobian: { v in self.affine.transposedJacobianProduct(self.scatter(v, to: winners)) })
+            transposedJacobian: { v in self.affine.transposedJacobianProduct(self.scatter(v, to: winners), shards: shards) })
     }
 
     /// For each row and unit of `candidates` `[N, units·pieces]`, the piece with the largest value (the first on a tie): `[N·units]`.
