@@ -22,13 +22,13 @@ public final class AlphaGANStep: TrainingAlgorithm {
     public let objective: AdversarialObjective
     /// λ, the weight of the pixel L1 reconstruction term.
     public let reconstructionWeight: Float
-    private let phases: PhaseRunner
+    public let runner: PhaseRunner
 
     public init(encoder: Layer, generator: Layer, discriminator: Layer, codeDiscriminator: Layer,
                 optimizers: (encoder: Adam, generator: Adam, discriminator: Adam, codeDiscriminator: Adam),
                 objective: AdversarialObjective, reconstructionWeight: Float, context: PhaseContext = .singleProcess) {
         (self.encoder, self.generator, self.discriminator, self.codeDiscriminator) = (encoder, generator, discriminator, codeDiscriminator)
-        phases = PhaseRunner(networks: [encoder, generator, discriminator, codeDiscriminator], context: context)
+        runner = PhaseRunner(networks: [encoder, generator, discriminator, codeDiscriminator], context: context)
         (encoderOptimizer, generatorOptimizer, discriminatorOptimizer, codeDiscriminatorOptimizer) = optimizers
         self.objective = objective
         self.reconstructionWeight = reconstructionWeight
@@ -74,29 +74,25 @@ public final class AlphaGANStep: TrainingAlgorithm {
     }
 
     /// One iteration on the next real batch `[N, 1, 28, 28]` and prior samples `[N, 100]` (`.generatorNoise`).
+    /// Phases 2 and 3 read only phase 1's outputs and their own network, so E and G's update
+    /// travels while they run, and D's while C's phase runs.
     public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, latent) = (nextBatch(), noise(.generatorNoise, 0))
-        // Phases 2 and 3 need only phase 1's outputs and their own network, so E and G's update
-        // travels while they run, and D's while C's phase runs.
-        let forward = try phases.run(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)], overlapping: true) { pass in
-            try pass.settle()
-            let forward = encoderGeneratorLoss(real: pass.tape.variable(real), latent: pass.tape.variable(latent))
+        let forward = try runner.run(Phase(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)], afterLanding: { [self] tape in
+            let forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
             return (forward.loss, forward)
-        }
-        let judged = try phases.run(updating: [(discriminator, discriminatorOptimizer)], overlapping: true) { pass in
-            let judged = discriminatorLoss(real: pass.tape.variable(real), reconstructions: pass.tape.variable(forward.reconstructions),
-                                           samples: pass.tape.variable(forward.samples))
+        }))
+        let judged = try runner.run(Phase(updating: [(discriminator, discriminatorOptimizer)], readingOnlyItsOwn: { [self] tape in
+            let judged = discriminatorLoss(real: tape.variable(real), reconstructions: tape.variable(forward.reconstructions),
+                                           samples: tape.variable(forward.samples))
             return (judged.loss, judged)
-        }
-        let codeLoss = try phases.run(updating: [(codeDiscriminator, codeDiscriminatorOptimizer)], overlapping: true) { pass in
-            let loss = codeDiscriminatorLoss(prior: pass.tape.variable(latent), codes: pass.tape.variable(forward.codes))
+        }))
+        let codeLoss = try runner.run(Phase(updating: [(codeDiscriminator, codeDiscriminatorOptimizer)], readingOnlyItsOwn: { [self] tape in
+            let loss = codeDiscriminatorLoss(prior: tape.variable(latent), codes: tape.variable(forward.codes))
             return (loss, loss)
-        }
+        }))
         return StepMetrics(generatorLoss: forward.loss.value.scalar, discriminatorLoss: judged.loss.value.scalar,
                            realScore: judged.realLogits.value.meanSigmoid, fakeScore: judged.fakeLogits.value.meanSigmoid,
                            reconstruction: forward.reconstructionL1, codeDiscriminatorLoss: codeLoss.value.scalar)
     }
-
-    public func settle() throws { try phases.settle() }
-    public func whenSettled(_ work: @escaping () -> Void) { phases.whenSettled(work) }
 }

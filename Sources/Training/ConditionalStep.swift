@@ -33,13 +33,13 @@ public final class ConditionalStep: TrainingAlgorithm {
     public let reconstructionWeight: Float
     /// The weight of the mode-seeking term (`modeSeekingLoss`) with an adversarial loss; 0 for none.
     public let modeSeekingWeight: Float
-    private let phases: PhaseRunner
+    public let runner: PhaseRunner
 
     public init(task: ConditionalTask, generator: Layer, discriminator: Layer?, generatorOptimizer: Adam, discriminatorOptimizer: Adam?,
                 loss: CompletionLoss, objective: AdversarialObjective, reconstructionWeight: Float, modeSeekingWeight: Float = 0,
                 context: PhaseContext = .singleProcess) {
         precondition((discriminator != nil) == loss.usesDiscriminator, "a discriminator exactly for the adversarial losses")
-        phases = PhaseRunner(networks: [generator] + (discriminator.map { [$0] } ?? []), context: context)
+        runner = PhaseRunner(networks: [generator] + (discriminator.map { [$0] } ?? []), context: context)
         (self.task, self.generator, self.discriminator) = (task, generator, discriminator)
         (self.generatorOptimizer, self.discriminatorOptimizer) = (generatorOptimizer, discriminatorOptimizer)
         (self.loss, self.objective, self.reconstructionWeight) = (loss, objective, reconstructionWeight)
@@ -72,49 +72,37 @@ public final class ConditionalStep: TrainingAlgorithm {
         return (starts.flatMap { $0..<$0 + pairs }, starts.flatMap { $0 + pairs..<$0 + 2 * pairs })
     }
 
-    /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`).
+    /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`):
+    /// D's phase on real pairs and on the conditions with G's outputs, when the loss has a D, then G's.
     public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
         let (condition, target) = task.split(real)
-        let rows = pairing(real.shape[0], shards: phases.context.shards)
+        let rows = pairing(real.shape[0], shards: runner.context.shards)
         let (pairedCondition, pairedTarget) = (condition.rows(rows.conditions), target.rows(rows.conditions))
         let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise.rows(rows.noise))
         var metrics = StepMetrics(generatorLoss: 0)
         if let discriminator, let discriminatorOptimizer {
-            // As in `AdversarialStep`: the real pairs first, while G's last update may be in flight.
-            let (loss, realLogits, fakeLogits) = try phases.run(updating: [(discriminator, discriminatorOptimizer)], overlapping: true) { pass in
-                let realLogits = discriminator(pass.tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis)))
-                let realLoss = discriminatorRealLoss(objective, realLogits: realLogits)
-                pass.backward(realLoss)
-                try pass.settle()
-                let generated = generator(pass.tape.variable(input)).value
-                let fakeLogits = discriminator(pass.tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
-                let fakeLoss = discriminatorFakeLoss(objective, fakeLogits: fakeLogits)
-                return (fakeLoss, (realLoss.value.scalar + fakeLoss.value.scalar, realLogits, fakeLogits))
-            }
-            metrics.discriminatorLoss = loss
-            metrics.realScore = realLogits.value.meanSigmoid
-            metrics.fakeScore = fakeLogits.value.meanSigmoid
+            metrics = StepMetrics(try runner.run(.discriminator(discriminator, optimizer: discriminatorOptimizer, objective: objective, real: { [self] tape in
+                RealSide(logits: discriminator(tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis))), penalty: nil)
+            }, fake: { [self] tape in
+                let generated = generator(tape.variable(input)).value
+                return discriminator(tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
+            })))
         }
-        let (loss, l1) = try phases.run(updating: [(generator, generatorOptimizer)], overlapping: true) { pass in
-            let generated = generator(pass.tape.variable(input))
-            try pass.settle()
-            let (loss, l1) = generatorLoss(condition: pass.tape.variable(pairedCondition), input: input, generated: generated, target: pairedTarget)
+        let (loss, l1) = try runner.run(.generator(generator, optimizer: generatorOptimizer, forward: { [self] tape in generator(tape.variable(input)) },
+                                                   loss: { [self] tape, generated in
+            let (loss, l1) = generatorLoss(condition: tape.variable(pairedCondition), input: input, generated: generated, target: pairedTarget)
             return (loss, (loss, l1))
-        }
+        }))
         metrics.generatorLoss = loss.value.scalar
         metrics.reconstruction = l1
         return metrics
     }
 
-    /// G's loss for conditions `[N, ...]` and its input `[N, c + z]` against the true outputs
-    /// `target`; also the L1 distance to them, whatever the loss. With the mode-seeking term, rows
-    /// P..<2P of the input repeat the conditions of rows 0..<P (`pairing`).
-    public func generatorLoss(condition: Variable, input: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
-        generatorLoss(condition: condition, input: input.value, generated: generator(input), target: target)
-    }
-
-    /// `generatorLoss(condition:input:target:)` on `generated`, G's output for `input`.
+    /// G's loss for conditions `[N, ...]`, its input `[N, c + z]` and its output `generated` for
+    /// that input, against the true outputs `target`; also the L1 distance to them, whatever the
+    /// loss. With the mode-seeking term, rows P..<2P of the input repeat the conditions of rows
+    /// 0..<P (`pairing`), in each of the tape's shards.
     func generatorLoss(condition: Variable, input: Tensor, generated: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
         let l1 = l1Loss(prediction: generated, target: target)
         switch loss {
@@ -123,8 +111,8 @@ public final class ConditionalStep: TrainingAlgorithm {
         case .adversarial, .l1Adversarial:
             var total = Models.generatorLoss(objective, fakeLogits: discriminator!(Variable.concatenate([condition, generated], axis: task.pairingAxis)))
             if loss == .l1Adversarial { total = total + reconstructionWeight * l1 }
-            // Inside a phase the batch is split as the phase's context says; the pairs were arranged so.
-            let (firsts, seconds) = pairRows(input.shape[0], shards: BatchShards.count)
+            // The pairs were arranged in the shards the phase's tape splits the batch into.
+            let (firsts, seconds) = pairRows(input.shape[0], shards: generated.shards)
             if modeSeekingWeight > 0 && !firsts.isEmpty {
                 let conditionWidth = condition.value.count / condition.value.shape[0]
                 let noise = input.slice(conditionWidth..<input.shape[1], axis: 1)
@@ -138,6 +126,4 @@ public final class ConditionalStep: TrainingAlgorithm {
         }
     }
 
-    public func settle() throws { try phases.settle() }
-    public func whenSettled(_ work: @escaping () -> Void) { phases.whenSettled(work) }
 }

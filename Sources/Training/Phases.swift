@@ -1,44 +1,82 @@
 import Datasets
 import Models
 
-/// A preset's way of training its networks: one iteration at a time, its only entry point.
+/// A preset's way of training its networks: one iteration at a time, as a short list of phases
+/// that its `runner` runs.
 public protocol TrainingAlgorithm: AnyObject {
     /// One iteration: `nextBatch` gives this rank's slice of the next global batch of real data,
     /// `noise(purpose, substep)` this rank's slice of the step's noise `[N, latentSize]`.
     func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics
-    /// Lands the updates an iteration may leave in flight (`PhaseRunner`): before anything reads
-    /// the networks from outside (samples, evaluations, checkpoints).
-    func settle() throws
-    /// Runs `work` once the networks hold every update made so far (now, or when they land).
-    func whenSettled(_ work: @escaping () -> Void)
+    /// What runs the phases; it holds the updates an iteration may leave in flight.
+    var runner: PhaseRunner { get }
+}
+
+/// One phase of a step, as data: the networks it updates, and its loss in two parts that the
+/// runner records in order on one tape.
+///
+/// The first part reads only the networks this phase updates and constants (real data, noise,
+/// earlier phases' outputs), so it runs while the updates of earlier phases are still in flight,
+/// and its loss is differentiated at once. The rest may read every network when
+/// `restReadsOtherNetworks`, so those updates land before it; its backward pass hands the
+/// gradients to the reduction as it completes them.
+public struct Phase<Early, Result> {
+    /// The networks it updates, each with its optimizer; every other network is frozen in it.
+    let updates: [(network: Layer, optimizer: any Optimizer)]
+    /// The first part: its loss (nil when it only computes what the rest needs) and that value.
+    let first: (Tape) throws -> (loss: Variable?, value: Early)
+    /// The rest of the loss, and what the phase returns.
+    let rest: (Tape, Early) throws -> (loss: Variable, result: Result)
+    let restReadsOtherNetworks: Bool
+
+    /// A phase in two parts: `first` before earlier updates land, `thenAfterLanding` after.
+    init(updating updates: [(network: Layer, optimizer: any Optimizer)],
+         first: @escaping (Tape) throws -> (loss: Variable?, value: Early),
+         thenAfterLanding rest: @escaping (Tape, Early) throws -> (loss: Variable, result: Result)) {
+        (self.updates, self.first, self.rest, restReadsOtherNetworks) = (updates, first, rest, true)
+    }
+}
+
+extension Phase where Early == Void {
+    /// A phase whose whole loss reads only the networks it updates and constants: it runs while
+    /// earlier updates are in flight.
+    init(updating updates: [(network: Layer, optimizer: any Optimizer)],
+         readingOnlyItsOwn loss: @escaping (Tape) throws -> (loss: Variable, result: Result)) {
+        (self.updates, first, restReadsOtherNetworks) = (updates, { _ in (nil, ()) }, false)
+        rest = { tape, _ in try loss(tape) }
+    }
+
+    /// A phase whose whole loss may read every network: earlier updates land first.
+    init(updating updates: [(network: Layer, optimizer: any Optimizer)],
+         afterLanding loss: @escaping (Tape) throws -> (loss: Variable, result: Result)) {
+        self.init(updating: updates, first: { _ in (nil, ()) }, thenAfterLanding: { tape, _ in try loss(tape) })
+    }
 }
 
 /// Makes a phase's gradients the whole global batch's on every rank: the data-parallel
 /// all-reduce, or nothing in one process.
 public protocol GradientReduction: AnyObject {
-    /// Replaces the gradients of `parameters` by their mean over the ranks, or starts to: returns
-    /// what finishes the job when it goes on in the background, nil when it is done. Collective.
-    func reduce(_ parameters: [Parameter]) throws -> GradientsInFlight?
-    /// What may start reducing `parameters` during the backward pass that computes them, before
-    /// `reduce` finishes the job; nil to do it all in `reduce`.
-    func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)?
+    /// Starts averaging the gradients of `parameters` over the ranks; the phase's backward pass
+    /// reports to what it returns. Collective.
+    func start(_ parameters: [Parameter]) -> any GradientsInFlight
 }
 
-extension GradientReduction {
-    public func overlapping(_ parameters: [Parameter]) -> (any BackwardObserver)? { nil }
-}
-
-/// Gradients still being averaged over the ranks in the background.
-public struct GradientsInFlight {
-    /// Blocks until the gradients are the means; call once.
-    public let wait: () throws -> Void
-    public init(wait: @escaping () throws -> Void) { self.wait = wait }
+/// A phase's gradients on their way to being the means over the ranks.
+public protocol GradientsInFlight: BackwardObserver {
+    /// After the backward pass: sends what is left, or averages every gradient now; returns
+    /// whether some are still travelling (then `wait` before using them).
+    func sendRest() throws -> Bool
+    /// Blocks until every gradient is the mean over the ranks; call once, after `sendRest`.
+    func wait() throws
 }
 
 /// One process: its gradients are already the whole batch's.
-public final class SingleProcess: GradientReduction {
+public final class SingleProcess: GradientReduction, GradientsInFlight {
     public init() {}
-    public func reduce(_ parameters: [Parameter]) -> GradientsInFlight? { nil }
+    public func start(_ parameters: [Parameter]) -> any GradientsInFlight { self }
+    public var watched: [Parameter] { [] }
+    public func finished(_ parameters: [Parameter]) {}
+    public func sendRest() -> Bool { false }
+    public func wait() {}
 }
 
 /// How a rank takes part in a step's phases: the reduction of their gradients, the factor on
@@ -63,12 +101,12 @@ public struct PhaseContext {
 /// inputs but none into their weights (no weight-gradient work is done for them), and no update
 /// of one network leaks into another's; the flags are restored however the phase ends.
 ///
-/// An overlapping phase leaves its update in flight while its gradients are reduced in the
-/// background: the optimizer steps wait until a later phase needs the networks (`PhasePass.settle`,
-/// or a phase updating one of them) or the trainer does (`settle`). Work done meanwhile hides the
+/// A phase's update stays in flight while its gradients are reduced in the background: the
+/// optimizer steps wait until a later phase needs the networks (one that updates them, or the
+/// rest of one that reads them) or the trainer does (`settle`). Work done meanwhile hides the
 /// communication; nothing computes with a network whose update is still in flight, so the results
 /// are those of updating at once.
-final class PhaseRunner {
+public final class PhaseRunner {
     /// Every network of the step.
     let networks: [Layer]
     let context: PhaseContext
@@ -79,77 +117,56 @@ final class PhaseRunner {
         (self.networks, self.context) = (networks, context)
     }
 
-    /// Updates each network of `updates` with its optimizer on the loss `build` records; returns
-    /// what `build` returned beside the loss.
-    ///
-    /// When `overlapping`, `build` may run before the updates of earlier phases have landed, as long
-    /// as it reads only the networks of `updates` until it calls `PhasePass.settle`; and this
-    /// phase's own update stays in flight when its reduction runs in the background.
-    func run<Result>(updating updates: [(network: Layer, optimizer: Adam)], overlapping: Bool = false,
-                     _ build: (PhasePass) throws -> (loss: Variable, result: Result)) throws -> Result {
-        let updated = updates.map { ObjectIdentifier($0.network) }
-        if !overlapping || inFlight.contains(where: { $0.networks.contains { updated.contains(ObjectIdentifier($0)) } }) {
+    /// Runs `phase` and returns its result; its update is made, or left in flight.
+    @discardableResult
+    func run<Early, Result>(_ phase: Phase<Early, Result>) throws -> Result {
+        let updated = Set(phase.updates.map { update in ObjectIdentifier(update.network) })
+        if inFlight.contains(where: { $0.networks.contains { updated.contains(ObjectIdentifier($0)) } }) {
             try settle()
         }
-        let frozen = networks.map { $0.isFrozen }
+        let frozen = networks.map { network in network.isFrozen }
         defer { zip(networks, frozen).forEach { $0.isFrozen = $1 } }
-        for network in networks {
-            network.isFrozen = !updates.contains { $0.network === network }
-        }
-        updates.forEach { $0.network.zeroGradients() }
-        let parameters = updates.flatMap { $0.network.parameters }
-        let result = try BatchShards.splitting(into: context.shards) { () throws -> Result in
-            let pass = PhasePass(runner: self)
-            let (loss, result) = try build(pass)
-            pass.tape.backward(from: loss, scale: context.lossScale, observer: context.reduction.overlapping(parameters))
-            return result
-        }
+        for network in networks { network.isFrozen = !updated.contains(ObjectIdentifier(network)) }
+        let parameters = phase.updates.flatMap { update in update.network.parameters }
+        parameters.forEach { $0.zeroGradient() }
+
+        let tape = Tape(shards: context.shards)
+        let first = try phase.first(tape)
+        if let loss = first.loss { tape.backward(from: loss, scale: context.lossScale) }
+        if phase.restReadsOtherNetworks { try settle() }
+        let (loss, result) = try phase.rest(tape, first.value)
+        let gradients = context.reduction.start(parameters)
+        tape.backward(from: loss, scale: context.lossScale, observer: gradients)
         parameters.forEach { $0.combineShardGradients() }
-        let update = UpdateInFlight(networks: updates.map(\.network), gradients: try context.reduction.reduce(parameters),
-                                    steps: updates.map { ($0.optimizer, $0.optimizer.learningRate) })
-        if overlapping && update.gradients != nil { inFlight.append(update) } else { try update.land() }
+
+        let update = UpdateInFlight(networks: phase.updates.map { update in update.network }, gradients: gradients,
+                                    steps: phase.updates.map { update in (update.optimizer, update.optimizer.learningRate) })
+        if try gradients.sendRest() { inFlight.append(update) } else { try update.land() }
         return result
     }
 
     /// Lands every update still in flight, oldest first, then runs what waited for them.
-    func settle() throws {
+    public func settle() throws {
         while !inFlight.isEmpty { try inFlight.removeFirst().land() }
     }
 
     /// Runs `work` once the networks hold every update made so far: now, or when the last update
     /// in flight lands.
-    func whenSettled(_ work: @escaping () -> Void) {
+    public func whenSettled(_ work: @escaping () -> Void) {
         if inFlight.isEmpty { work() } else { inFlight[inFlight.count - 1].then.append(work) }
     }
-}
-
-/// What a phase's `build` records on and may differentiate in parts.
-final class PhasePass {
-    let tape = Tape()
-    private let runner: PhaseRunner
-
-    fileprivate init(runner: PhaseRunner) { self.runner = runner }
-
-    /// Differentiates a part of the phase's loss now, onto the same gradients the whole loss goes
-    /// to: work that needs no network still in flight, done while earlier phases' gradients travel.
-    func backward(_ partialLoss: Variable) {
-        tape.backward(from: partialLoss, scale: runner.context.lossScale)
-    }
-
-    /// Lands the earlier phases' updates; from here on `build` may read any network.
-    func settle() throws { try runner.settle() }
 }
 
 /// A phase's update waiting for its gradients' reduction: the optimizers' steps, at the learning
 /// rates of the phase (the trainer may have moved on to the next step's), then `then`.
 private struct UpdateInFlight {
     let networks: [Layer]
-    let gradients: GradientsInFlight?
-    let steps: [(optimizer: Adam, learningRate: Float)]
+    let gradients: any GradientsInFlight
+    let steps: [(optimizer: any Optimizer, learningRate: Float)]
     var then: [() -> Void] = []
 
     func land() throws {
-        try gradients?.wait()
+        try gradients.wait()
         for (optimizer, learningRate) in steps { optimizer.step(learningRate: learningRate) }
         then.forEach { $0() }
     }

@@ -114,7 +114,7 @@ public final class Trainer {
             step += 1
             if let average = setup.average {
                 let (generator, averagedStep) = (setup.generator, step)
-                setup.algorithm.whenSettled { average.update(from: generator, step: averagedStep) }
+                setup.algorithm.runner.whenSettled { average.update(from: generator, step: averagedStep) }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
             trainingSeconds += seconds
@@ -129,7 +129,7 @@ public final class Trainer {
             let evaluationDue = evaluationsWanted && (step % configuration.evalEvery! == 0 || step == configuration.steps)
             if evaluationDue || configuration.outputsDue(after: step) {
                 watchdog.mark("landing the step's last updates")
-                try setup.algorithm.settle()
+                try setup.algorithm.runner.settle()
             }
             var newBest: BestCheckpoint?
             if evaluationDue {

@@ -9,9 +9,18 @@ import XCTest
 final class ObservedReduction: GradientReduction {
     var observe: ([Parameter]) -> Void = { _ in }
     var inBackground = false
-    func reduce(_ parameters: [Parameter]) -> GradientsInFlight? {
-        guard inBackground else { observe(parameters); return nil }
-        return GradientsInFlight { [self] in observe(parameters) }
+    func start(_ parameters: [Parameter]) -> any GradientsInFlight { Observed(reduction: self, parameters: parameters) }
+
+    final class Observed: GradientsInFlight {
+        let reduction: ObservedReduction, parameters: [Parameter]
+        init(reduction: ObservedReduction, parameters: [Parameter]) { (self.reduction, self.parameters) = (reduction, parameters) }
+        var watched: [Parameter] { [] }
+        func finished(_ parameters: [Parameter]) {}
+        func sendRest() -> Bool {
+            if !reduction.inBackground { reduction.observe(parameters) }
+            return reduction.inBackground
+        }
+        func wait() { if reduction.inBackground { reduction.observe(parameters) } }
     }
 }
 
@@ -80,12 +89,12 @@ final class AdversarialStepTests: XCTestCase {
         XCTAssertEqual(discriminator.parameters.map(\.value), atOnce.discriminator.parameters.map(\.value), "D's update landed in G's phase")
         XCTAssertEqual(generator.parameters.map(\.value), initial, "G's update is still in flight")
         var landed = false
-        overlapping.whenSettled { landed = true }
+        overlapping.runner.whenSettled { landed = true }
         XCTAssertFalse(landed)
 
         // The trainer sets the next step's rate before the update lands; the update keeps its own.
         overlapping.generatorOptimizer.learningRate = 0.5
-        try overlapping.settle()
+        try overlapping.runner.settle()
         XCTAssertTrue(landed)
         XCTAssertEqual(generator.parameters.map(\.value), atOnce.generator.parameters.map(\.value))
 
@@ -95,7 +104,7 @@ final class AdversarialStepTests: XCTestCase {
             _ = try iterate(atOnce)
             _ = try iterate(overlapping)
         }
-        try overlapping.settle()
+        try overlapping.runner.settle()
         XCTAssertEqual(generator.parameters.map(\.value), atOnce.generator.parameters.map(\.value))
         XCTAssertEqual(discriminator.parameters.map(\.value), atOnce.discriminator.parameters.map(\.value))
     }
@@ -103,7 +112,13 @@ final class AdversarialStepTests: XCTestCase {
     /// A phase that fails (here its all-reduce) leaves no network frozen behind it.
     func testAPhaseThatThrowsLeavesEveryNetworkAsItWas() throws {
         struct LinkDown: Error {}
-        final class Failing: GradientReduction { func reduce(_ parameters: [Parameter]) throws -> GradientsInFlight? { throw LinkDown() } }
+        final class Failing: GradientReduction, GradientsInFlight {
+            func start(_ parameters: [Parameter]) -> any GradientsInFlight { self }
+            var watched: [Parameter] { [] }
+            func finished(_ parameters: [Parameter]) {}
+            func sendRest() throws -> Bool { throw LinkDown() }
+            func wait() {}
+        }
         var random = RandomStream(seed: 3, purpose: "step-test")
         let generator = Preset.grid2d.makeGenerator(random: &random)
         let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
@@ -111,8 +126,8 @@ final class AdversarialStepTests: XCTestCase {
                                       generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
                                       discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
                                       objective: .nonSaturating, context: PhaseContext(reduction: Failing()))
-        XCTAssertThrowsError(try failing.discriminatorPhase(real: batch(1, [16, 2]), latent: batch(2, [16, 2])))
-        XCTAssertThrowsError(try failing.generatorPhase(latent: batch(3, [16, 2])))
+        XCTAssertThrowsError(try failing.runner.run(failing.discriminatorPhase(real: batch(1, [16, 2]), latent: batch(2, [16, 2]))))
+        XCTAssertThrowsError(try failing.runner.run(failing.generatorPhase(latent: batch(3, [16, 2]))))
         XCTAssertFalse(generator.isFrozen || discriminator.isFrozen, "a failed phase left a network frozen")
     }
 
@@ -136,7 +151,7 @@ final class AdversarialStepTests: XCTestCase {
             step.r1Gamma = r1Gamma
             var gradients: [Tensor] = []
             reduction.observe = { parameters in if gradients.isEmpty { gradients = parameters.map(\.gradient) } }
-            let metrics = try step.discriminatorPhase(real: real, latent: batch(2, [16, 2]))
+            let metrics = StepMetrics(try step.runner.run(step.discriminatorPhase(real: real, latent: batch(2, [16, 2]))))
             return (gradients, metrics)
         }
         let (plain, plainMetrics) = try discriminatorGradients(r1Gamma: 0)

@@ -34,11 +34,11 @@ final class CompletionTests: XCTestCase {
             let step = makeStep(loss)
             step.discriminator?.isFrozen = true
             let tape = Tape()
-            tape.backward(from: step.generatorLoss(condition: tape.variable(top), input: tape.variable(input), target: bottom).loss)
+            tape.backward(from: step.generatorLossOfItsOutput(condition: tape.variable(top), input: tape.variable(input), target: bottom).loss)
             // The decoder's first layer: 35 × 392 weights; its bias and the encoder's are checked whole.
             let checked = step.generator.parameters.filter { $0.value.count <= 2000 }
             assertGradientsMatchFiniteDifferences(checked, "G, \(loss.rawValue)") {
-                step.generatorLoss(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar
+                step.generatorLossOfItsOutput(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar
             }
         }
     }
@@ -69,13 +69,13 @@ final class CompletionTests: XCTestCase {
             let draws = (noise.slice(2 * p..<2 * p + 1, axis: 0) - noise.slice(2 * p + 1..<2 * p + 2, axis: 0)).map { abs($0) }.mean()
             return 1 / (outputs / draws + 1e-5)
         }.reduce(0, +) / 2
-        let withoutTerm = makeStep(.adversarial).generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
-        let withTerm = step.generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
+        let withoutTerm = makeStep(.adversarial).generatorLossOfItsOutput(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
+        let withTerm = step.generatorLossOfItsOutput(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss
         XCTAssertEqual(withTerm.value.scalar - withoutTerm.value.scalar, 0.5 * expected, accuracy: 1e-3 * expected)
         let tape = Tape()
-        tape.backward(from: step.generatorLoss(condition: tape.variable(pairedTop), input: tape.variable(input), target: pairedBottom).loss)
+        tape.backward(from: step.generatorLossOfItsOutput(condition: tape.variable(pairedTop), input: tape.variable(input), target: pairedBottom).loss)
         assertGradientsMatchFiniteDifferences(step.generator.parameters.filter { $0.value.count <= 2000 }, "G with the mode-seeking term") {
-            step.generatorLoss(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss.value.scalar
+            step.generatorLossOfItsOutput(condition: Variable(pairedTop), input: Variable(input), target: pairedBottom).loss.value.scalar
         }
     }
 
@@ -98,7 +98,7 @@ final class CompletionTests: XCTestCase {
             let generated = step.generator(Variable(input)).value
             let difference = generated - bottom
             let expected = loss == .l2 ? (difference * difference).mean() : difference.map { abs($0) }.mean()
-            XCTAssertEqual(step.generatorLoss(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar, expected, accuracy: 1e-6)
+            XCTAssertEqual(step.generatorLossOfItsOutput(condition: Variable(top), input: Variable(input), target: bottom).loss.value.scalar, expected, accuracy: 1e-6)
         }
     }
 
@@ -143,5 +143,12 @@ final class CompletionTests: XCTestCase {
     func testConfidenceIsTheMeanLargestProbability() {
         let probabilities = Tensor(shape: [2, 3], scalars: [0.7, 0.2, 0.1, 0.3, 0.6, 0.1])
         XCTAssertEqual(CompletionMetrics.confidence(probabilities), 0.65, accuracy: 1e-6)
+    }
+}
+
+private extension ConditionalStep {
+    /// G's loss on its own output for `input`, as the step's G phase computes it.
+    func generatorLossOfItsOutput(condition: Variable, input: Variable, target: Tensor) -> (loss: Variable, l1: Float) {
+        generatorLoss(condition: condition, input: input.value, generated: generator(input), target: target)
     }
 }

@@ -23,10 +23,6 @@ public final class Adam: Optimizer {
         secondMoments = firstMoments
     }
 
-    public func step() { step(learningRate: learningRate) }
-
-    /// A step at `learningRate` rather than the current one: an update that lands after the
-    /// trainer set the next step's rate.
     public func step(learningRate: Float) {
         stepCount += 1
         let correction1 = 1 - pow(Double(beta1), Double(stepCount))

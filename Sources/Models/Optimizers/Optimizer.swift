@@ -3,11 +3,16 @@ public protocol Optimizer: AnyObject {
     var parameters: [Parameter] { get }
     /// How many updates have been applied.
     var stepCount: Int { get }
-    /// Applies one update from the current gradients.
-    func step()
+    /// The rate of the next `step()`.
+    var learningRate: Float { get set }
+    /// Applies one update from the current gradients at `learningRate` rather than the current
+    /// rate: an update that lands after the trainer set the next step's rate.
+    func step(learningRate: Float)
 }
 
 extension Optimizer {
+    /// Applies one update from the current gradients.
+    public func step() { step(learningRate: learningRate) }
     public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
 }
 
