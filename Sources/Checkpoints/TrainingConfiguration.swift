@@ -101,9 +101,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case exactShards = "exact"
     }
 
-    /// Fashion-MNIST's test images, against which completions and reconstructions are measured.
-    public static let fashionMNISTTest = FashionMNIST.testImages
-
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).
     public func json() throws -> String {
         let encoder = JSONEncoder()

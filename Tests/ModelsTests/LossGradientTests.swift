@@ -71,39 +71,6 @@ final class LossGradientTests: XCTestCase {
         }
     }
 
-    func testFocalLoss() {
-        check.check(input: predictions) { focalLoss(logits: $0, targets: binaryTargets, gamma: 2, alpha: 0.25) }
-        check.check(input: predictions) { focalLoss(logits: $0, targets: binaryTargets, gamma: 0.5, alpha: 0.7) }
-        // γ = 0, α = ½ is half of binary cross-entropy.
-        let half = binaryCrossEntropy(logits: Variable(predictions), targets: binaryTargets).value.scalar / 2
-        XCTAssertEqual(focalLoss(logits: Variable(predictions), targets: binaryTargets, gamma: 0, alpha: 0.5).value.scalar, half, accuracy: 1e-6)
-    }
-
-    func testDiceLoss() {
-        let probabilities = predictions.map { 1 / (1 + exp(-$0)) }
-        check.check(input: probabilities) { diceLoss(probabilities: $0, targets: binaryTargets) }
-        // A perfect prediction with no smoothing scores 0.
-        XCTAssertEqual(diceLoss(probabilities: Variable(binaryTargets), targets: binaryTargets, smoothing: 0).value.scalar, 0, accuracy: 1e-6)
-    }
-
-    func testKLDivergenceBetweenCategoricals() {
-        let target = softmax(targets)
-        check.check(input: predictions) { klDivergence(logits: $0, targetProbabilities: target) }
-        XCTAssertEqual(klDivergence(logits: Variable(targets), targetProbabilities: target).value.scalar, 0, accuracy: 1e-6)
-        // KL([1, 0] ‖ [½, ½]) = log 2.
-        let point = Tensor(shape: [1, 2], scalars: [1, 0])
-        XCTAssertEqual(klDivergence(logits: Variable(Tensor(shape: [1, 2])), targetProbabilities: point).value.scalar, 0.6931472, accuracy: 1e-6)
-    }
-
-    func testGaussianKLDivergence() {
-        let logVariance = Sample.tensor([4, 3], seed: 32, scale: 0.5)
-        check.check(input: predictions) { gaussianKLDivergence(mean: $0, logVariance: Variable(logVariance)) }
-        check.check(input: logVariance) { gaussianKLDivergence(mean: Variable(predictions), logVariance: $0) }
-        // N(0, 1) from itself: 0; N(1, 1): ½ per dimension.
-        XCTAssertEqual(gaussianKLDivergence(mean: Variable(Tensor(shape: [1, 2])), logVariance: Variable(Tensor(shape: [1, 2]))).value.scalar, 0)
-        XCTAssertEqual(gaussianKLDivergence(mean: Variable(Tensor(shape: [1, 2], repeating: 1)), logVariance: Variable(Tensor(shape: [1, 2]))).value.scalar, 1)
-    }
-
     func testAdversarialObjectivesForBothPlayers() {
         let real = Sample.tensor([5, 1], seed: 33, awayFromZero: 0.05).map { $0 + 0.3 }
         let fake = Sample.tensor([5, 1], seed: 34, awayFromZero: 0.05).map { $0 - 0.3 }

@@ -34,21 +34,4 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(copy.value, original.value, "bit for bit")
         XCTAssertThrowsError(try resumed.restore(stepCount: 1, firstMoments: [Tensor(shape: [3])], secondMoments: [Tensor(shape: [3])]))
     }
-
-    func testSGDWithMomentumFollowsPyTorch() {
-        let parameter = Parameter(Tensor(shape: [1], scalars: [1]))
-        let sgd = SGD(parameters: [parameter], learningRate: 0.1, momentum: 0.9)
-        parameter.gradient = Tensor(shape: [1], scalars: [1])
-        sgd.step()  // buffer = 1; θ = 1 − 0.1
-        parameter.gradient = Tensor(shape: [1], scalars: [1])
-        sgd.step()  // buffer = 0.9 + 1 = 1.9; θ = 0.9 − 0.19
-        assertClose(parameter.value.scalars, [0.71], rtol: 1e-6, "after two steps")
-        assertClose(sgd.momentumBuffers[0].scalars, [1.9], rtol: 1e-6, "momentum buffer")
-
-        let nesterov = Parameter(Tensor(shape: [1], scalars: [1]))
-        let withNesterov = SGD(parameters: [nesterov], learningRate: 0.1, momentum: 0.9, weightDecay: 0.5, nesterov: true)
-        nesterov.gradient = Tensor(shape: [1], scalars: [1])
-        withNesterov.step()  // g = 1 + 0.5 = 1.5; buffer = 1.5; update = 1.5 + 0.9·1.5 = 2.85
-        assertClose(nesterov.value.scalars, [1 - 0.285], rtol: 1e-6, "nesterov step")
-    }
 }

@@ -38,14 +38,3 @@ public final class Tanh: Layer {
     }
 }
 
-/// `1 / (1 + e^(−x))`; the backward uses the output: y·(1 − y).
-public final class Sigmoid: Layer {
-    public init() {}
-
-    public func callAsFunction(_ input: Variable) -> Variable {
-        let y = input.value.elementwise { x, y, range in for i in range { y[i] = sigmoidValue(x[i]) } }
-        return Variable.result(y, of: [input]) { dy in
-            input.accumulate(y.elementwise(with: dy) { y, dy, dx, range in for i in range { dx[i] = y[i] * (1 - y[i]) * dy[i] } })
-        }
-    }
-}

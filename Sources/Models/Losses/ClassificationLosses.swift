@@ -38,33 +38,6 @@ public func softmaxCrossEntropy(logits: Variable, labels: [Int]) -> Variable {
     }
 }
 
-/// Binary focal loss (Lin et al. 2017) on logits, averaged over elements:
-///
-///     −α_t (1 − p_t)^γ log p_t,   p = σ(x),  p_t = p for t = 1 and 1 − p for t = 0,  α_t = α·t + (1 − α)(1 − t)
-///
-/// It down-weights easy examples; γ = 0, α = 0.5 is half the binary cross-entropy.
-/// - logits and targets (0 or 1) of the same shape.
-public func focalLoss(logits: Variable, targets: Tensor, gamma: Float = 2, alpha: Float = 0.25) -> Variable {
-    let x = logits.value
-    let count = Float(x.count)
-    let total = x.zip(targets) { x, t in
-        let p = sigmoidValue(x)
-        let positive = -alpha * pow(1 - p, gamma) * (-softplusValue(-x))
-        let negative = -(1 - alpha) * pow(p, gamma) * (-softplusValue(x))
-        return t * positive + (1 - t) * negative
-    }.sum()
-    return Variable.result(Tensor(scalar: total / count), of: [logits]) { gradient in
-        let scale = gradient.scalar / count
-        logits.accumulate(x.zip(targets) { x, t in
-            let p = sigmoidValue(x)
-            // log p = −softplus(−x); log(1 − p) = −softplus(x)
-            let positive = alpha * pow(1 - p, gamma) * (gamma * p * -softplusValue(-x) - (1 - p))
-            let negative = (1 - alpha) * pow(p, gamma) * (p - gamma * (1 - p) * -softplusValue(x))
-            return (t * positive + (1 - t) * negative) * scale
-        })
-    }
-}
-
 /// Row-wise softmax of `[N, K]` logits, shifted by each row's maximum for stability.
 public func softmax(_ logits: Tensor) -> Tensor {
     let (batch, classes) = (logits.shape[0], logits.shape[1])
