@@ -36,9 +36,12 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["Datasets", "Models", "HDF5"]),
         // TensorBoard event files: TFRecord framing around hand-encoded Event messages; no dependencies.
         .target(name: "TensorBoard"),
-        .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5", "TensorBoard", "Yams"]),
-        // Measuring a generator: the metrics, the evaluator network, and what `evaluate` runs per preset.
-        .target(name: "Evaluation", dependencies: ["Checkpoints", "Training", "Datasets", "Distributed", "Models", "HDF5"]),
+        // What is measured of a generator: the metrics, the evaluator network, and one measurement
+        // per kind of preset (images, mode coverage, completions, colourings), split over the ranks.
+        .target(name: "Metrics", dependencies: ["Checkpoints", "Datasets", "Distributed", "Models", "HDF5"]),
+        .target(name: "Training", dependencies: ["Checkpoints", "Datasets", "Distributed", "Metrics", "Models", "HDF5", "TensorBoard", "Yams"]),
+        // `launcher evaluate` and `evaluator`: a checkpoint measured, results written; the evaluator trained.
+        .target(name: "Evaluation", dependencies: ["Checkpoints", "Training", "Datasets", "Distributed", "Metrics", "Models", "HDF5"]),
         // `launcher report`: a run directory drawn on one HTML page.
         .target(name: "Reports", dependencies: ["Checkpoints", "Datasets", "Training"]),
         // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.
@@ -56,8 +59,8 @@ let package = Package(
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "TestSupport"]),
         // Fixtures are read from the source tree; the script that writes them is not part of the build.
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Models", "HDF5", "Reports", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoints", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Checkpoints", "Datasets", "Evaluation", "Metrics", "Models", "HDF5", "Reports", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Metrics", "Checkpoints", "Training", "Datasets", "Models", "HDF5", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics", "Checkpoints", "Distributed", "Models", "Training", "TestSupport"]),
     ]
 )

@@ -15,3 +15,10 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     /// Colouring a 28×28 gray image whose true colour is one of two (the essay's yellow bird).
     case colorize28
 }
+
+extension Preset {
+    /// "a, b and c": names for a message or help text.
+    public static func list(_ names: [String]) -> String {
+        names.count <= 2 ? names.joined(separator: " and ") : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+}

@@ -3,6 +3,7 @@ import Datasets
 import Distributed
 import Foundation
 import HDF5
+import Metrics
 import Models
 import Training
 
@@ -68,21 +69,5 @@ public struct ClassifierTraining {
             try NetworkState.write(network, into: try root.createGroup("classifier"))
         }
         return accuracy
-    }
-}
-
-extension Classifier {
-    public static let format = "learnedloss-evaluator"
-    /// Where the shipped weights live, relative to the repository root.
-    public static let defaultPath = "evaluator/fashion-mnist-classifier.h5"
-
-    /// Where the evaluator is looked for when `--evaluator` is not given, in order:
-    /// `$LEARNEDLOSS_EVALUATOR`; `evaluator/fashion-mnist-classifier.h5` under the working
-    /// directory; and the same under the source tree the running launcher was built in (its
-    /// executable is `.build/<platform>/<configuration>/launcher`, three levels below the root).
-    public static var searchPaths: [String] {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let sourceTree = executable.appendingPathComponent("../../../\(defaultPath)").standardized.path
-        return [ProcessInfo.processInfo.environment["LEARNEDLOSS_EVALUATOR"], defaultPath, sourceTree].compactMap { $0 }
     }
 }

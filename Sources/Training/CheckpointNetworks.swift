@@ -2,6 +2,7 @@ import Checkpoints
 import Datasets
 import Foundation
 import HDF5
+import Metrics
 import Models
 
 /// What a checkpoint's networks make: its networks rebuilt by name, samples, reconstructions.
@@ -31,7 +32,7 @@ public enum CheckpointNetworks {
     public static func subject(of checkpoint: CheckpointFile, raw: Bool, samples: Int) throws -> EvaluationSubject {
         let trained = try network("generator", of: checkpoint)
         let sampling = raw || !checkpoint.holds(CheckpointFormat.generatorAverage) ? trained : try generator(of: checkpoint)
-        let encoder = checkpoint.holds("encoder") ? try network("encoder", of: checkpoint) : nil
+        let encoder = try checkpoint.configuration.preset.definition.encoderName.map { try network($0, of: checkpoint) }
         return EvaluationSubject(configuration: checkpoint.configuration, step: checkpoint.step, generator: sampling, trainedGenerator: trained,
                                  encoder: encoder, samples: samples, label: checkpoint.path)
     }
@@ -53,33 +54,14 @@ public enum CheckpointNetworks {
     /// of them, G(E(x)), each `[count, 1, 28, 28]`. The trained G, not its average: it is the one
     /// the encoder learned to invert.
     public static func reconstructions(from checkpoint: CheckpointFile, count: Int) throws -> (images: Tensor, reconstructions: Tensor) {
-        guard case .images(reconstructions: true) = checkpoint.configuration.preset.measurement else {
-            throw ConfigurationError("\(checkpoint.path): a \(checkpoint.configuration.preset.rawValue) checkpoint has no encoder; reconstructions need alphagan28")
+        let preset = checkpoint.configuration.preset
+        guard let encoderName = preset.definition.encoderName else {
+            let withEncoders = Preset.allCases.filter { $0.definition.encoderName != nil }.map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError("\(checkpoint.path): a \(preset.rawValue) checkpoint has no encoder; reconstructions need \(withEncoders)")
         }
-        let (encoder, generator) = (try network("encoder", of: checkpoint), try network("generator", of: checkpoint))
-        let test = try testImages(for: "reconstructions")
+        let (encoder, generator) = (try network(encoderName, of: checkpoint), try network("generator", of: checkpoint))
+        let test = try TestImages.fashionMNIST(for: "reconstructions")
         let images = test.batch(0..<min(count, test.count))
-        return (images, reconstruct(images, encoder: encoder, generator: generator))
-    }
-
-    /// G(E(x)) for images `[N, 1, 28, 28]`, both networks in evaluation mode, in chunks.
-    package static func reconstruct(_ images: Tensor, encoder: Layer, generator: Layer) -> Tensor {
-        var parts: [Tensor] = []
-        for start in stride(from: 0, to: images.shape[0], by: 256) {
-            let chunk = images.slice(start..<min(start + 256, images.shape[0]), axis: 0)
-            parts.append(generator(encoder(Variable(chunk))).value)
-        }
-        return Tensor.concatenate(parts, axis: 0)
-    }
-
-    /// Fashion-MNIST's test images as Debian installs them.
-    package static func testImages(for purpose: String) throws -> Dataset {
-        let path = FashionMNIST.testImages
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigurationError("\(path): missing; \(purpose) are of Fashion-MNIST's test images (apt-get install dataset-fashion-mnist)")
-        }
-        let images = try Dataset.images(at: path)
-        try images.require(sampleShape: DCGAN28.imageShape, for: path)
-        return images
+        return (images, TestImages.reconstruct(images, encoder: encoder, generator: generator))
     }
 }

@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Datasets
 import Models
 
@@ -21,17 +22,15 @@ extension Preset {
     /// The shape of one sample of the data (without the batch dimension).
     public var sampleShape: [Int] { definition.sampleShape }
 
-    /// The mixture a 2-D preset trains on; nil for image presets.
-    public var mixture: MixtureOfGaussians? { definition.mixture }
 
-    /// What `launcher evaluate` measures of its generator.
-    package var measurement: Measurement { definition.measurement }
+    /// What `launcher evaluate` and `--eval-every` measure of its generator.
+    package var measurement: any Measurement { definition.measurement }
 
     /// Whether an iteration is one update of G and of one D (an `AdversarialStep`).
     package var trainsOneDiscriminator: Bool { definition is any OneDiscriminatorPreset }
 
     /// Whether the preset trains on image files (rather than data generated from the seed).
-    public var takesImages: Bool { mixture == nil }
+    public var takesImages: Bool { definition.takesImages }
 
     /// The generator: noise `[N, latentSize]` → sample, or for completion28 top half and noise
     /// `[N, 392 + 32]` → bottom half `[N, 1, 14, 28]`.
@@ -48,10 +47,7 @@ extension Preset {
     public func samples(of generator: Layer, input: Tensor) -> Tensor {
         generator.setTraining(false)
         defer { generator.setTraining(true) }
-        let parts = stride(from: 0, to: input.shape[0], by: 256).map { start in
-            definition.samples(of: generator, input: input.slice(start..<min(start + 256, input.shape[0]), axis: 0))
-        }
-        return Tensor.concatenate(parts, axis: 0)
+        return input.mappingRows(inChunksOf: 256) { definition.samples(of: generator, input: $0) }
     }
 
     /// A picture of whole samples made from generator inputs `input`: a grid of images (`columns`

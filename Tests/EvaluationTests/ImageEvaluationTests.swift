@@ -4,6 +4,7 @@ import HDF5
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 /// `launcher evaluate` on images, as users run it, with the shipped evaluator network.

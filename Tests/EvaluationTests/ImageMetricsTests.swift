@@ -5,6 +5,7 @@ import Models
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 /// The image metrics against values computed independently with numpy and scipy by

@@ -5,6 +5,7 @@ import Models
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 /// colorize28's data, its measure of tint, its pictures, and the generator's moving average.

@@ -6,6 +6,7 @@ import Models
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 /// alphagan28 and completion28 as users run them: `launcher train` on 1 and 2 ranks, resume,

@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Models
 
 /// alphagan28: Alpha-GAN on 28×28 images, dcgan28's G and D with an encoder E and a code
@@ -7,14 +8,13 @@ struct AlphaGAN28Preset: PresetDefinition {
     var latentSize: Int { DCGAN28.latentSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
     var options: Set<PresetOption> { [.reconstructionWeight] }
-    var measurement: Measurement { .images(reconstructions: true) }
+    var measurement: any Measurement { ImageMeasurement(reconstructions: true) }
+    var encoderName: String? { "encoder" }
 
     /// λ on the per-pixel mean L1 (Algorithm 1 of Rosca et al. writes λ‖x − G(E(x))‖₁, a pixel sum:
     /// 30 here is λ ≈ 0.04 there). Adam scales each parameter's step by its gradient's size, so λ
     /// decides how much of G's and E's steps goes to reconstruction rather than to the adversarial
-    /// terms: at 784 (λ = 1 in the paper's form) the samples scored FID 168 against dcgan28's 93
-    /// at 1,500 steps, at 100 106, at 30 85, with reconstruction L1 0.091, 0.106 and 0.124
-    /// (docs/learned-loss.md).
+    /// terms; docs/learned-loss.md measures the trade-off that chose 30.
     static let reconstructionWeight: Float = 30
 
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration {
@@ -29,7 +29,7 @@ struct AlphaGAN28Preset: PresetDefinition {
     /// Encoders written before they normalised their codes (2026-12-02) have no layer 7; they load
     /// as they were, so their checkpoints still sample, evaluate and reconstruct.
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? {
-        name == "encoder" ? AlphaGAN28.encoder(random: &random, normalizingCodes: stored.isEmpty || stored.contains("7.running_mean")) : nil
+        name == encoderName ? AlphaGAN28.encoder(random: &random, normalizingCodes: stored.isEmpty || stored.contains("7.running_mean")) : nil
     }
 
     /// G and D come first, as in dcgan28, so that both presets start from the same G and D.
@@ -38,7 +38,7 @@ struct AlphaGAN28Preset: PresetDefinition {
         -> (players: [Player], algorithm: TrainingAlgorithm) {
         let (lrG, lrD) = (configuration.generatorLearningRate, configuration.discriminatorLearningRate)
         let discriminator = player("discriminator", makeDiscriminator(pack: 1, random: &random), lrD)
-        let encoder = player("encoder", AlphaGAN28.encoder(random: &random), lrG)
+        let encoder = player(encoderName!, AlphaGAN28.encoder(random: &random), lrG)
         let codeDiscriminator = player("code_discriminator", AlphaGAN28.codeDiscriminator(random: &random), lrD)
         let step = AlphaGANStep(
             encoder: encoder.network, generator: generator.network,

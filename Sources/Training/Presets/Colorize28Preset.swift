@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Datasets
 import Models
 
@@ -10,13 +11,13 @@ struct Colorize28Preset: ConditionalPreset {
     var sampleShape: [Int] { Colorize28.colourShape }
     var task: ConditionalTask { .colorization }
     var defaultLoss: CompletionLoss { .adversarial }
-    var measurement: Measurement { .colorizations }
+    var measurement: any Measurement { ColorizationMeasurement() }
     var pictureColumns: Int? { 8 }
 
     /// The mode-seeking weight is 0.05, not completion28's 1: a colour is one choice for the whole
-    /// garment, and the generator follows its noise by painting red and green patches within one
-    /// garment, which the tint measure calls yellow. docs/learned-loss.md measures 0, 0.05, 0.1, 0.3
-    /// and 1: at 0.1 one seed of two fell under 90% red or green (89.0%), at 0.05 both kept it.
+    /// garment, and a larger weight makes the generator follow its noise by painting red and green
+    /// patches within one garment, which the tint measure calls yellow (docs/learned-loss.md
+    /// measures the weights).
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration {
         var configuration = images
         (configuration.loss, configuration.reconstructionWeight, configuration.modeSeeking) = (.adversarial, 100, 0.05)
@@ -37,7 +38,7 @@ struct Colorize28Preset: ConditionalPreset {
 
     /// Colourings of the first N Fashion-MNIST test images.
     func sampleInput(noise: Tensor) throws -> Tensor {
-        let test = try CheckpointNetworks.testImages(for: "colourings").tinted()
+        let test = try TestImages.fashionMNIST(for: "colourings").tinted()
         let gray = Colorize28.gray(of: test.batch((0..<noise.shape[0]).map { $0 % test.count }))
         return ConditionalGenerator.input(condition: gray, noise: noise)
     }

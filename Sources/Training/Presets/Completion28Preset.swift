@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Datasets
 import Models
 
@@ -9,7 +10,7 @@ struct Completion28Preset: ConditionalPreset {
     var sampleShape: [Int] { DCGAN28.imageShape }
     var task: ConditionalTask { .completion }
     var defaultLoss: CompletionLoss { .l1Adversarial }
-    var measurement: Measurement { .completions }
+    var measurement: any Measurement { CompletionMeasurement() }
     /// Eight completions of each top half in a row.
     var pictureColumns: Int? { 8 }
 
@@ -31,7 +32,7 @@ struct Completion28Preset: ConditionalPreset {
 
     /// Completions of Fashion-MNIST test images, eight of each top half in a row.
     func sampleInput(noise: Tensor) throws -> Tensor {
-        let test = try CheckpointNetworks.testImages(for: "completions")
+        let test = try TestImages.fashionMNIST(for: "completions")
         let tops = Completion28.halves(of: test.batch((0..<noise.shape[0]).map { $0 / 8 % test.count })).top
         return Completion28.generatorInput(top: tops, noise: noise)
     }

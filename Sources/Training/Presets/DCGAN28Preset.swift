@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Models
 
 /// dcgan28: the DCGAN networks on 28×28 grayscale images (Fashion-MNIST by default).
@@ -6,7 +7,7 @@ struct DCGAN28Preset: OneDiscriminatorPreset {
     var latentSize: Int { DCGAN28.latentSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
     var options: Set<PresetOption> { [.packingAndDiscriminatorSteps] }
-    var measurement: Measurement { .images(reconstructions: false) }
+    var measurement: any Measurement { ImageMeasurement() }
 
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration { images }
 

@@ -1,4 +1,5 @@
 import Checkpoints
+import Metrics
 import Datasets
 import Models
 
@@ -14,9 +15,9 @@ struct MixturePreset: OneDiscriminatorPreset {
 
     var latentSize: Int { MLP2D.latentSize }
     var sampleShape: [Int] { [2] }
-    var mixture: MixtureOfGaussians? { data }
+    var takesImages: Bool { false }
     var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .r1] }
-    var measurement: Measurement { .modeCoverage(data) }
+    var measurement: any Measurement { ModeCoverageMeasurement(data) }
 
     /// PacGAN's batch, trained faster than PacGAN's lr 1e-4 and beta1 0.8 (which reach 47% high
     /// quality in this budget; docs/evaluation.md): D five times as fast as G, and both rates
@@ -44,6 +45,11 @@ struct MixturePreset: OneDiscriminatorPreset {
 
     /// 100,000 points, the same for every rank with the same seed.
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }
+
+    /// 2,500 points, enough to show every mode's spread.
+    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
+        random.normal(shape: [2500, latentSize])
+    }
 
     func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
         Picture.scatter(of: samples, modes: data.modes, extent: extent)

@@ -1,5 +1,6 @@
 import Checkpoints
 import Datasets
+import Metrics
 import Models
 
 /// Everything a preset decides: its data, its defaults and the options it takes, its networks and
@@ -11,8 +12,8 @@ protocol PresetDefinition: Sendable {
     var latentSize: Int { get }
     /// The shape of one sample of the data, without the batch dimension.
     var sampleShape: [Int] { get }
-    /// The 2-D mixture the preset trains on, generated from the seed; nil when it trains on image files.
-    var mixture: MixtureOfGaussians? { get }
+    /// Whether it trains on image files (`--data`) rather than data generated from the seed.
+    var takesImages: Bool { get }
     /// The data it trains on when that is generated from the seed; nil when it is read from `--data`.
     func generatedData(seed: UInt64) -> Dataset?
     /// The rows of a batch that must stay on one rank, and their name: the discriminator's packs.
@@ -21,8 +22,11 @@ protocol PresetDefinition: Sendable {
     func prepared(_ images: Dataset) throws -> Dataset
     /// The options beyond the common ones that it takes.
     var options: Set<PresetOption> { get }
-    /// What `launcher evaluate` measures of its generator.
-    var measurement: Measurement { get }
+    /// What `launcher evaluate` and `--eval-every` measure of its generator, and what ranks best.h5.
+    var measurement: any Measurement { get }
+    /// The checkpoint group of its encoder, the network that maps data back to the generator's
+    /// input (alphagan28's), or nil when it has none.
+    var encoderName: String? { get }
 
     /// Its defaults, from `images` (the defaults of a preset training on Fashion-MNIST) or its own.
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration
@@ -71,32 +75,21 @@ enum PresetOption: Sendable {
     case modeSeeking
 }
 
-/// What `launcher evaluate` measures for a preset.
-package enum Measurement: Sendable {
-    /// Coverage of the modes of the mixture it trains on.
-    case modeCoverage(MixtureOfGaussians)
-    /// KID, precision and recall of its images; with `reconstructions`, of G(E(x)) too.
-    case images(reconstructions: Bool)
-    /// How well and how variously it completes Fashion-MNIST test images.
-    case completions
-    /// Which tints it paints Fashion-MNIST test images with, and how close to the truth.
-    case colorizations
-}
-
 extension PresetDefinition {
-    var mixture: MixtureOfGaussians? { nil }
+    var takesImages: Bool { true }
     func generatedData(seed: UInt64) -> Dataset? { nil }
     func prepared(_ images: Dataset) throws -> Dataset { images }
     func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) { (configuration.packSize, "pack") }
     func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
+    var encoderName: String? { nil }
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? { nil }
 
     func sampleInput(noise: Tensor) throws -> Tensor { noise }
     func samples(of generator: Layer, input: Tensor) -> Tensor { generator(Variable(input)).value }
 
     func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
-        random.normal(shape: [mixture == nil ? 64 : 2500, latentSize])
+        random.normal(shape: [64, latentSize])
     }
 
     func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {

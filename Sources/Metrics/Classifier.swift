@@ -2,7 +2,7 @@ import Distributed
 import Foundation
 import HDF5
 import Models
-import Training
+
 
 /// The evaluator network: a small convolutional Fashion-MNIST classifier, trained by LearnedLoss
 /// itself, whose penultimate features stand in for Inception's in FID, KID, precision and recall,
@@ -27,23 +27,33 @@ public enum Classifier {
     /// Features `[N, 64]` and class probabilities `[N, 10]` of images `[N, 1, 28, 28]` in evaluation mode.
     public static func embed(_ images: Tensor, with network: Sequential) -> (features: Tensor, probabilities: Tensor) {
         network.setTraining(false)
-        var features: [Tensor] = [], probabilities: [Tensor] = []
-        for start in stride(from: 0, to: images.shape[0], by: 500) {
-            let batch = images.slice(start..<min(start + 500, images.shape[0]), axis: 0)
+        let both = images.mappingRows(inChunksOf: 500) { batch in
             let feature = network.layers[..<featureLayers].reduce(Variable(batch)) { $1($0) }
-            features.append(feature.value)
-            probabilities.append(softmax(network.layers[featureLayers](feature).value))
+            return Tensor.concatenate([feature.value, softmax(network.layers[featureLayers](feature).value)], axis: 1)
         }
-        return (Tensor.concatenate(features, axis: 0), Tensor.concatenate(probabilities, axis: 0))
+        return (both.slice(0..<featureSize, axis: 1), both.slice(featureSize..<featureSize + classes, axis: 1))
     }
 
     /// The share of `images` whose most probable class is their label.
     public static func accuracy(of network: Sequential, images: Tensor, labels: [Int]) -> Double {
-        let probabilities = embed(images, with: network).probabilities
-        let correct = labels.indices.filter { row in
-            let scores = probabilities.scalars[row * classes..<(row + 1) * classes]
-            return scores.indices.max { scores[$0] < scores[$1] }! - row * classes == labels[row]
-        }.count
+        let predicted = ImageMetrics.rowArgmax(embed(images, with: network).probabilities)
+        let correct = zip(predicted, labels).filter { $0 == $1 }.count
         return Double(correct) / Double(labels.count)
+    }
+}
+
+extension Classifier {
+    public static let format = "learnedloss-evaluator"
+    /// Where the shipped weights live, relative to the repository root.
+    public static let defaultPath = "evaluator/fashion-mnist-classifier.h5"
+
+    /// Where the evaluator is looked for when `--evaluator` is not given, in order:
+    /// `$LEARNEDLOSS_EVALUATOR`; `evaluator/fashion-mnist-classifier.h5` under the working
+    /// directory; and the same under the source tree the running launcher was built in (its
+    /// executable is `.build/<platform>/<configuration>/launcher`, three levels below the root).
+    public static var searchPaths: [String] {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let sourceTree = executable.appendingPathComponent("../../../\(defaultPath)").standardized.path
+        return [ProcessInfo.processInfo.environment["LEARNEDLOSS_EVALUATOR"], defaultPath, sourceTree].compactMap { $0 }
     }
 }

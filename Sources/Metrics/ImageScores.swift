@@ -4,7 +4,7 @@ import Distributed
 import Foundation
 import HDF5
 import Models
-import Training
+
 
 /// The image metrics of one evaluation, in the evaluator network's feature space.
 public struct ImageScores: Codable, Sendable {
@@ -37,6 +37,11 @@ public struct ImageScores: Codable, Sendable {
         classesSeen = classCounts.filter { $0 > 0 }.count
     }
 
+    var scalars: [(tag: String, value: Double)] {
+        [("eval/FID", frechetDistance), ("eval/KID", kernelDistance), ("eval/precision", precision), ("eval/recall", recall),
+         ("eval/classifier score", classifierScore)]
+    }
+
     var tableLines: [String] {
         [
             "  samples              \(samples) (reference \(referenceSamples))",
@@ -49,13 +54,13 @@ public struct ImageScores: Codable, Sendable {
     }
 
     /// The evaluator network and where it came from.
-    struct Evaluator {
+    public struct Evaluator {
         let network: Sequential
         let path: String
     }
 
     /// Loads the evaluator from `path`, or else from the first of `Classifier.searchPaths` that exists.
-    static func loadEvaluator(_ path: String?) throws -> Evaluator {
+    public static func loadEvaluator(_ path: String?) throws -> Evaluator {
         let candidates = path.map { [$0] } ?? Classifier.searchPaths
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw ConfigurationError("no evaluator network at \(candidates.joined(separator: " or ")); pass --evaluator or train one with `launcher evaluator train`")
@@ -73,7 +78,7 @@ public struct ImageScores: Codable, Sendable {
     }
 
     /// Features of the reference images, computed once and cached beside the evaluator weights.
-    static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
+    public static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
         let reference = path ?? FashionMNIST.testImages
         let attributes = try? FileManager.default.attributesOfItem(atPath: reference)
         let stamp = "\(reference)|\((attributes?[.size] as? Int) ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"

@@ -2,7 +2,7 @@ import Datasets
 import Distributed
 import Foundation
 import Models
-import Training
+
 
 /// PacGAN's (and VEEGAN's) measure of mode collapse on the 2-D mixtures.
 ///
@@ -19,6 +19,19 @@ public struct ModeCoverage: Codable, Equatable, Sendable {
     public let reverseKL: Double?
     /// High-quality samples per mode, in the mixture's mode order.
     public let countsPerMode: [Int]
+
+    var scalars: [(tag: String, value: Double)] {
+        [("eval/modes covered", Double(modesCovered)), ("eval/high quality %", highQualityPercent)] + (reverseKL.map { [("eval/reverse KL", $0)] } ?? [])
+    }
+
+    var tableLines: [String] {
+        [
+            "  samples              \(samples)",
+            "  modes covered        \(modesCovered) of \(modes)",
+            String(format: "  high quality         %.1f%%", highQualityPercent),
+            "  reverse KL           " + (reverseKL.map { String(format: "%.4f", $0) } ?? "undefined (no high-quality sample)"),
+        ]
+    }
 }
 
 extension MixtureOfGaussians {
@@ -37,10 +50,7 @@ extension MixtureOfGaussians {
             if bestDistance <= threshold { counts[best] += 1 }
         }
         let highQuality = counts.reduce(0, +)
-        let reverseKL: Double? = highQuality == 0 ? nil : counts.filter { $0 > 0 }.reduce(0.0) { total, n in
-            let p = Double(n) / Double(highQuality)
-            return total + p * log(p * Double(modes.count))
-        }
+        let reverseKL = ImageMetrics.klFromUniform(counts)
         return ModeCoverage(samples: count, modes: modes.count, modesCovered: counts.filter { $0 > 0 }.count,
                             highQualityPercent: count == 0 ? 0 : 100 * Double(highQuality) / Double(count),
                             reverseKL: reverseKL, countsPerMode: counts)

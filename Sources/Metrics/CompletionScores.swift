@@ -1,7 +1,7 @@
 import Distributed
 import Foundation
 import Models
-import Training
+
 
 /// What `launcher evaluate` reports for a completion28 checkpoint, over test images whose top
 /// halves the generator completes.
@@ -21,6 +21,11 @@ public struct CompletionScores: Codable, Sendable {
     /// Mean absolute and squared distance of generated bottoms to the true ones, per pixel, in [-1, 1] units.
     public let l1: Double
     public let l2: Double
+
+    /// The figures logged during training, under their TensorBoard tags.
+    var scalars: [(tag: String, value: Double)] {
+        [("eval/FID", frechetDistance), ("eval/diversity", diversity), ("eval/sharpness", sharpness), ("eval/L1", l1)]
+    }
 
     var tableLines: [String] {
         [
@@ -90,6 +95,10 @@ public struct ReconstructionScores: Codable, Sendable {
     public let l1: Double
     /// Evaluator FID of the reconstructions against the reference set.
     public let frechetDistance: Double
+
+    var scalars: [(tag: String, value: Double)] {
+        [("eval/reconstruction L1", l1), ("eval/reconstruction FID", frechetDistance)]
+    }
 
     var tableLines: [String] {
         [

@@ -1,7 +1,7 @@
 import Distributed
 import Foundation
 import Models
-import Training
+
 
 /// Sample-quality metrics in a feature space, each a function of feature sets `[N, d]`
 /// (and, for the classifier's own figures, class probabilities `[N, classes]`).
@@ -77,7 +77,7 @@ public enum ImageMetrics {
         let (m, d) = (x.shape[0], x.shape[1])
         func kernelSum(_ a: Tensor, _ b: Tensor, skipDiagonal: Bool) -> Double {
             var gram = [Float](repeating: 0, count: m * m)
-            BLAS.gemm(transposeB: true, m: m, n: m, k: d, alpha: 1 / Float(d), a: a.scalars, lda: d, b: b.scalars, ldb: d, c: &gram, ldc: m)
+            Kernels.gemm(transposeB: true, m: m, n: m, k: d, alpha: 1 / Float(d), a: a.scalars, lda: d, b: b.scalars, ldb: d, c: &gram, ldc: m)
             var total = 0.0
             // A cube as two products: pow() made this loop most of an evaluation's time.
             for i in 0..<m {
@@ -120,15 +120,27 @@ public enum ImageMetrics {
     public static func classCoverage(_ probabilities: Tensor) -> (counts: [Int], klFromUniform: Double) {
         let (n, classes) = (probabilities.shape[0], probabilities.shape[1])
         var counts = [Int](repeating: 0, count: classes)
-        for row in 0..<n {
-            let scores = probabilities.scalars[row * classes..<(row + 1) * classes]
-            counts[scores.indices.max { scores[$0] < scores[$1] }! - row * classes] += 1
+        for row in rowArgmax(probabilities) { counts[row] += 1 }
+        return (counts, klFromUniform(counts)!)
+    }
+
+    /// The column of each row's largest value (the first on a tie) of `[N, C]`.
+    static func rowArgmax(_ matrix: Tensor) -> [Int] {
+        let columns = matrix.shape[1]
+        return (0..<matrix.shape[0]).map { row in
+            let scores = matrix.scalars[row * columns..<(row + 1) * columns]
+            return scores.indices.max { scores[$0] < scores[$1] }! - row * columns
         }
-        let kl = counts.filter { $0 > 0 }.reduce(0.0) { total, count in
-            let p = Double(count) / Double(n)
-            return total + p * log(p * Double(classes))
+    }
+
+    /// KL(histogram ‖ uniform over its bins), in nats; nil for an empty histogram.
+    static func klFromUniform(_ counts: [Int]) -> Double? {
+        let total = counts.reduce(0, +)
+        guard total > 0 else { return nil }
+        return counts.filter { $0 > 0 }.reduce(0.0) { sum, count in
+            let p = Double(count) / Double(total)
+            return sum + p * log(p * Double(counts.count))
         }
-        return (counts, kl)
     }
 
     // MARK: Distances
@@ -168,7 +180,7 @@ public enum ImageMetrics {
             let rows = min(block, n - start)
             var products = [Float](repeating: 0, count: rows * m)
             a.scalars.withUnsafeBufferPointer { source in
-                BLAS.gemm(transposeB: true, m: rows, n: m, k: d, a: source.baseAddress! + start * d, lda: d, b: b.scalars, ldb: d, c: &products, ldc: m)
+                Kernels.gemm(transposeB: true, m: rows, n: m, k: d, a: source.baseAddress! + start * d, lda: d, b: b.scalars, ldb: d, c: &products, ldc: m)
             }
             for row in 0..<rows {
                 for column in 0..<m { products[row * m + column] = max(0, normsA[start + row] + normsB[column] - 2 * products[row * m + column]) }
