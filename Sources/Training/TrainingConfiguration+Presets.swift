@@ -30,8 +30,7 @@ extension TrainingConfiguration {
         let options = preset.definition.options
         /// The presets that take `option`, for the messages.
         func taking(_ option: PresetOption) -> String {
-            let names = Preset.allCases.filter { $0.definition.options.contains(option) }.map(\.rawValue)
-            return names.count <= 2 ? names.joined(separator: " and ") : names.dropLast().joined(separator: ", ") + " and " + names.last!
+            Preset.list(Preset.allCases.filter { $0.definition.options.contains(option) }.map(\.rawValue))
         }
         try require(loss == nil || options.contains(.loss), "--loss is for \(taking(.loss)) only; \(preset.rawValue) trains with --objective")
         try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")

@@ -11,7 +11,20 @@ public struct TrainingOption: Sendable {
     /// The flag without its dashes and the YAML key: "batch-size".
     public let key: String
     public let valueName: String
-    public let help: String
+    /// What it does, without its default.
+    let summary: String
+    /// Its default for a preset as shown in the help, nil where the preset does not take it.
+    let shownDefault: @Sendable (Preset) -> String?
+
+    /// Where an option's default in its help comes from.
+    enum ShownDefault: Sendable {
+        /// The value in each preset's defaults (`TrainingConfiguration.defaults(for:)`).
+        case presets
+        /// None shown: the help says what the default is (a path, a date).
+        case hidden
+        /// Computed for each preset, for a default that the configuration leaves unset.
+        case computed(@Sendable (Preset) -> String?)
+    }
     /// Whether `--resume` may change it (the run's length and outputs) rather than the model's.
     public let changeableOnResume: Bool
     private let set: @Sendable (inout TrainingConfiguration, String) -> Bool
@@ -20,6 +33,20 @@ public struct TrainingOption: Sendable {
     let get: @Sendable (TrainingConfiguration) -> String?
     /// A message naming the flag when the value is out of its range.
     let check: @Sendable (TrainingConfiguration) -> String?
+
+    /// The help text: what it does and its default for each preset that takes it, from the
+    /// presets' defaults, so the text cannot drift from them.
+    public var help: String {
+        var groups: [(value: String, presets: [Preset])] = []
+        for preset in Preset.allCases {
+            guard let value = shownDefault(preset) else { continue }
+            if let index = groups.firstIndex(where: { $0.value == value }) { groups[index].presets.append(preset) } else { groups.append((value, [preset])) }
+        }
+        guard !groups.isEmpty else { return summary }
+        let taking = groups.flatMap(\.presets).count
+        if groups.count == 1 && taking == Preset.allCases.count { return "\(summary) Default \(groups[0].value)." }
+        return "\(summary) Default " + groups.map { "\($0.value) for \(Preset.list($0.presets.map(\.rawValue)))" }.joined(separator: "; ") + "."
+    }
 
     /// Sets the option in `configuration` from `text`, or throws naming the option, where it was
     /// given (`file`, or the command line when nil), the text and what was expected.
@@ -38,18 +65,24 @@ public struct TrainingOption: Sendable {
     /// The one way every option is made: read and written at `read`/`write` in a configuration,
     /// parsed by `parse`, shown by `show`, and, when it has one, held to `requirement`.
     private static func make<Value>(
-        _ key: String, valueName: String, expected: String, changeableOnResume: Bool, help: String,
+        _ key: String, valueName: String, expected: String, changeableOnResume: Bool, help: String, shownDefault: ShownDefault,
         parse: @escaping @Sendable (String) -> Value?, read: @escaping @Sendable (TrainingConfiguration) -> Value?,
         write: @escaping @Sendable (inout TrainingConfiguration, Value) -> Void, show: @escaping @Sendable (Value) -> String,
         requirement: Requirement<Value>?
     ) -> TrainingOption {
-        TrainingOption(key: key, valueName: valueName, help: help, changeableOnResume: changeableOnResume,
+        let get: @Sendable (TrainingConfiguration) -> String? = { read($0).map(show) }
+        let shown: @Sendable (Preset) -> String? = switch shownDefault {
+        case .presets: { get(TrainingConfiguration.defaults(for: $0)) }
+        case .hidden: { _ in nil }
+        case .computed(let value): value
+        }
+        return TrainingOption(key: key, valueName: valueName, summary: help, shownDefault: shown, changeableOnResume: changeableOnResume,
                        set: { configuration, text in
                            guard let value = parse(text) else { return false }
                            write(&configuration, value)
                            return true
                        },
-                       expected: expected, get: { read($0).map(show) },
+                       expected: expected, get: get,
                        check: { configuration in
                            guard let requirement, let value = read(configuration), !requirement.holds(value) else { return nil }
                            return "--\(key) must be \(requirement.phrase), got \(show(value))"
@@ -59,9 +92,10 @@ public struct TrainingOption: Sendable {
     /// An option whose value parses from text (numbers, paths).
     static func value<Value: LosslessStringConvertible & Sendable>(
         _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, valueName: String, expected: String,
-        changeableOnResume: Bool = false, help: String, requirement: Requirement<Value>? = nil
+        changeableOnResume: Bool = false, help: String, shownDefault: ShownDefault = .presets,
+        requirement: Requirement<Value>? = nil
     ) -> TrainingOption {
-        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help,
+        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help, shownDefault: shownDefault,
              parse: { Value($0) }, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 }, show: { "\($0)" },
              requirement: requirement)
     }
@@ -70,20 +104,21 @@ public struct TrainingOption: Sendable {
     /// older checkpoint predates it).
     static func value<Value: LosslessStringConvertible & Sendable>(
         _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value?> & Sendable, valueName: String, expected: String,
-        changeableOnResume: Bool = false, help: String, requirement: Requirement<Value>? = nil
+        changeableOnResume: Bool = false, help: String, shownDefault: ShownDefault = .presets,
+        requirement: Requirement<Value>? = nil
     ) -> TrainingOption {
-        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help,
+        make(key, valueName: valueName, expected: expected, changeableOnResume: changeableOnResume, help: help, shownDefault: shownDefault,
              parse: { Value($0) }, read: { $0[keyPath: path] }, write: { $0[keyPath: path] = $1 }, show: { "\($0)" },
              requirement: requirement)
     }
 
     /// An option naming one of a set of choices.
     static func choice<Value: RawRepresentable & CaseIterable & Sendable>(
-        _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, help: String
+        _ key: String, _ path: WritableKeyPath<TrainingConfiguration, Value> & Sendable, help: String, shownDefault: ShownDefault = .presets
     ) -> TrainingOption where Value.RawValue == String {
         let names = Value.allCases.map(\.rawValue)
         return make(key, valueName: names.joined(separator: "|"), expected: "one of \(names.joined(separator: ", "))",
-                    changeableOnResume: false, help: help, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
+                    changeableOnResume: false, help: help, shownDefault: shownDefault, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
                     write: { $0[keyPath: path] = $1 }, show: \.rawValue, requirement: nil)
     }
 
@@ -93,7 +128,7 @@ public struct TrainingOption: Sendable {
     ) -> TrainingOption where Value.RawValue == String {
         let names = Value.allCases.map(\.rawValue)
         return make(key, valueName: names.joined(separator: "|"), expected: "one of \(names.joined(separator: ", "))",
-                    changeableOnResume: false, help: help, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
+                    changeableOnResume: false, help: help, shownDefault: .presets, parse: { Value(rawValue: $0) }, read: { $0[keyPath: path] },
                     write: { $0[keyPath: path] = $1 }, show: \.rawValue, requirement: nil)
     }
 }
@@ -112,9 +147,10 @@ extension TrainingOption.Requirement where Value: BinaryFloatingPoint {
 extension TrainingOption {
     /// Every option of `launcher train`, in the order `--help` lists them.
     public static let all: [TrainingOption] = [
-        .choice("preset", \.preset, help: "Networks and data (default dcgan28)."),
+        .choice("preset", \.preset, help: "Networks and data: \(Preset.list(Preset.allCases.map(\.rawValue))) (default dcgan28).", shownDefault: .hidden),
         .value("data", \.data, valueName: "path", expected: "a path",
-               help: "Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W]."),
+               help: "Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W] "
+                   + "(default Fashion-MNIST's training images).", shownDefault: .hidden),
         .value("steps", \.steps, valueName: "n", expected: "a whole number", changeableOnResume: true,
                help: "Generator updates to train to (on resume: the total to continue up to).", requirement: .atLeast(1)),
         .value("batch-size", \.batchSize, valueName: "n", expected: "a whole number",
@@ -131,7 +167,7 @@ extension TrainingOption {
         .value("seed", \.seed, valueName: "n", expected: "a whole number at least 0",
                help: "Seed of every random choice: initial weights, data order, noise."),
         .value("run-dir", \.runDirectory, valueName: "dir", expected: "a directory", changeableOnResume: true,
-               help: "Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>)."),
+               help: "Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>).", shownDefault: .hidden),
         .value("checkpoint-every", \.checkpointEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,
                help: "Write a checkpoint every N steps (and at the end).", requirement: .atLeast(1)),
         .value("keep", \.keep, valueName: "k", expected: "a whole number", changeableOnResume: true,
@@ -142,48 +178,49 @@ extension TrainingOption {
                help: "Seconds a rank may make no progress (or wait for the others) before the job is reported stalled and ended.",
                requirement: .positive),
         .value("pack", \.pack, valueName: "n", expected: "a whole number",
-               help: "Samples the discriminator judges at once (PacGAN packing; default 1).", requirement: .atLeast(1)),
+               help: "Samples the discriminator judges at once (PacGAN packing).", requirement: .atLeast(1)),
         .choice("lr-decay", \.learningRateDecay, help: "Learning-rate schedule: none, or linear (both rates fall towards 0 at --steps)."),
-        .choice("loss", \.loss, help: "The conditional presets' loss: completion28's (default l1+adversarial), colorize28's (default adversarial)."),
+        .choice("loss", \.loss, help: "The conditional presets' loss: an explicit one (l2, l1), a learned one (adversarial), or both."),
         .value("recon-weight", \.reconstructionWeight, valueName: "weight", expected: "a number",
-               help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (default 30, measured; 784 is λ = 1 on the pixel sum of "
-                   + "Algorithm 1); completion28's with l1+adversarial (default 100).", requirement: .atLeastZero),
+               help: "Weight of the L1 term: alphagan28's λ on the per-pixel mean (measured; 784 is λ = 1 on the pixel sum of "
+                   + "Algorithm 1); the conditional presets' with l1+adversarial.", requirement: .atLeastZero),
         .value("r1", \.r1, valueName: "gamma", expected: "a number",
                help: "γ of the R1 penalty, γ/2 · mean ‖∇D(x)‖² over the real batch, added to D's loss (Mescheder et al. 2018); "
-                   + "grid2d and ring2d only (default 1 there).", requirement: .atLeastZero),
+                   + "for piecewise-linear discriminators only.", requirement: .atLeastZero),
         .value("mode-seeking", \.modeSeeking, valueName: "weight", expected: "a number",
                help: "Weight of the mode-seeking term (MSGAN) that makes the conditional presets' generators use their noise: "
-                   + "1 / (mean |G(c, z1) - G(c, z2)| / mean |z1 - z2|) over pairs of draws for one condition; "
-                   + "with the adversarial losses of completion28 (default 1) and colorize28 (default 0.05); 0 turns it off.", requirement: .atLeastZero),
+                   + "1 / (mean |G(c, z1) - G(c, z2)| / mean |z1 - z2|) over pairs of draws for one condition, "
+                   + "with the adversarial losses; 0 turns it off.", requirement: .atLeastZero),
         .value("ema-decay", \.emaDecay, valueName: "decay", expected: "a number",
                help: "Decay of the moving average of the generator's weights that sample, evaluate and the sample grids use "
-                   + "(stored as /generator_ema; warmed up as min(decay, (1 + step) / (10 + step))); "
-                   + "default 0.999 for the image presets, 0 for the 2-D ones; 0 turns it off.", requirement: .fraction),
+                   + "(stored as /generator_ema; warmed up as min(decay, (1 + step) / (10 + step))); 0 turns it off.", requirement: .fraction),
         .value("eval-every", \.evalEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,
                help: "Measure the generator every N steps during training as `launcher evaluate` does (split over the ranks), "
                    + "into metrics.jsonl, evaluations.jsonl and TensorBoard, and keep the best checkpoint so far as best.h5 "
-                   + "(lowest FID; most modes, then most high-quality samples, for the 2-D presets); 0 (the default) never.",
-               requirement: .atLeast(0)),
+                   + "(lowest FID; most modes, then most high-quality samples, for the 2-D presets); 0 never.",
+               shownDefault: .computed { "\(TrainingConfiguration.defaults(for: $0).evalEvery ?? 0)" }, requirement: .atLeast(0)),
         .value("eval-samples", \.evalSamples, valueName: "n", expected: "a whole number", changeableOnResume: true,
-               help: "Samples each evaluation during training draws (default \(EvaluationDuringTraining.defaultImageSamples) for the image presets, "
-                   + "\(EvaluationDuringTraining.defaultPointSamples) for the 2-D ones): fewer than evaluate's 10,000 to keep it cheap; "
+               help: "Samples each evaluation during training draws: fewer than evaluate's to keep it cheap; "
                    + "FID from fewer samples is biased upwards, so compare it within a run, not with evaluate's.",
-               requirement: .atLeast(1)),
+               shownDefault: .computed { "\($0.measurement.defaultSamples.duringTraining)" }, requirement: .atLeast(1)),
         .value("tensorboard", \.tensorboard, valueName: "true|false", expected: "true or false", changeableOnResume: true,
-               help: "Write TensorBoard event files (the metrics, evaluations and sample grids) in the run directory (default true)."),
+               help: "Write TensorBoard event files (the metrics, evaluations and sample grids) in the run directory.",
+               shownDefault: .computed { "\(TrainingConfiguration.defaults(for: $0).tensorboard ?? true)" }),
         .value("bucket-mb", \.bucketMegabytes, valueName: "MiB", expected: "a number", changeableOnResume: true,
                help: "Reduce the gradients in buckets of this many MiB on a thread of their own: each starts as soon as the "
                    + "backward pass has completed its gradients, and the update waits for them only when a later phase needs "
                    + "the network (the next step's discriminator pass on real data runs first). The result is the same bit for "
-                   + "bit. 0 reduces each phase's gradients in one message after its backward pass, waiting there. Default 25, "
-                   + "and 0 for grid2d and ring2d, whose steps are too short to hide their gradients (benchmarks/README.md).",
+                   + "bit. 0 reduces each phase's gradients in one message after its backward pass, waiting there; the 2-D "
+                   + "presets' steps are too short to hide their gradients (benchmarks/README.md).",
+               shownDefault: .computed { "\(TrainingConfiguration.defaults(for: $0).bucketMegabytes ?? DataParallel.defaultBucketMegabytes)" },
                requirement: .atLeastZero),
         .value("exact", \.exactShards, valueName: "shards", expected: "a whole number",
                help: "Train bit for bit the same model on every number of ranks that divides SHARDS (a power of two; "
                    + "8 allows 1, 2, 4 and 8 ranks): the global batch is cut into SHARDS equal shards, every kernel runs "
                    + "on one shard at a time on one thread per rank, and every sum over the batch (gradients, BatchNorm's "
-                   + "statistics) is combined shard by shard in one fixed tree. Default 0: off, the faster mode, in which "
+                   + "statistics) is combined shard by shard in one fixed tree. 0 is off, the faster mode, in which "
                    + "runs on different numbers of ranks agree only to rounding (docs/exact.md).",
+               shownDefault: .computed { "\(TrainingConfiguration.defaults(for: $0).exactShards ?? 0)" },
                requirement: .init(phrase: "0 or a power of two") { $0 >= 0 && $0 & ($0 - 1) == 0 }),
     ]
 
