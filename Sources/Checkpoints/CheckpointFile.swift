@@ -103,11 +103,10 @@ public final class CheckpointFile {
     }
 
     private func read(_ group: HDF5Group, _ name: String, expecting shape: [Int], of owner: String) throws -> Tensor {
-        let stored = try group.shape(of: name)
-        guard stored == shape else {
-            throw CheckpointError("\(path): /\(owner)/\(name) has shape \(stored), the \(configuration.preset.rawValue) network expects \(shape)")
+        try group.tensor(name, shape: shape) { stored in
+            stored.map { "\(path): /\(owner)/\(name) has shape \($0), the \(configuration.preset.rawValue) network expects \(shape)" }
+                ?? "\(path): missing /\(owner)/\(name)"
         }
-        return Tensor(shape: shape, scalars: try group.read(name, as: Float.self).values)
     }
 }
 

@@ -9,7 +9,7 @@ public struct TrainingSnapshot {
     public var configuration: TrainingConfiguration
     public var step: Int
     public var worldSize: Int
-    /// OpenBLAS threads per rank: with the world size, what a bit-exact continuation must repeat.
+    /// Kernel threads per rank (`Kernels.threads`): with the world size, what a bit-exact continuation must repeat.
     public var threadsPerRank: Int
     public var players: [Player]
     public var sampler: EpochSampler

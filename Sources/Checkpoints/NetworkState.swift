@@ -6,10 +6,10 @@ import Models
 package enum NetworkState {
     package static func write(_ network: Layer, into group: HDF5Group) throws {
         for (name, entry) in network.state {
-            switch entry {
-            case .parameter(let parameter): try group.write(parameter.value.scalars, shape: parameter.value.shape, to: name)
-            case .buffer(let buffer): try group.write(buffer.value.scalars, shape: buffer.value.shape, to: name)
-            case .counter(let counter): try group.write([counter.value], shape: [], to: name)
+            if let tensor = entry.tensor {
+                try group.write(tensor.scalars, shape: tensor.shape, to: name)
+            } else if case .counter(let counter) = entry {
+                try group.write([counter.value], shape: [], to: name)
             }
         }
     }
@@ -19,20 +19,24 @@ package enum NetworkState {
     ///   stored shape or nil when missing, the expected shape).
     package static func read(_ network: Layer, from group: HDF5Group,
                      failure describe: (String, [Int]?, [Int]) -> String) throws {
-        func tensor(_ name: String, _ shape: [Int]) throws -> Tensor {
-            guard group.contains(name) else { throw CheckpointError(describe(name, nil, shape)) }
-            let stored = try group.shape(of: name)
-            guard stored == shape else { throw CheckpointError(describe(name, stored, shape)) }
-            return Tensor(shape: shape, scalars: try group.read(name, as: Float.self).values)
-        }
         for (name, entry) in network.state {
-            switch entry {
-            case .parameter(let parameter): parameter.value = try tensor(name, parameter.value.shape)
-            case .buffer(let buffer): buffer.value = try tensor(name, buffer.value.shape)
-            case .counter(let counter):
+            if let tensor = entry.tensor {
+                entry.tensor = try group.tensor(name, shape: tensor.shape) { describe(name, $0, tensor.shape) }
+            } else if case .counter(let counter) = entry {
                 guard group.contains(name) else { throw CheckpointError(describe(name, nil, [])) }
                 counter.value = try group.read(name, as: Int64.self).values.first ?? 0
             }
         }
+    }
+}
+
+extension HDF5Group {
+    /// The float dataset `name` as a tensor of `shape`; `failure` gives the message when it is
+    /// missing (nil) or has another shape (the stored one).
+    package func tensor(_ name: String, shape: [Int], failure: ([Int]?) -> String) throws -> Tensor {
+        guard contains(name) else { throw CheckpointError(failure(nil)) }
+        let stored = try self.shape(of: name)
+        guard stored == shape else { throw CheckpointError(failure(stored)) }
+        return Tensor(shape: shape, scalars: try read(name, as: Float.self).values)
     }
 }

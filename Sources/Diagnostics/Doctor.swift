@@ -53,7 +53,7 @@ public struct Doctor {
 
     private func environmentReport() throws(MPIError) -> [String] {
         let hosts = try world.allGather(string: MPIRuntime.processorName)
-        let threadCounts = try world.allGather([Int64(BLAS.threads)])
+        let threadCounts = try world.allGather([Int64(Kernels.threads)])
         let cores = try world.allGather(string: BLAS.coreName)
         let instructionSets = try world.allGather(string: DNNL.instructionSet)
         var byHost: [String: [Int]] = [:]
@@ -110,7 +110,7 @@ public struct Doctor {
         let a = (0..<m * k).map { Float(sin(Double($0) * 0.37)) }
         let b = (0..<k * n).map { Float(cos(Double($0) * 0.11)) }
         var c = [Float](repeating: 0, count: m * n)
-        BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
+        Kernels.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
         var worst = 0.0
         for i in 0..<m {
             for j in 0..<n {

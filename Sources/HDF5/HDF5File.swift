@@ -79,37 +79,24 @@ public final class HDF5File {
             let reason = !exists ? "no such directory" : !isDirectory.boolValue ? "not a directory" : String(cString: strerror(errno))
             throw HDF5Error(file: path, object: "/", operation: "create file", message: "directory \(directory): \(reason)")
         }
-        let temporary = "\(path).partial-\(ProcessInfo.processInfo.processIdentifier)"
         do {
-            try withExtendedLifetime(try create(temporary)) { file in
-                try body(file)
-                try file.flush()
+            try AtomicReplacement.replace(path) { temporary in
+                // Closed (the handle released) before the temporary is flushed and renamed.
+                try withExtendedLifetime(try create(temporary)) { file in
+                    try body(file)
+                    try file.flush()
+                }
             }
-            // On disk before the rename, and the rename on disk before returning: after a power
-            // loss `path` holds the old file or the whole new one, never a renamed empty one.
-            try synchronize(temporary, for: path)
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                throw HDF5Error(file: path, object: "/", operation: "move \(temporary) into place", message: reason)
-            }
-            try synchronize(directory.isEmpty ? "." : directory, for: path)
-        } catch {
-            unlink(temporary)
-            throw error
+        } catch let failure as AtomicReplacement.Failure {
+            throw HDF5Error(file: path, object: "/", operation: failure.step, message: failure.reason)
         }
     }
 
-    private static func synchronize(_ file: String, for path: String) throws(HDF5Error) {
-        let descriptor = Glibc.open(file, O_RDONLY)
-        guard descriptor >= 0, fsync(descriptor) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if descriptor >= 0 { Glibc.close(descriptor) }
-            throw HDF5Error(file: path, object: "/", operation: "write \(file) to disk", message: reason)
-        }
-        Glibc.close(descriptor)
-    }
+    /// The version of the headers this module was compiled against, "1.10.8".
+    public static var headerVersion: String { "\(H5_VERS_MAJOR).\(H5_VERS_MINOR).\(H5_VERS_RELEASE)" }
 
     /// The linked HDF5 library's version, "major.minor.release".
+
     public static var libraryVersion: String {
         var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
         H5get_libversion(&major, &minor, &release)

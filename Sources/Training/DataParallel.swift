@@ -65,19 +65,11 @@ final class DataParallel {
     /// those of `networks` that no optimizer trains (the generator's average).
     func broadcastFromRoot(_ players: [Player], networks: [Layer] = []) throws {
         guard world.size > 1 else { return }
-        var tensors: [(get: () -> Tensor, set: (Tensor) -> Void)] = []
-        var counters: [Counter] = []
-        for network in players.map(\.network) + networks {
-            for (_, entry) in network.state {
-                switch entry {
-                case .parameter(let parameter): tensors.append(({ parameter.value }, { parameter.value = $0 }))
-                case .buffer(let buffer): tensors.append(({ buffer.value }, { buffer.value = $0 }))
-                case .counter(let counter): counters.append(counter)
-                }
-            }
-        }
+        let entries = (players.map(\.network) + networks).flatMap { $0.state.map(\.entry) }
+        let tensors = entries.filter { $0.tensor != nil }
+        let counters = entries.compactMap { if case .counter(let counter) = $0 { counter } else { nil } }
         // One message for all floats: parameters and buffers, then each optimizer's moments.
-        var flat = tensors.flatMap { $0.get().scalars }
+        var flat = tensors.flatMap { $0.tensor!.scalars }
         for player in players {
             flat += player.optimizer.firstMoments.flatMap(\.scalars) + player.optimizer.secondMoments.flatMap(\.scalars)
         }
@@ -91,7 +83,7 @@ final class DataParallel {
             defer { offset += count }
             return Tensor(shape: shape, scalars: Array(flat[offset..<offset + count]))
         }
-        for tensor in tensors { tensor.set(take(tensor.get().shape)) }
+        for entry in tensors { entry.tensor = take(entry.tensor!.shape) }
         for (counter, value) in zip(counters, integers) { counter.value = value }
         for (index, player) in players.enumerated() {
             let shapes = player.optimizer.parameters.map(\.value.shape)

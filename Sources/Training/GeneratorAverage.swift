@@ -39,11 +39,12 @@ final class GeneratorAverage {
     /// average ← decay · average + (1 − decay) · generator, entry by entry; counters are copied.
     private func fold(_ generator: Layer, decay: Float) {
         for ((_, average), (_, live)) in zip(network.state, generator.state) {
-            switch (average, live) {
-            case (.parameter(let average), .parameter(let live)): average.value = Self.blend(average.value, live.value, decay: decay)
-            case (.buffer(let average), .buffer(let live)): average.value = Self.blend(average.value, live.value, decay: decay)
-            case (.counter(let average), .counter(let live)): average.value = live.value
-            default: preconditionFailure("the average and the generator have the same architecture")
+            if let averaged = average.tensor, let trained = live.tensor {
+                average.tensor = Self.blend(averaged, trained, decay: decay)
+            } else if case .counter(let averaged) = average, case .counter(let trained) = live {
+                averaged.value = trained.value
+            } else {
+                preconditionFailure("the average and the generator have the same architecture")
             }
         }
     }

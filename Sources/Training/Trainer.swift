@@ -93,7 +93,7 @@ public final class Trainer {
         var best = world.rank == 0 && step > 0 ? previousBest(in: directory) : nil
         if step == 0 {
             say("training \(configuration.preset.rawValue) on \(dataset.source) (\(dataset.count) samples) for \(configuration.steps) steps, "
-                + "batch \(configuration.batchSize) over \(world.size) rank\(world.size == 1 ? "" : "s"), \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s") each; run directory \(directory.path)")
+                + "batch \(configuration.batchSize) over \(world.size) rank\(world.size == 1 ? "" : "s"), \(Kernels.threads) thread\(Kernels.threads == 1 ? "" : "s") each; run directory \(directory.path)")
         }
 
         var lastCheckpoint = resumeFrom ?? ""
@@ -228,10 +228,10 @@ public final class Trainer {
             if checkpoint.worldSize != world.size {
                 notes.append("written by \(checkpoint.worldSize) rank\(checkpoint.worldSize == 1 ? "" : "s"), continuing on \(world.size)")
             }
-            if checkpoint.threadsPerRank != BLAS.threads {
-                notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(BLAS.threads)")
+            if checkpoint.threadsPerRank != Kernels.threads {
+                notes.append("written with \(checkpoint.threadsPerRank) thread\(checkpoint.threadsPerRank == 1 ? "" : "s") per rank, continuing with \(Kernels.threads)")
             }
-            // Sums split differently over ranks or OpenBLAS threads round differently, unless --exact fixes their order.
+            // Sums split differently over ranks or kernel threads round differently, unless --exact fixes their order.
             let promise = setup.configuration.isExact ? "bit for bit the same run (--exact)" : "the same model, not bit for bit the same run"
             let exactness = notes.isEmpty ? "" : " (\(notes.joined(separator: "; ")): \(promise))"
             say("resuming from \(checkpoint.path) at step \(checkpoint.step)\(exactness)")
@@ -271,7 +271,7 @@ public final class Trainer {
             try grid.writePNG(to: saved.samples!)
             try log.recordSamples(grid, step: step)
         }
-        var snapshot = TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: BLAS.threads,
+        var snapshot = TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: Kernels.threads,
                                         players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid,
                                         generatorAverage: setup.average?.network)
         if let best {

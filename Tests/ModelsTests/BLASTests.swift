@@ -7,11 +7,11 @@ final class BLASTests: XCTestCase {
         let a: [Float] = [1, 2, 3, 4, 5, 6]
         let b: [Float] = [1, 0, 0, 1, 1, 1]
         var c = [Float](repeating: 0, count: 4)
-        BLAS.gemm(m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2, c: &c, ldc: 2)
+        Kernels.gemm(m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2, c: &c, ldc: 2)
         XCTAssertEqual(c, [4, 5, 10, 11])
         // Aᵀ A (3x3) reading A as [k=2, m=3] transposed.
         var gram = [Float](repeating: 1, count: 9)
-        BLAS.gemm(transposeA: true, m: 3, n: 3, k: 2, a: a, lda: 3, b: a, ldb: 3, beta: 1, c: &gram, ldc: 3)
+        Kernels.gemm(transposeA: true, m: 3, n: 3, k: 2, a: a, lda: 3, b: a, ldb: 3, beta: 1, c: &gram, ldc: 3)
         XCTAssertEqual(gram, [18, 23, 28, 23, 30, 37, 28, 37, 46])
     }
 

@@ -39,7 +39,7 @@ final class ParityTests: XCTestCase {
                 try! decoder.decode([String: PenaltyCase].self, from: JSONSerialization.data(withJSONObject: penalties)))
     }()
 
-    /// OpenBLAS rounds differently with different thread counts; pin it so no earlier test decides.
+    /// oneDNN rounds differently with different thread counts; pin it so no earlier test decides.
     override func setUp() { Kernels.threads = 1 }
 
     func testDCGAN28Generator() throws {

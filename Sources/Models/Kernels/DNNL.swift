@@ -82,7 +82,7 @@ public enum DNNL {
         return descriptor
     }
 
-    /// Row-major `C = alpha · op(A) · op(B) + beta · C` on oneDNN's JIT GEMM (see `BLAS.gemm`).
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` on oneDNN's JIT GEMM (see `Kernels.gemm`).
     static func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {

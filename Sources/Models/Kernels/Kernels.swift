@@ -6,11 +6,32 @@ public enum Kernels {
     /// times threads never exceeds a node's cores. Results are run-to-run identical for a fixed
     /// count, which is why it is part of what a bit-exact resume repeats.
     public static var threads: Int {
-        get { BLAS.threads }
+        get { DNNL.threads }
         set {
             BLAS.threads = newValue
             DNNL.threads = newValue
         }
+    }
+
+    /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices, on oneDNN's GEMM: every layer's
+    /// single-precision matrix product, counted in `floatOperations`.
+    ///
+    /// oneDNN's GEMM runs on the OpenMP threads its convolutions use. OpenBLAS keeps a pool of
+    /// its own, whose workers spin after each product; beside OpenMP's, the two pools fought over
+    /// the cores and dcgan28 at 2 threads ran at two thirds of the speed it reaches on one pool.
+    ///
+    /// - Parameters:
+    ///   - a: `[m, k]` (or `[k, m]` when `transposeA`), leading dimension `lda`.
+    ///   - b: `[k, n]` (or `[n, k]` when `transposeB`), leading dimension `ldb`.
+    ///   - c: `[m, n]`, leading dimension `ldc`; read only when `beta != 0`.
+    public static func gemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        Kernels.floatOperations &+= 2 * m * n * k
+        DNNL.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
     /// Floating-point operations issued by matrix products and convolutions so far (2 per

@@ -6,6 +6,25 @@ public enum StateEntry {
     case buffer(Buffer)
     /// A tracked integer (`num_batches_tracked`, stored as int64).
     case counter(Counter)
+
+    /// The values of a parameter or buffer, read and set in place; nil for a counter.
+    public var tensor: Tensor? {
+        get {
+            switch self {
+            case .parameter(let parameter): parameter.value
+            case .buffer(let buffer): buffer.value
+            case .counter: nil
+            }
+        }
+        nonmutating set {
+            guard let newValue else { return }
+            switch self {
+            case .parameter(let parameter): parameter.value = newValue
+            case .buffer(let buffer): buffer.value = newValue
+            case .counter: preconditionFailure("a counter holds no tensor")
+            }
+        }
+    }
 }
 
 /// An integer a layer tracks, such as BatchNorm's `num_batches_tracked`.

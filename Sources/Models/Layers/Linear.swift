@@ -31,7 +31,7 @@ public final class Linear: Layer {
         return Tensor(shape: [batch, inFeatures], scalars: v.scalars.withUnsafeBufferPointer { v in
             .filled(count: batch * inFeatures) { dx in
                 for rows in shards {
-                    BLAS.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: v.baseAddress! + rows.lowerBound * outFeatures, lda: outFeatures,
+                    Kernels.gemm(m: rows.count, n: inFeatures, k: outFeatures, a: v.baseAddress! + rows.lowerBound * outFeatures, lda: outFeatures,
                               b: weight.value.scalars, ldb: inFeatures, c: dx + rows.lowerBound * inFeatures, ldc: inFeatures)
                 }
             }
@@ -63,7 +63,7 @@ public final class Linear: Layer {
                     }
                 }
                 for rows in shards {
-                    BLAS.gemm(transposeB: true, m: rows.count, n: n, k: k, a: x.baseAddress! + rows.lowerBound * k, lda: k,
+                    Kernels.gemm(transposeB: true, m: rows.count, n: n, k: k, a: x.baseAddress! + rows.lowerBound * k, lda: k,
                               b: weight.value.scalars, ldb: k, beta: 1, c: out.baseAddress! + rows.lowerBound * n, ldc: n)
                 }
             }
@@ -77,7 +77,7 @@ public final class Linear: Layer {
                 for (shard, rows) in shards.enumerated() {
                     if weight.requiresGradient {
                         weight.withGradient(shard: shard, of: shards.count) { dw in
-                            BLAS.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows.count,
+                            Kernels.gemm(transposeA: true, m: outFeatures, n: inFeatures, k: rows.count,
                                       a: g.baseAddress! + rows.lowerBound * outFeatures, lda: outFeatures,
                                       b: x.baseAddress! + rows.lowerBound * inFeatures, ldb: inFeatures, beta: 1, c: &dw.scalars, ldc: inFeatures)
                         }

@@ -2,28 +2,8 @@ import CBLAS
 import Foundation
 
 /// The one Swift file that calls OpenBLAS: the metrics' double-precision algebra and the
-/// library's threading; and the single-precision matrix product every layer uses.
+/// library's threading. Single-precision products run on oneDNN (`Kernels.gemm`).
 public enum BLAS {
-    /// `C = alpha * op(A) * op(B) + beta * C` on row-major matrices, on oneDNN's GEMM.
-    ///
-    /// oneDNN's GEMM runs on the OpenMP threads its convolutions use. OpenBLAS keeps a pool of
-    /// its own, whose workers spin after each product; beside OpenMP's, the two pools fought over
-    /// the cores and dcgan28 at 2 threads ran at two thirds of the speed it reaches on one pool.
-    ///
-    /// - Parameters:
-    ///   - a: `[m, k]` (or `[k, m]` when `transposeA`), leading dimension `lda`.
-    ///   - b: `[k, n]` (or `[n, k]` when `transposeB`), leading dimension `ldb`.
-    ///   - c: `[m, n]`, leading dimension `ldc`; read only when `beta != 0`.
-    public static func gemm(
-        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
-        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        Kernels.floatOperations &+= 2 * m * n * k
-        DNNL.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-    }
-
     /// OpenBLAS's worker threads for this process (`Kernels.threads` sets them with oneDNN's).
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

@@ -108,3 +108,13 @@ extension Tensor {
         return Tensor(shape: [indices.count] + shape.dropFirst(), scalars: result)
     }
 }
+
+extension Tensor {
+    /// `transform` of consecutive slices of at most `size` rows, its results joined along the rows:
+    /// inference on a large batch without holding all of its activations at once.
+    public func mappingRows(inChunksOf size: Int, _ transform: (Tensor) throws -> Tensor) rethrows -> Tensor {
+        let rows = shape[0]
+        let parts = try stride(from: 0, to: rows, by: size).map { start in try transform(slice(start..<Swift.min(start + size, rows), axis: 0)) }
+        return Tensor.concatenate(parts, axis: 0)
+    }
+}
