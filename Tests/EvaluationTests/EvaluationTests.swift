@@ -6,6 +6,7 @@ import Models
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 final class EvaluationTests: XCTestCase {
@@ -62,8 +63,14 @@ final class EvaluationTests: XCTestCase {
                                        generatorOptimizer: Adam(parameters: generator.parameters),
                                        discriminatorOptimizer: Adam(parameters: discriminator.parameters), objective: objective, pack: 4)
             var noise = RandomStream(seed: 3, purpose: "noise")
-            let metrics = try step.iterate(nextBatch: { noise.normal(shape: [16, 2]) }, noise: { _, _ in noise.normal(shape: [16, 2]) })
-            XCTAssertTrue((metrics.discriminatorLoss?.isFinite ?? false) && metrics.generatorLoss.isFinite, "\(objective)")
+            let (real, latent) = (noise.normal(shape: [16, 2]), noise.normal(shape: [16, 2]))
+            // D judges 4 packs of 4: its loss on the packed batches, before its update, by hand.
+            func packs(_ points: Tensor) -> Variable { Variable(points.reshaped([4, 8])) }
+            let expected = discriminatorLoss(objective, realLogits: discriminator(packs(real)),
+                                             fakeLogits: discriminator(packs(generator(Variable(latent)).value))).value.scalar
+            let metrics = try step.iterate(nextBatch: { real }, noise: { _, _ in latent })
+            XCTAssertEqual(try XCTUnwrap(metrics.discriminatorLoss), expected, accuracy: 1e-5 * max(1, abs(expected)), "\(objective)")
+            XCTAssertTrue(metrics.generatorLoss.isFinite, "\(objective)")
         }
     }
 

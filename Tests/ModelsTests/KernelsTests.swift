@@ -1,3 +1,4 @@
+import Foundation
 import Models
 import TestSupport
 import XCTest
@@ -56,9 +57,23 @@ final class KernelsTests: XCTestCase {
         }
     }
 
-    func testSummaryNamesBothLibraries() {
-        XCTAssertTrue(Kernels.summary.hasPrefix("oneDNN \(DNNL.version) ("), Kernels.summary)
-        XCTAssertTrue(Kernels.summary.contains("OpenBLAS \(BLAS.coreName)"), Kernels.summary)
-        XCTAssertEqual(DNNL.version.split(separator: ".").count, 3, DNNL.version)
+    /// The instruction set oneDNN reports is one this CPU has, and the best it has among those
+    /// LearnedLoss names, unless the environment caps it.
+    func testInstructionSetFollowsTheCPUFlags() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let info = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(info.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let isa = DNNL.instructionSet
+        if !flags.contains("avx512f") { XCTAssertFalse(isa.hasPrefix("avx512"), "\(isa) on a CPU without AVX-512") }
+        if !flags.contains("avx512_bf16") { XCTAssertFalse(isa.contains("bf16"), "\(isa) on a CPU without AVX512_BF16") }
+        guard environment["ONEDNN_MAX_CPU_ISA"] == nil && environment["DNNL_MAX_CPU_ISA"] == nil else { return }
+        if flags.contains("avx512_bf16") && flags.contains("avx512_vnni") {
+            XCTAssertTrue(isa.hasPrefix("avx512_core_bf16") || isa.hasPrefix("avx512_core_amx"), isa)
+        } else if flags.contains("avx512f") && flags.contains("avx512bw") {
+            XCTAssertTrue(isa.hasPrefix("avx512_core"), isa)
+        } else if flags.contains("avx2") {
+            XCTAssertTrue(isa.hasPrefix("avx2"), isa)
+        }
+        XCTAssertEqual(DNNL.version.split(separator: ".").compactMap { Int($0) }.count, 3, DNNL.version)
     }
 }

@@ -3,6 +3,7 @@ import Models
 import TestSupport
 import XCTest
 @testable import Evaluation
+@testable import Metrics
 @testable import Training
 
 /// completion28's step on a tiny conditional generator and discriminator, and the completion
