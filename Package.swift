@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CAllocator"),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         // Debian ships no pkg-config file for oneDNN; the module map links libdnnl by name.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Models", dependencies: ["CBLAS", "CDNNL", "CAllocator"]),
         // Data in and images out: IDX and HDF5 image files, the 2-D mixtures, sampling and batch splits.
-        .target(name: "Datasets", dependencies: ["Models", "HDF5", "CZlib", "CPNG"]),
+        .target(name: "Datasets", dependencies: ["Models", "HDF5", "CZlib", "CPNG", "CTurboJPEG"]),
         // The checkpoint format and what it stores: the run's configuration, the networks' and
         // optimizers' state, the sampler's position; the run directory that holds them.
         .target(name: "Checkpoints", dependencies: ["Datasets", "Models", "HDF5"]),

@@ -109,3 +109,39 @@ class Colorize28Generator(nn.Module):
     def forward(self, x):
         decoded = self.decoder(torch.cat([self.encoder(x[:, :784]), x[:, 784:]], dim=1))
         return self.head(torch.cat([decoded, x[:, :784].reshape(-1, 1, 28, 28)], dim=1))
+
+
+class DCGANGenerator(nn.Module):
+    """PyTorch's own DCGAN example (pytorch/examples, dcgan/main.py) at `resolution` (a power of
+    two from 16; the example's is 64) and `channels`: one stride-2 block per doubling, no biases.
+    It takes z as [N, nz] (the example's [N, nz, 1, 1], reshaped here); state names `main.<i>.…`."""
+
+    def __init__(self, resolution=64, channels=3, nz=100, ngf=64):
+        super().__init__()
+        width = ngf * resolution // 8
+        layers = [nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False), nn.BatchNorm2d(width), nn.ReLU(True)]
+        while width > ngf:
+            layers += [nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
+            width //= 2
+        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.main(z.reshape(z.shape[0], -1, 1, 1))
+
+
+class DCGANDiscriminator(nn.Module):
+    """The example's discriminator without its final Sigmoid (the losses take logits): [N, 1]."""
+
+    def __init__(self, resolution=64, channels=3, ndf=64):
+        super().__init__()
+        width, side = ndf, resolution // 2
+        layers = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        while side > 4:
+            layers += [nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2, inplace=True)]
+            width, side = 2 * width, side // 2
+        layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.main(x).reshape(x.shape[0], -1)

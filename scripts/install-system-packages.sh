@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages LearnedLoss builds and runs against, only when one is missing.
 set -euo pipefail
 
-packages=(pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev libhdf5-dev zlib1g-dev libpng-dev dataset-fashion-mnist iproute2)
+packages=(pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev libhdf5-dev zlib1g-dev libpng-dev libturbojpeg0-dev dataset-fashion-mnist iproute2)
 
 missing=()
 for package in "${packages[@]}"; do

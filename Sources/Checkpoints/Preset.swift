@@ -14,6 +14,8 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     case completion28
     /// Colouring a 28×28 gray image whose true colour is one of two (the essay's yellow bird).
     case colorize28
+    /// The DCGAN of PyTorch's own example, at the resolution and channels of the user's images.
+    case dcgan
 }
 
 extension Preset {

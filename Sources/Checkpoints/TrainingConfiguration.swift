@@ -57,6 +57,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Shards of the global batch for bit-identical training on any world size dividing them
     /// (`--exact`); nil or 0 for the default mode.
     public var exactShards: Int?
+    /// Whether files of a `--data` folder that are not readable images are left out (named in
+    /// the log) rather than stopping the run; nil means no.
+    public var skipBadImages: Bool?
+    /// The side and channel count of the images a preset that takes its shape from the data
+    /// (dcgan) builds its networks for: the data's, recorded at the first start.
+    public var resolution: Int?
+    public var channels: Int?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -98,7 +105,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
-        case exactShards = "exact"
+        case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

@@ -33,9 +33,13 @@ public struct Dataset: Sendable {
     public let sampleShape: [Int]
     public let count: Int
     let storage: Storage
+    /// Each sample's class, an index into `classNames`; nil for unlabelled data.
+    public let labels: [Int]?
+    public let classNames: [String]
 
-    init(source: String, sampleShape: [Int], count: Int, storage: Storage) {
+    init(source: String, sampleShape: [Int], count: Int, storage: Storage, labels: [Int]? = nil, classNames: [String] = []) {
         (self.source, self.sampleShape, self.count, self.storage) = (source, sampleShape, count, storage)
+        (self.labels, self.classNames) = (labels, classNames)
     }
 
     /// The samples at `indices`, stacked: `[indices.count] + sampleShape`.

@@ -4,9 +4,11 @@ import HDF5
 
 /// Image datasets from disk: IDX files (gzipped or not, as MNIST and Fashion-MNIST ship) and HDF5.
 extension Dataset {
-    /// Loads `path` by its contents: HDF5 by its signature, anything else as IDX.
-    public static func images(at path: String) throws -> Dataset {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
+    /// Loads `path`: a folder of images (`imageFolder`), HDF5 by its signature, anything else as IDX.
+    public static func images(at path: String, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError("\(path): no such file or folder") }
+        if isDirectory.boolValue { return try imageFolder(at: path, skipBad: skipBad, say: say) }
         guard FileManager.default.isReadableFile(atPath: path) else { throw DataError("\(path): not readable") }
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46]  // "\x89HDF"
         if let handle = FileHandle(forReadingAtPath: path), (try? handle.read(upToCount: 4)).map(Array.init) == signature {
@@ -40,26 +42,43 @@ extension Dataset {
         return Dataset(source: path, sampleShape: shape, count: dims[0], storage: .pixels(Array(bytes[header...])))
     }
 
-    /// The one dataset (or the one named "images") of an HDF5 file, `[N, H, W]` or `[N, C, H, W]`;
-    /// integers are taken as 0–255 pixels, floating point as already in [−1, 1].
+    /// The images of an HDF5 file: the dataset named "images" (or its one dataset), `[N, H, W]`,
+    /// `[N, C, H, W]` or `[N, H, W, C]` as its `layout` attribute says ("NHW", "NCHW", "NHWC"), or as
+    /// the shape says when only one of C's places holds 1 or 3; integers are 0–255 pixels, floating
+    /// point already in [−1, 1]. Optional `labels` `[N]` (integers from 0) and a `class_names`
+    /// attribute (one name a line) label them.
     public static func hdf5Images(at path: String) throws -> Dataset {
         let root = try HDF5File.open(path).root
-        let names = try root.childNames()
+        let names = try root.childNames().filter { !["labels", "sources"].contains($0) }
         let name = names.contains("images") ? "images" : names.count == 1 ? names[0] : nil
         guard let name else {
             throw DataError("\(path): expected a dataset named \"images\" or a single dataset, found \(names)")
         }
         let shape = try root.shape(of: name)
-        guard shape.count == 3 || shape.count == 4 else {
-            throw DataError("\(path):/\(name) has shape \(shape); images need [N, H, W] or [N, C, H, W]")
-        }
-        let sampleShape = shape.count == 3 ? [1, shape[1], shape[2]] : Array(shape[1...])
-        if try root.storesIntegers(name) {
+        let layout = try ImageLayout(of: root.dataset(name), shape: shape, in: "\(path):/\(name)")
+        let sampleShape = layout.sampleShape(of: shape)
+        let storage: Storage
+        if try root.storesBytes(name) {
+            storage = .pixels(layout.planar(try root.read(name, as: UInt8.self).values, shape: shape))
+        } else if try root.storesIntegers(name) {
             let values = try root.read(name, as: Int64.self).values
             guard values.allSatisfy({ (0...255).contains($0) }) else { throw DataError("\(path):/\(name): integer pixels must be 0–255") }
-            return Dataset(source: path, sampleShape: sampleShape, count: shape[0], storage: .pixels(values.map { UInt8($0) }))
+            storage = .pixels(layout.planar(values.map { UInt8($0) }, shape: shape))
+        } else {
+            storage = .values(layout.planar(try root.read(name, as: Float.self).values, shape: shape))
         }
-        return Dataset(source: path, sampleShape: sampleShape, count: shape[0], storage: .values(try root.read(name, as: Float.self).values))
+        var labels: [Int]?, classNames: [String] = []
+        if root.contains("labels") {
+            let stored = try root.read("labels", as: Int64.self)
+            guard stored.shape == [shape[0]] else { throw DataError("\(path):/labels has shape \(stored.shape); expected [\(shape[0])], one per image") }
+            guard stored.values.allSatisfy({ $0 >= 0 }) else { throw DataError("\(path):/labels: labels are class indices from 0") }
+            labels = stored.values.map { Int($0) }
+            if root.hasAttribute("class_names") { classNames = try root.stringAttribute("class_names").split(separator: "\n").map(String.init) }
+            if !classNames.isEmpty, let top = labels!.max(), top >= classNames.count {
+                throw DataError("\(path):/labels holds class \(top), but class_names names \(classNames.count) classes")
+            }
+        }
+        return Dataset(source: path, sampleShape: sampleShape, count: shape[0], storage: storage, labels: labels, classNames: classNames)
     }
 
     static func readAll(_ path: String) throws -> [UInt8] {

@@ -12,6 +12,8 @@ public struct Benchmark {
         public var iterations = 20
         public var warmup = 3
         public var threads = 1
+        /// The image side and channels, for a preset that builds its networks for the data's (dcgan).
+        public var resolution: Int?, channels: Int?
         public init() {}
     }
 
@@ -48,17 +50,19 @@ public struct Benchmark {
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         Kernels.threads = options.threads
+        var configuration = TrainingConfiguration.defaults(for: options.preset)
+        (configuration.resolution, configuration.channels) = (options.resolution, options.channels)
         var random = RandomStream(seed: 1, purpose: .bench)
-        let generator = options.preset.makeGenerator(random: &random)
-        let discriminator = options.preset.makeDiscriminator(random: &random)
+        let generator = configuration.makeGenerator(random: &random)
+        let discriminator = configuration.makeDiscriminator(random: &random)
         let step = AdversarialStep(
             generator: generator, discriminator: discriminator,
             generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 2e-4, beta1: 0.5),
             discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 2e-4, beta1: 0.5),
             objective: .nonSaturating)
-        step.r1Gamma = TrainingConfiguration.defaults(for: options.preset).r1 ?? 0
+        step.r1Gamma = configuration.r1 ?? 0
         let batch = options.batchSize
-        let real = random.uniform(shape: [batch] + options.preset.sampleShape, low: -1, high: 1)
+        let real = random.uniform(shape: [batch] + configuration.sampleShape, low: -1, high: 1)
         func iterate() throws {
             _ = try step.iterate(nextBatch: { real }, noise: { _, _ in random.normal(shape: [batch, options.preset.latentSize]) })
         }

@@ -137,7 +137,7 @@ public struct Doctor {
             for o in 0..<outChannels {
                 for oy in 0..<outHeight {
                     for ox in 0..<outWidth {
-                        var sum = Double(layer.bias.value.scalars[o])
+                        var sum = Double(layer.bias!.value.scalars[o])
                         for c in 0..<inChannels {
                             for ky in 0..<kernel {
                                 for kx in 0..<kernel {

@@ -47,7 +47,7 @@ public struct Evaluation {
         // Each rank opens (and so verifies) the checkpoint once and builds its networks from it.
         let checkpoint = try world.agree { try CheckpointFile(path: request.checkpoint) }
         let configuration = checkpoint.configuration
-        let measurement = configuration.preset.measurement
+        let measurement = configuration.measurement
         try world.agree { try measurement.check(samples: request.samples, flag: "--samples") }
         let samples = request.samples ?? measurement.defaultSamples.evaluate
         let subject = try world.agree { try CheckpointNetworks.subject(of: checkpoint, raw: request.rawGenerator, samples: samples) }
@@ -62,7 +62,7 @@ public struct Evaluation {
     /// What the preset measures of `subject`'s generator, its noise from `seed`; `measured` says
     /// what the result is of ("generator" for a checkpoint's, "training" for a live one's).
     func measure(_ subject: EvaluationSubject, seed: UInt64, measured: String) throws -> Result {
-        let scores = try subject.configuration.preset.measurement.measure(subject, seed: seed, context: context)
+        let scores = try subject.configuration.measurement.measure(subject, seed: seed, context: context)
         var result = Result(measured: measured, checkpoint: subject.label, step: subject.step, preset: subject.configuration.preset,
                             seed: seed, scores: scores)
         result.movingAverage = subject.movingAverage

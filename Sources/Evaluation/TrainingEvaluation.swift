@@ -11,7 +11,7 @@ public struct TrainingEvaluation: TrainingEvaluator {
 
     public func prepare(for configuration: TrainingConfiguration, world: Communicator) throws {
         // Every rank checks, and a failure is one message for all of them.
-        let measurement = configuration.preset.measurement
+        let measurement = configuration.measurement
         try world.agree { try measurement.check(samples: configuration.evalSamples, flag: "--eval-samples") }
         try measurement.prepare(MeasurementContext(world: world))
     }
@@ -25,6 +25,6 @@ public struct TrainingEvaluation: TrainingEvaluator {
         }
         let scores = result.scores
         return EvaluationDuringTraining.Scores(scalars: scores.scalars,
-                                               best: subject.configuration.preset.measurement.ranking(of: scores, step: result.step))
+                                               best: subject.configuration.measurement.ranking(of: scores, step: result.step))
     }
 }

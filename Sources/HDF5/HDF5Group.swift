@@ -127,6 +127,13 @@ extension HDF5Group {
         let type = Handle(try checked(H5Dget_type(dataset.handle.id), "read dataset type", object: dataset.path), close: H5Tclose)
         return H5Tget_class(type.id) == H5T_INTEGER
     }
+
+    /// Whether a dataset stores unsigned bytes, which read as `UInt8` without conversion.
+    public func storesBytes(_ name: String) throws(HDF5Error) -> Bool {
+        let dataset = try dataset(name)
+        let type = Handle(try checked(H5Dget_type(dataset.handle.id), "read dataset type", object: dataset.path), close: H5Tclose)
+        return H5Tget_class(type.id) == H5T_INTEGER && H5Tget_size(type.id) == 1 && H5Tget_sign(type.id) == H5T_SGN_NONE
+    }
 }
 
 extension HDF5Group {

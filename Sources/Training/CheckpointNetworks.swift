@@ -12,7 +12,7 @@ public enum CheckpointNetworks {
     public static func network(_ name: String, of checkpoint: CheckpointFile, group: String? = nil) throws -> Layer {
         let preset = checkpoint.configuration.preset
         var random = RandomStream(seed: checkpoint.configuration.seed, purpose: .initialization)
-        guard let network = name == "generator" ? preset.makeGenerator(random: &random)
+        guard let network = name == "generator" ? checkpoint.configuration.definition.makeGenerator(random: &random)
             : preset.definition.makeNetwork(named: name, random: &random, stored: checkpoint.entryNames(in: group ?? name)) else {
             throw CheckpointError("\(checkpoint.path): \(preset.rawValue) has no \(name) network")
         }

@@ -33,7 +33,7 @@ extension EvaluationSubject {
          samples: Int, label: String) {
         let preset = configuration.preset
         self.init(configuration: configuration, step: step, generator: generator, trainedGenerator: trainedGenerator, encoder: encoder,
-                  samples: samples, label: label, latentSize: preset.latentSize, sampleShape: preset.sampleShape,
+                  samples: samples, label: label, latentSize: preset.latentSize, sampleShape: configuration.sampleShape,
                   makeSamples: { preset.samples(of: generator, input: $0) })
     }
 }
@@ -56,6 +56,6 @@ extension Setup {
 
     /// Samples each evaluation during training draws.
     var evaluationSamples: Int {
-        configuration.evalSamples ?? configuration.preset.measurement.defaultSamples.duringTraining
+        configuration.evalSamples ?? configuration.measurement.defaultSamples.duringTraining
     }
 }

@@ -13,6 +13,7 @@ extension Preset {
         case .alphagan28: AlphaGAN28Preset()
         case .completion28: Completion28Preset()
         case .colorize28: Colorize28Preset()
+        case .dcgan: DCGANPreset()
         }
     }
 
@@ -38,7 +39,7 @@ extension Preset {
 
     /// The discriminator, judging `pack` samples at once (PacGAN): packed along channels for
     /// images, along features for points.
-    public func makeDiscriminator(pack: Int = 1, random: inout RandomStream) -> Sequential {
+    public func makeDiscriminator(pack: Int = 1, random: inout RandomStream) -> Layer {
         definition.makeDiscriminator(pack: pack, random: &random)
     }
 
@@ -72,4 +73,19 @@ extension Preset {
     /// The data the preset trains on (and is measured against) from images read from a file:
     /// the images, or for colorize28 the images painted with their tints.
     public func prepared(_ images: Dataset) throws -> Dataset { try definition.prepared(images) }
+}
+
+extension TrainingConfiguration {
+    /// Its preset's definition for its shape (`--resolution`, `--channels`): what builds its
+    /// networks and knows its samples' shape and measurement.
+    var definition: any PresetDefinition { preset.definition.shaped(resolution: resolution, channels: channels) }
+
+    /// What `launcher evaluate` and `--eval-every` measure of this run's generator.
+    package var measurement: any Measurement { definition.measurement }
+    /// The shape of one sample of this run's data.
+    public var sampleShape: [Int] { definition.sampleShape }
+
+    /// The generator and discriminator this run trains, for its shape.
+    public func makeGenerator(random: inout RandomStream) -> Layer { definition.makeGenerator(random: &random) }
+    public func makeDiscriminator(random: inout RandomStream) -> Layer { definition.makeDiscriminator(pack: packSize, random: &random) }
 }

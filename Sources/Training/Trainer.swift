@@ -48,7 +48,7 @@ public final class Trainer {
     public func run() throws -> Summary {
         // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
         let (resumeFrom, checkpoint) = try resolveCheckpoint()
-        let configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
+        var configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
         if configuration.isExact {
             if let threads = request.threads, threads > 1 {
                 throw ConfigurationError("--threads \(threads) cannot go with --exact: a kernel's sums over threads depend on their count, "
@@ -57,17 +57,18 @@ public final class Trainer {
             Kernels.threads = 1
         }
 
-        let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
-        if evaluationsWanted {
-            guard let evaluator else { throw ConfigurationError("--eval-every: this trainer was started without an evaluator") }
-            try evaluator.prepare(for: configuration, world: world)
-        }
-
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
                                 launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
         defer { watchdog.stop() }
         watchdog.mark("loading the data set")
-        let dataset = try world.agree { try Self.loadDataset(configuration) }
+        let dataset = try world.agree { try Self.loadDataset(&configuration, say: say) }
+
+        let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
+        if evaluationsWanted {
+            guard let evaluator else { throw ConfigurationError("--eval-every: this trainer was started without an evaluator") }
+            watchdog.mark("preparing the evaluations")
+            try evaluator.prepare(for: configuration, world: world)
+        }
         let split = try configuration.preset.batchSplit(configuration, ranks: world.size)
         let setup = try Setup(configuration: configuration, world: world, split: split, dataset: dataset)
         setup.parallel.watchdog = watchdog
@@ -347,10 +348,13 @@ public final class Trainer {
         return averaged
     }
 
-    static func loadDataset(_ configuration: TrainingConfiguration) throws -> Dataset {
+    /// The run's data, and in `configuration` what the preset takes from it (dcgan's shape).
+    static func loadDataset(_ configuration: inout TrainingConfiguration, say: (String) -> Void = { _ in }) throws -> Dataset {
         let dataset = try configuration.preset.definition.generatedData(seed: configuration.seed)
-            ?? configuration.preset.prepared(Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages))
-        try dataset.require(sampleShape: configuration.preset.sampleShape, for: "--preset \(configuration.preset.rawValue)")
+            ?? configuration.preset.prepared(Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages,
+                                                            skipBad: configuration.skipBadImages ?? false, say: say))
+        try configuration.preset.definition.adopt(dataset, into: &configuration)
+        try dataset.require(sampleShape: configuration.sampleShape, for: "--preset \(configuration.preset.rawValue)")
         return dataset
     }
 }

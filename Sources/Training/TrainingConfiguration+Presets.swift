@@ -21,6 +21,12 @@ extension TrainingConfiguration {
 
     /// Checks every value on its own; the world size is checked by the trainer.
     public func validate() throws {
+        try validate(data: true)
+    }
+
+    /// Checks every value on its own; with `data`, also that the preset has the data it reads
+    /// (`launcher bench` trains on random images).
+    public func validate(data checkingData: Bool) throws {
         func require(_ condition: Bool, _ message: String) throws {
             if !condition { throw ConfigurationError(message) }
         }
@@ -39,6 +45,8 @@ extension TrainingConfiguration {
         try require(modeSeeking == nil || options.contains(.modeSeeking), "--mode-seeking is for \(taking(.modeSeeking)), not \(preset.rawValue)")
         try require((r1 ?? 0) == 0 || options.contains(.r1),
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
+        try require((resolution == nil && channels == nil) || options.contains(.shape),
+                    "--resolution and --channels are for \(taking(.shape)), whose networks take the data's shape; \(preset.rawValue)'s is fixed")
         if !options.contains(.packingAndDiscriminatorSteps) {
             try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
             try require(packSize == 1, "--pack \(packSize): packing is for \(taking(.packingAndDiscriminatorSteps))")
@@ -50,6 +58,8 @@ extension TrainingConfiguration {
             try require((batchSize / shards) % unit.rows == 0, "--exact \(shards) makes shards of \(batchSize / shards) rows, "
                         + "not a whole number of \(unit.name)s of \(unit.rows); use fewer shards or a larger --batch-size")
         }
+        try require(skipBadImages == nil || preset.takesImages, "--skip-bad-images is for the presets that read --data; \(preset.rawValue) generates its data")
+        guard checkingData else { return }
         try require(preset.takesImages == (data != nil),
                     preset.takesImages ? "--data is required for \(preset.rawValue)" : "--data is not used by \(preset.rawValue): its data is generated from --seed")
     }

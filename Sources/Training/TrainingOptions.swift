@@ -149,8 +149,18 @@ extension TrainingOption {
     public static let all: [TrainingOption] = [
         .choice("preset", \.preset, help: "Networks and data: \(Preset.list(Preset.allCases.map(\.rawValue))) (default dcgan28).", shownDefault: .hidden),
         .value("data", \.data, valueName: "path", expected: "a path",
-               help: "Image data for the image presets: IDX (gzipped or not) or HDF5 [N, H, W] / [N, C, H, W] "
+               help: "Image data for the image presets: a folder of PNG and JPEG files (each subfolder a class), IDX (gzipped or "
+                   + "not), or HDF5 [N, H, W], [N, C, H, W] or [N, H, W, C] as `launcher dataset` writes it "
                    + "(default Fashion-MNIST's training images).", shownDefault: .hidden),
+        .value("resolution", \.resolution, valueName: "pixels", expected: "a whole number",
+               help: "The side of the square images dcgan builds its networks for; the data's, which this only checks.",
+               shownDefault: .hidden, requirement: .init(phrase: "a power of two from 16") { DCGAN.supports(resolution: $0) }),
+        .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
+               help: "The channels of the images dcgan builds its networks for; the data's, which this only checks.",
+               shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
+        .value("skip-bad-images", \.skipBadImages, valueName: "true|false", expected: "true or false",
+               help: "Leave out the files of a --data folder that are not readable images, naming each in the log, instead of stopping.",
+               shownDefault: .computed { $0.takesImages ? "false" : nil }),
         .value("steps", \.steps, valueName: "n", expected: "a whole number", changeableOnResume: true,
                help: "Generator updates to train to (on resume: the total to continue up to).", requirement: .atLeast(1)),
         .value("batch-size", \.batchSize, valueName: "n", expected: "a whole number",

@@ -23,7 +23,7 @@ struct Setup {
         self.configuration = configuration
         self.world = world
         self.split = split
-        let preset = configuration.preset.definition
+        let preset = configuration.definition
         var random = RandomStream(seed: configuration.seed, purpose: .initialization)
         let player = Player.make(configuration)
         let generator = player("generator", preset.makeGenerator(random: &random), configuration.generatorLearningRate)

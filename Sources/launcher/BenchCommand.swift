@@ -31,8 +31,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed iterations first.")
     var warmup = 3
 
-    @Option(help: "Threads for OpenBLAS and oneDNN.")
+    @Option(help: "Threads for oneDNN's kernels (and OpenBLAS's).")
     var threads = 1
+
+    @Option(help: ArgumentHelp("The side of the random images, for dcgan (a power of two from 16; default 64).", valueName: "pixels"))
+    var resolution: Int?
+
+    @Option(help: ArgumentHelp("The channels of the random images, for dcgan (1 or 3; default 3).", valueName: "1|3"))
+    var channels: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -42,6 +48,9 @@ struct BenchCommand: ParsableCommand {
         where value < minimum {
             throw ValidationError("\(flag) must be at least \(minimum), got \(value)")
         }
+        var configuration = TrainingConfiguration.defaults(for: preset)
+        (configuration.resolution, configuration.channels) = (resolution, channels)
+        do { try configuration.validate(data: false) } catch { throw ValidationError("\(error)") }
         guard Benchmark.presets.contains(preset) else {
             throw ValidationError("--preset \(preset.rawValue): the benchmark times the G and D iteration of \(Benchmark.presets.map(\.rawValue).joined(separator: ", "))")
         }
@@ -50,6 +59,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         var options = Benchmark.Options()
         (options.preset, options.batchSize, options.iterations, options.warmup, options.threads) = (preset, batchSize, iterations, warmup, threads)
+        (options.resolution, options.channels) = (resolution, channels)
         let result = try Benchmark(options: options).run()
         if json {
             let encoder = JSONEncoder()

@@ -13,7 +13,7 @@ struct Launcher: ParsableCommand {
               mpirun -np 4 launcher doctor
             Start with `launcher doctor` on a new machine or cluster.
             """,
-        subcommands: [TrainCommand.self, EvaluateCommand.self, SampleCommand.self, ReconstructCommand.self, InspectCommand.self, ExportCommand.self, ReportCommand.self, EvaluatorCommand.self, BenchCommand.self, DoctorCommand.self]
+        subcommands: [TrainCommand.self, DatasetCommand.self, EvaluateCommand.self, SampleCommand.self, ReconstructCommand.self, InspectCommand.self, ExportCommand.self, ReportCommand.self, EvaluatorCommand.self, BenchCommand.self, DoctorCommand.self]
     )
 
     /// Under mpirun every rank parses the same command line; only the first prints a usage

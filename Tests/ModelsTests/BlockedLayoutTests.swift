@@ -31,7 +31,7 @@ final class BlockedLayoutTests: XCTestCase {
         }
         let expected = Tensor(shape: [2, 32, 3, 3]) { index in
             let (n, o, oy, ox) = (index / 288, index / 9 % 32, index / 3 % 3, index % 3)
-            var sum = Double(layer.bias.value.scalars[o])
+            var sum = Double(layer.bias!.value.scalars[o])
             for c in 0..<16 {
                 for ky in 0..<3 {
                     for kx in 0..<3 {

@@ -18,9 +18,10 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testConv2dConfigurations() {
-        for (kernel, stride, padding) in [(3, 1, 0), (4, 2, 1), (3, 2, 1), (1, 1, 0)] {
+        for (kernel, stride, padding, bias) in [(3, 1, 0, true), (4, 2, 1, true), (3, 2, 1, true), (1, 1, 0, true), (4, 2, 1, false)] {
             var random = Sample.stream
-            let layer = Conv2d(2, 3, kernel: kernel, stride: stride, padding: padding, random: &random)
+            let layer = Conv2d(2, 3, kernel: kernel, stride: stride, padding: padding, bias: bias, random: &random)
+            XCTAssertEqual(layer.parameters.count, bias ? 2 : 1)
             check.check(input: Sample.tensor([2, 2, 6, 7], seed: 2), parameters: layer.parameters) { probe(layer($0)) }
         }
     }
@@ -29,7 +30,7 @@ final class LayerGradientTests: XCTestCase {
         var random = Sample.stream
         let layer = Conv2d(1, 1, kernel: 2, stride: 1, padding: 0, random: &random)
         layer.weight.value = Tensor(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
-        layer.bias.value = Tensor(shape: [1], scalars: [0.5])
+        layer.bias!.value = Tensor(shape: [1], scalars: [0.5])
         let y = layer(Variable(Tensor(shape: [1, 1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])))
         XCTAssertEqual(y.value.shape, [1, 1, 1, 2])
         // [1 2; 4 5]·[1 2; 3 4] = 1 + 4 + 12 + 20 = 37; [2 3; 5 6] → 2 + 6 + 15 + 24 = 47
@@ -37,9 +38,10 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testConvTranspose2dConfigurations() {
-        for (kernel, stride, padding) in [(4, 2, 1), (3, 1, 0), (3, 2, 1), (2, 2, 0)] {
+        for (kernel, stride, padding, bias) in [(4, 2, 1, true), (3, 1, 0, true), (3, 2, 1, true), (2, 2, 0, true), (4, 1, 0, false)] {
             var random = Sample.stream
-            let layer = ConvTranspose2d(3, 2, kernel: kernel, stride: stride, padding: padding, random: &random)
+            let layer = ConvTranspose2d(3, 2, kernel: kernel, stride: stride, padding: padding, bias: bias, random: &random)
+            XCTAssertEqual(layer.state.map(\.name), bias ? ["weight", "bias"] : ["weight"])
             check.check(input: Sample.tensor([2, 3, 4, 5], seed: 4), parameters: layer.parameters) { probe(layer($0)) }
         }
     }

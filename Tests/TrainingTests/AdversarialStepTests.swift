@@ -168,13 +168,21 @@ final class AdversarialStepTests: XCTestCase {
         }
     }
 
-    func testStepsTrainBothNetworksWithFiniteLossesForEveryObjective() throws {
+    /// D's loss is the objective's on the networks as they were; G's, on G's samples as they were
+    /// through D as it is after its update.
+    func testStepsReportTheirObjectivesLossesAndTrainBothNetworks() throws {
         for objective in AdversarialObjective.allCases {
             let step = makeStep(objective: objective)
             let generatorBefore = step.generator.parameters.map(\.value)
             let discriminatorBefore = step.discriminator.parameters.map(\.value)
+            let (real, forD, forG) = (Variable(batch(1, [16, 2])), Variable(batch(2, [16, 2])), Variable(batch(3, [16, 2])))
+            let expectedD = discriminatorLoss(objective, realLogits: step.discriminator(real),
+                                              fakeLogits: step.discriminator(Variable(step.generator(forD).value))).value.scalar
+            let samples = Variable(step.generator(forG).value)
             let metrics = try iterate(step)
-            XCTAssertTrue((metrics.discriminatorLoss?.isFinite ?? false) && metrics.generatorLoss.isFinite, "\(objective)")
+            XCTAssertEqual(try XCTUnwrap(metrics.discriminatorLoss), expectedD, accuracy: 1e-5 * max(1, abs(expectedD)), "\(objective): D's loss")
+            let expectedG = generatorLoss(objective, fakeLogits: step.discriminator(samples)).value.scalar
+            XCTAssertEqual(metrics.generatorLoss, expectedG, accuracy: 1e-5 * max(1, abs(expectedG)), "\(objective): G's loss")
             XCTAssertTrue((0...1).contains(metrics.realScore ?? -1) && (0...1).contains(metrics.fakeScore ?? -1), "\(objective)")
             XCTAssertNotEqual(step.generator.parameters.map(\.value), generatorBefore, "\(objective): G moved")
             XCTAssertNotEqual(step.discriminator.parameters.map(\.value), discriminatorBefore, "\(objective): D moved")

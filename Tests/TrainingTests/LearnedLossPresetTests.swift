@@ -223,7 +223,10 @@ final class LearnedLossPresetTests: XCTestCase {
         XCTAssertNotNil(alphaResult.images)
         let reconstruction = try XCTUnwrap(alphaResult.reconstruction)
         XCTAssertEqual(reconstruction.samples, 200)
-        XCTAssertGreaterThan(reconstruction.l1, 0)
+        // The same L1 as the checkpoint's own reconstructions of the first 200 test images.
+        let (images, reconstructions) = try CheckpointNetworks.reconstructions(from: try CheckpointFile(path: alphaCheckpoint), count: 200)
+        let l1 = zip(images.scalars, reconstructions.scalars).reduce(0.0) { $0 + Double(abs($1.0 - $1.1)) } / Double(images.count)
+        XCTAssertEqual(reconstruction.l1, l1, accuracy: 1e-5 * l1)
     }
 
     func testBadOptionsForThesePresets() throws {

@@ -1,8 +1,10 @@
 import Foundation
+import Checkpoints
 import HDF5
 import Models
 import TestSupport
 import XCTest
+@testable import Training
 
 /// For a fixed seed, 20 steps of each preset on one rank and one thread end in a checkpoint whose
 /// every dataset (weights, optimizer state, sampler and sample grid) is bit for bit the recorded
@@ -59,16 +61,22 @@ final class PresetChecksumTests: XCTestCase {
     func testEveryPresetUnderExactEndsTheSameOnOneAndTwoRanksAndAcrossAResume() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let images = scratch.file("images.h5")
-        try HDF5File.create(images).root.write((0..<32 * 784).map { Float(0.5 + 0.5 * sin(0.013 * Double($0))) }, shape: [32, 28, 28], to: "images")
         let launcher = try Subprocess.product("launcher")
         func train(ranks: Int, _ arguments: [String]) throws {
             let result = ranks == 1 ? try Subprocess.run(launcher, ["train"] + arguments, timeout: 300)
                 : try Subprocess.mpirun(ranks: ranks, "launcher", ["train"] + arguments, timeout: 300)
             XCTAssertEqual(result.status, 0, result.combinedOutput)
         }
-        for preset in ["dcgan28", "grid2d", "ring2d", "alphagan28", "completion28", "colorize28"] {
-            let data = ["grid2d", "ring2d"].contains(preset) ? [] : ["--data", images]
+        for preset in Preset.allCases.map(\.rawValue) {
+            // 32 gray 28×28 images, or 16×16 colour ones for a preset that takes its shape from them;
+            // no file for one that generates its points.
+            let shape = Preset(rawValue: preset)!.definition.options.contains(.shape) ? [3, 16, 16] : [1, 28, 28]
+            let images = scratch.file("\(preset).h5")
+            let data = Preset(rawValue: preset)!.takesImages ? ["--data", images] : []
+            if !data.isEmpty {
+                let count = 32 * shape.reduce(1, *)
+                try HDF5File.create(images).root.write((0..<count).map { Float(0.5 + 0.5 * sin(0.013 * Double($0))) }, shape: [32] + shape, to: "images")
+            }
             // A linear decay falls towards --steps, which the cut run's first part sets to 5.
             let common = ["--preset", preset, "--batch-size", "16", "--seed", "7", "--exact", "2", "--checkpoint-every", "5", "--keep", "2",
                           "--lr-decay", "none", "--tensorboard", "false"] + data

@@ -2,21 +2,23 @@
 ///
 /// - input `[N, inChannels, H, W]`, output `[N, outChannels, OH, OW]` with
 ///   `OH = (H + 2·padding − kernel) / stride + 1` (likewise OW)
-/// - `weight` `[outChannels, inChannels, kernel, kernel]`, `bias` `[outChannels]` (PyTorch's layout)
+/// - `weight` `[outChannels, inChannels, kernel, kernel]`, `bias` `[outChannels]` (PyTorch's layout), if any
 public final class Conv2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
-    public let bias: Parameter
+    /// nil for PyTorch's `bias=False`, as before a BatchNorm, whose shift makes a bias redundant.
+    public let bias: Parameter?
 
     /// PyTorch's default initialisation: weight and bias uniform in ±1/√(inChannels·kernel²).
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, random: inout RandomStream) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                random: inout RandomStream) {
         (self.inChannels, self.outChannels, self.kernel, self.stride, self.padding) = (inChannels, outChannels, kernel, stride, padding)
         let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
         weight = Parameter(random.uniform(shape: [outChannels, inChannels, kernel, kernel], low: -bound, high: bound))
-        bias = Parameter(random.uniform(shape: [outChannels], low: -bound, high: bound))
+        self.bias = bias ? Parameter(random.uniform(shape: [outChannels], low: -bound, high: bound)) : nil
     }
 
-    public var state: [(name: String, entry: StateEntry)] { [("weight", .parameter(weight)), ("bias", .parameter(bias))] }
+    public var state: [(name: String, entry: StateEntry)] { convolutionState(weight, bias) }
 
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
@@ -31,28 +33,30 @@ public final class Conv2d: Layer {
         return cache.kernels(for: shape).apply(input, weight: weight, bias: bias, shards: shards)
     }
 
-    lazy var cache = ConvolutionCache(hasBias: true, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
+    lazy var cache = ConvolutionCache(hasBias: bias != nil, name: "Conv2d(\(inChannels), \(outChannels), k\(kernel), s\(stride), p\(padding))")
 }
 
 /// A 2-D transposed convolution (the adjoint of `Conv2d`'s input map), for upsampling.
 ///
 /// - input `[N, inChannels, H, W]`, output `[N, outChannels, OH, OW]` with
 ///   `OH = (H − 1)·stride − 2·padding + kernel` (likewise OW)
-/// - `weight` `[inChannels, outChannels, kernel, kernel]`, `bias` `[outChannels]` (PyTorch's layout)
+/// - `weight` `[inChannels, outChannels, kernel, kernel]`, `bias` `[outChannels]` (PyTorch's layout), if any
 public final class ConvTranspose2d: Layer {
     public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
     public let weight: Parameter
-    public let bias: Parameter
+    /// nil for PyTorch's `bias=False`.
+    public let bias: Parameter?
 
     /// PyTorch's default initialisation: uniform in ±1/√(outChannels·kernel²), PyTorch's fan-in for this layout.
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, random: inout RandomStream) {
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                random: inout RandomStream) {
         (self.inChannels, self.outChannels, self.kernel, self.stride, self.padding) = (inChannels, outChannels, kernel, stride, padding)
         let bound = 1 / Float(outChannels * kernel * kernel).squareRoot()
         weight = Parameter(random.uniform(shape: [inChannels, outChannels, kernel, kernel], low: -bound, high: bound))
-        bias = Parameter(random.uniform(shape: [outChannels], low: -bound, high: bound))
+        self.bias = bias ? Parameter(random.uniform(shape: [outChannels], low: -bound, high: bound)) : nil
     }
 
-    public var state: [(name: String, entry: StateEntry)] { [("weight", .parameter(weight)), ("bias", .parameter(bias))] }
+    public var state: [(name: String, entry: StateEntry)] { convolutionState(weight, bias) }
 
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
@@ -109,16 +113,18 @@ extension ConvolutionKernels {
     /// records the backward (dx from backward data; weight and bias gradients from backward weights,
     /// into each shard's gradient, when they are not frozen). The output is in oneDNN's layout for
     /// it; the input may come in any layout.
-    func apply(_ input: Variable, weight: Parameter, bias: Parameter, shards: Int) -> Variable {
+    func apply(_ input: Variable, weight: Parameter, bias: Parameter?, shards: Int) -> Variable {
         let x = input.value.converted(to: source.layout)
         let (inputShard, outputShard) = (shape.inputCount, shape.outputCount)
         var y = Tensor(unfilledShape: shape.output(shards: shards), layout: destination.layout)
         run("forward") { () throws(DNNLError) in
-            try withPointers(x, weight.value, bias.value, &y) { (x, w, b, y) throws(DNNLError) in
-                for shard in 0..<shards { try forward(x + shard * inputShard, weight: w, bias: b, into: y + shard * outputShard) }
+            try withPointers(x, weight.value, &y) { (x, w, y) throws(DNNLError) in
+                try withOptionalPointer(bias?.value) { (b) throws(DNNLError) in
+                    for shard in 0..<shards { try forward(x + shard * inputShard, weight: w, bias: b, into: y + shard * outputShard) }
+                }
             }
         }
-        return Variable.result(y, of: [input], parameters: [weight, bias]) { dy in
+        return Variable.result(y, of: [input], parameters: [weight] + (bias.map { [$0] } ?? [])) { dy in
             if weight.requiresGradient {
                 self.run("backward weights") { () throws(DNNLError) in
                     try self.addWeightGradient(try self.backwardWeights(), image: x, outputGradient: dy, shards: shards, weight: weight, bias: bias)
@@ -142,7 +148,7 @@ extension ConvolutionKernels {
     /// convolution's backward data (plus the bias), its backward data that convolution's forward,
     /// and its weight gradient that convolution's with image and output gradient swapped.
     /// The weight `[in, out, k, k]` of the transposed layer is the convolution's `[out, in, k, k]`.
-    func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter, shards: Int) -> Variable {
+    func applyTransposed(_ input: Variable, weight: Parameter, bias: Parameter?, shards: Int) -> Variable {
         // The transposed layer's input is the convolution's output, and the other way round.
         let (inputShard, outputShard) = (shape.outputCount, shape.inputCount)
         var (x, y) = run("forward") { () throws(DNNLError) -> (Tensor, Tensor) in
@@ -154,15 +160,15 @@ extension ConvolutionKernels {
             }
             return (x, y)
         }
-        y.addChannelBias(bias.value)
-        return Variable.result(y, of: [input], parameters: [weight, bias]) { [x] dy in
+        if let bias { y.addChannelBias(bias.value) }
+        return Variable.result(y, of: [input], parameters: [weight] + (bias.map { [$0] } ?? [])) { [x] dy in
             if weight.requiresGradient {
                 self.run("backward weights") { () throws(DNNLError) in
                     try self.addWeightGradient(try self.backwardWeights(), image: dy, outputGradient: x, shards: shards, weight: weight, bias: nil)
                 }
                 let rows = dy.shape[0] / shards
                 for shard in 0..<shards {
-                    bias.withGradient(shard: shard, of: shards) { db in
+                    bias?.withGradient(shard: shard, of: shards) { db in
                         db.scalars.withUnsafeMutableBufferPointer { dy.addChannelSums(into: $0.baseAddress!, rows: shard * rows..<(shard + 1) * rows) }
                     }
                 }
@@ -221,13 +227,15 @@ private func withPointers(_ a: Tensor, _ b: Tensor, _ out: inout Tensor,
     }
 }
 
-/// The storage of three tensors read and one written.
-private func withPointers(_ a: Tensor, _ b: Tensor, _ c: Tensor, _ out: inout Tensor,
-                          _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) throws(DNNLError) -> Void)
-    throws(DNNLError) {
-    try c.scalars.withUnsafeBufferPointer { (c) throws(DNNLError) in
-        try withPointers(a, b, &out) { (a, b, out) throws(DNNLError) in try body(a, b, c.baseAddress!, out) }
-    }
+/// The storage of `tensor`, or nil without one.
+private func withOptionalPointer(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) throws(DNNLError) -> Void) throws(DNNLError) {
+    guard let tensor else { return try body(nil) }
+    try tensor.scalars.withUnsafeBufferPointer { (values) throws(DNNLError) in try body(values.baseAddress!) }
+}
+
+/// A convolution's state: its weight, and its bias when it has one.
+private func convolutionState(_ weight: Parameter, _ bias: Parameter?) -> [(name: String, entry: StateEntry)] {
+    [("weight", .parameter(weight))] + (bias.map { [("bias", .parameter($0))] } ?? [])
 }
 
 extension Tensor {

@@ -14,8 +14,8 @@ public enum Initialization {
         }
     }
 
-    private static func reset(_ weight: Parameter, _ bias: Parameter, mean: Float, random: inout RandomStream) {
+    private static func reset(_ weight: Parameter, _ bias: Parameter?, mean: Float, random: inout RandomStream) {
         weight.value = random.normal(shape: weight.value.shape, mean: mean, std: 0.02)
-        bias.value = Tensor(shape: bias.value.shape)
+        if let bias { bias.value = Tensor(shape: bias.value.shape) }
     }
 }

@@ -24,7 +24,7 @@ struct AlphaGAN28Preset: PresetDefinition {
     }
 
     func makeGenerator(random: inout RandomStream) -> Layer { DCGAN28.generator(random: &random) }
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { DCGAN28.discriminator(channels: pack, random: &random) }
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { DCGAN28.discriminator(channels: pack, random: &random) }
 
     /// Encoders written before they normalised their codes (2026-12-02) have no layer 7; they load
     /// as they were, so their checkpoints still sample, evaluate and reconstruct.

@@ -28,7 +28,7 @@ struct Colorize28Preset: ConditionalPreset {
 
     /// Gray image and noise `[N, 784 + 32]` → colour image `[N, 3, 28, 28]`.
     func makeGenerator(random: inout RandomStream) -> Layer { Colorize28.generator(random: &random) }
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { Colorize28.discriminator(random: &random) }
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { Colorize28.discriminator(random: &random) }
 
     /// The gray images of the first 32 training images, one noise vector each.
     func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {

@@ -22,7 +22,7 @@ struct Completion28Preset: ConditionalPreset {
 
     /// Top half and noise `[N, 392 + 32]` → bottom half `[N, 1, 14, 28]`.
     func makeGenerator(random: inout RandomStream) -> Layer { Completion28.generator(random: &random) }
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { Completion28.discriminator(random: &random) }
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { Completion28.discriminator(random: &random) }
 
     /// The top halves of the first 8 training images, 8 noise vectors each.
     func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {

@@ -14,7 +14,7 @@ struct DCGAN28Preset: OneDiscriminatorPreset {
     func makeGenerator(random: inout RandomStream) -> Layer { DCGAN28.generator(random: &random) }
 
     /// Packed samples are stacked along the image's channels.
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential {
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer {
         DCGAN28.discriminator(channels: pack, random: &random)
     }
 }

@@ -41,7 +41,7 @@ struct MixturePreset: OneDiscriminatorPreset {
     func makeGenerator(random: inout RandomStream) -> Layer { MLP2D.generator(random: &random) }
 
     /// Packed samples are concatenated along the features.
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential { MLP2D.discriminator(pack: pack, random: &random) }
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { MLP2D.discriminator(pack: pack, random: &random) }
 
     /// 100,000 points, the same for every rank with the same seed.
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }

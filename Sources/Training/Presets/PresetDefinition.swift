@@ -31,10 +31,17 @@ protocol PresetDefinition: Sendable {
     /// Its defaults, from `images` (the defaults of a preset training on Fashion-MNIST) or its own.
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration
 
+    /// The definition for a run's `--resolution` and `--channels` (nil: its defaults), for a
+    /// preset whose networks take their shape from the data; itself for the others.
+    func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition
+    /// Records what a run takes from its data in `configuration` (the shape of a preset that
+    /// builds its networks for the data's), checking it against what was recorded on resume.
+    func adopt(_ dataset: Dataset, into configuration: inout TrainingConfiguration) throws
+
     /// The generator: noise `[N, latentSize]` → sample (a preset may take more than noise).
     func makeGenerator(random: inout RandomStream) -> Layer
     /// The discriminator, judging `pack` samples at once (PacGAN).
-    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Sequential
+    func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer
     /// The networks after the generator and the step that trains them all; `player` makes a
     /// network's optimizer at a learning rate, `context` is how the step's phases take part in
     /// the data-parallel job.
@@ -71,6 +78,8 @@ enum PresetOption: Sendable {
     case r1
     /// `--pack` and `--d-steps`: packed discriminators and several D updates per step.
     case packingAndDiscriminatorSteps
+    /// `--resolution` and `--channels`: networks built for the data's shape.
+    case shape
     /// `--mode-seeking`: the conditional generators' term for using their noise.
     case modeSeeking
 }
@@ -83,6 +92,8 @@ extension PresetDefinition {
     func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
     var encoderName: String? { nil }
+    func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition { self }
+    func adopt(_ dataset: Dataset, into configuration: inout TrainingConfiguration) throws {}
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? { nil }
 
     func sampleInput(noise: Tensor) throws -> Tensor { noise }

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from torch_fixtures import pattern, rounded, sampled, set_pattern_weights  # noqa: E402
 from torch_reference import (  # noqa: E402
+    DCGANDiscriminator, DCGANGenerator,
     Colorize28Generator, Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
     mlp2d_discriminator, mlp2d_generator)
 
@@ -104,6 +105,13 @@ cases = {
     # relatively (two ReLU stages at 28x28 behind batch statistics of 4 samples), so they are
     # compared in evaluation mode, where the same change moves them by 1e-5.
     "colorize28_generator": lambda: case(Colorize28Generator(), (4, 816), 2e-4, (0.5, 0.999), training=False),
+    # The example's networks at their 64 px in colour, on batches of 1 and 2 to keep the fixture small.
+    # In training mode their gradients here are float32 noise to a few percent on either side
+    # (PyTorch's own float32 against float64: 3% on G's input gradient, four BatchNorms over
+    # batches of 2 cancelling large terms), so, as for colorize28, gradients and Adam steps are
+    # compared in evaluation mode and the training-mode output alone.
+    "dcgan64_generator": lambda: case(DCGANGenerator(64, 3), (1, 100), 2e-4, (0.5, 0.999), training=False),
+    "dcgan64_discriminator": lambda: case(DCGANDiscriminator(64, 3), (2, 3, 64, 64), 2e-4, (0.5, 0.999), training=False),
 }
 # The packed discriminator judges pairs: rows of 4 features.
 cases["r1"] = lambda: {

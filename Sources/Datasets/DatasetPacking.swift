@@ -1,0 +1,152 @@
+import Dispatch
+import Foundation
+import HDF5
+
+/// `launcher dataset`: a folder of images (or an IDX or HDF5 image file) made square and resized
+/// once, into one HDF5 file that trains without decoding or resizing: `images` uint8
+/// `[N, C, R, R]` (layout attribute NCHW), `labels` `[N]` and the `class_names` attribute for
+/// labelled data, and `sources`, each image's source (its path, or the file and index), one a
+/// line. Every dataset carries HDF5's Fletcher32 checksum, verified whenever it is read.
+public enum DatasetPacking {
+    public enum Crop: String, CaseIterable, Sendable {
+        /// The largest centred square.
+        case center
+        /// None: a non-square image is refused.
+        case none
+    }
+
+    public struct Options: Sendable {
+        public var resolution: Int
+        public var crop: Crop = .none
+        /// 1 or 3; nil keeps the source's (3 when any image has colour).
+        public var channels: Int?
+        public var skipBad = false
+        public init(resolution: Int) { self.resolution = resolution }
+    }
+
+    /// What was written.
+    public struct Summary: Sendable {
+        public let count: Int, channels: Int, classes: Int, skipped: Int
+    }
+
+    /// Packs `source` into `output` (whole or not at all); `say` hears progress and skipped files.
+    public static func pack(_ source: String, to output: String, options: Options, say: (String) -> Void) throws -> Summary {
+        guard (1...4096).contains(options.resolution) else { throw DataError("--resolution \(options.resolution): expected 1 to 4096 pixels") }
+        guard options.channels.map({ [1, 3].contains($0) }) ?? true else { throw DataError("--channels \(options.channels!): expected 1 or 3") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { throw DataError("\(source): no such file or folder") }
+        let items: Items = isDirectory.boolValue ? try .folder(ImageFolder(source)) : .file(try Dataset.images(at: source))
+        var channels = options.channels ?? 1
+        var planes: [UInt8] = [], labels: [Int] = [], sources: [String] = [], skipped = 0
+        var lastReport = DispatchTime.now()
+        for index in 0..<items.count {
+            let image: DecodedImage
+            do { image = try items.image(index) } catch {
+                guard options.skipBad else { throw DataError("\(error); --skip-bad-images leaves such files out") }
+                skipped += 1
+                say("skipped \(error)")
+                continue
+            }
+            if options.channels == nil && image.channels == 3 && channels == 1 {
+                // The first colour image: the gray ones before it become three equal planes.
+                let size = options.resolution * options.resolution
+                planes = stride(from: 0, to: planes.count, by: size).flatMap { start in Array(repeating: planes[start..<start + size], count: 3).joined() }
+                channels = 3
+            }
+            let square = try crop(image, options.crop, name: items.name(index))
+            let (squarePlanes, size) = (square.planes(channels: channels), square.width * square.height)
+            for plane in 0..<channels {
+                planes += Resampling.resize(squarePlanes[plane * size..<(plane + 1) * size], height: square.height, width: square.width,
+                                            to: options.resolution)
+            }
+            if let label = items.label(index) { labels.append(label) }
+            sources.append(items.name(index))
+            if Double(DispatchTime.now().uptimeNanoseconds - lastReport.uptimeNanoseconds) > 2e9 {
+                say("packed \(sources.count) of \(items.count) images")
+                lastReport = DispatchTime.now()
+            }
+        }
+        guard !sources.isEmpty else { throw DataError("\(source): no readable image to pack") }
+        try HDF5File.writeAtomically(output) { file in
+            let images = try file.root.write(planes, shape: [sources.count, channels, options.resolution, options.resolution], to: "images")
+            try images.setAttribute("layout", ImageLayout.nchw.rawValue)
+            if !items.classNames.isEmpty {
+                try file.root.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
+                try file.root.setAttribute("class_names", items.classNames.joined(separator: "\n"))
+            }
+            let lines = Array(sources.joined(separator: "\n").utf8)
+            try file.root.write(lines, shape: [lines.count], to: "sources")
+            try file.root.setAttribute("source", source)
+            try file.root.setAttribute("crop", options.crop.rawValue)
+        }
+        return Summary(count: sources.count, channels: channels, classes: items.classNames.count, skipped: skipped)
+    }
+
+    /// `image` made square by `crop`; `name` names it when it is not square and may not be cropped.
+    static func crop(_ image: DecodedImage, _ crop: Crop, name: String) throws -> DecodedImage {
+        guard image.width != image.height else { return image }
+        guard crop == .center else {
+            throw DataError("\(name) is \(image.width)×\(image.height), not square; --crop center takes its largest centred square")
+        }
+        let side = min(image.width, image.height)
+        let (left, top) = ((image.width - side) / 2, (image.height - side) / 2)
+        let (rowBytes, squareRowBytes) = (image.width * image.channels, side * image.channels)
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(side * squareRowBytes)
+        for y in top..<top + side {
+            let start = y * rowBytes + left * image.channels
+            pixels += image.pixels[start..<start + squareRowBytes]
+        }
+        return DecodedImage(width: side, height: side, channels: image.channels, pixels: pixels, droppedAlpha: image.droppedAlpha)
+    }
+
+    /// The images to pack: a folder's files, decoded one at a time, or the samples of an image file.
+    enum Items {
+        case folder(ImageFolder)
+        case file(Dataset)
+
+        var count: Int {
+            switch self {
+            case .folder(let folder): folder.files.count
+            case .file(let dataset): dataset.count
+            }
+        }
+
+        var classNames: [String] {
+            switch self {
+            case .folder(let folder): folder.classNames
+            case .file(let dataset): dataset.labels == nil ? [] : dataset.classNames.isEmpty ? (0...(dataset.labels!.max() ?? 0)).map(String.init) : dataset.classNames
+            }
+        }
+
+        func name(_ index: Int) -> String {
+            switch self {
+            case .folder(let folder): folder.files[index].path
+            case .file(let dataset): "\(dataset.source)[\(index)]"
+            }
+        }
+
+        func label(_ index: Int) -> Int? {
+            switch self {
+            case .folder(let folder): folder.files[index].label
+            case .file(let dataset): dataset.labels?[index]
+            }
+        }
+
+        /// Image `index` as 8-bit pixels `[H, W, C]`; a file's values in [−1, 1] are mapped to 0–255.
+        func image(_ index: Int) throws -> DecodedImage {
+            switch self {
+            case .folder(let folder): return try ImageDecoding.decode(contentsOf: folder.files[index].path)
+            case .file(let dataset):
+                let (channels, height, width) = (dataset.sampleShape[0], dataset.sampleShape[1], dataset.sampleShape[2])
+                guard [1, 3].contains(channels) else { throw DataError("\(dataset.source): \(channels) channels; images have 1 or 3") }
+                let sample = dataset.batch([index]).scalars
+                let size = height * width
+                let pixels = (0..<size).flatMap { pixel in
+                    (0..<channels).map { UInt8(max(0, min(255, ((sample[$0 * size + pixel] + 1) * 127.5).rounded()))) }
+                }
+                return DecodedImage(width: width, height: height, channels: channels, pixels: pixels, droppedAlpha: false)
+            }
+        }
+    }
+}
