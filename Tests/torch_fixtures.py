@@ -1,7 +1,10 @@
 """What the PyTorch fixture scripts share: the formula both sides compute weights and inputs from,
 and the way a large tensor is kept in a fixture (every `stride`-th element and its L2 norm).
 Swift's side is TestSupport's PatternWeights and SampledTensor."""
+import json
 import math
+import os
+import sys
 
 import torch
 
@@ -39,3 +42,23 @@ def sampled(tensor):
     flat = tensor.detach().flatten()
     stride = max(1, flat.numel() // SAMPLES_PER_TENSOR)
     return {"stride": stride, "values": rounded(flat[::stride].tolist()), "norm": flat.double().norm().item()}
+
+
+def write_cases(path, cases):
+    """Computes the cases named on the command line (all without names) and writes them into the
+    JSON file at `path`, keeping the others it holds; exits naming an unknown case."""
+    named = sys.argv[1:]
+    unknown = [name for name in named if name not in cases]
+    if unknown:
+        sys.exit(f"unknown cases {unknown}; the cases are {sorted(cases)}")
+    fixtures = {}
+    if named:
+        with open(path) as f:
+            fixtures = json.load(f)
+    for name, make in cases.items():
+        if not named or name in named:
+            fixtures[name] = make()
+    fixtures["torch_version"] = torch.__version__
+    with open(path, "w") as f:
+        json.dump(fixtures, f, separators=(",", ":"))
+    print(f"wrote {path} ({os.path.getsize(path) // 1024} KiB) with torch {torch.__version__}")

@@ -15,7 +15,6 @@ file: another machine's kernels round the unchanged networks' results differentl
 Every weight and input is a formula both sides compute (`pattern` below), so the fixture holds
 only results. Large gradients are stored as every `stride`-th element plus the full L2 norm.
 """
-import json
 import os
 
 import sys
@@ -25,7 +24,7 @@ import torch
 # The PyTorch definitions of the presets, shared with the side-by-side benchmark, and the fixture helpers.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "benchmarks"))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-from torch_fixtures import pattern, rounded, sampled, set_pattern_weights  # noqa: E402
+from torch_fixtures import pattern, rounded, sampled, set_pattern_weights, write_cases  # noqa: E402
 from torch_reference import (  # noqa: E402
     DCGANDiscriminator, DCGANGenerator,
     Colorize28Generator, Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
@@ -118,17 +117,4 @@ cases["r1"] = lambda: {
     "mlp2d_discriminator": r1_case(mlp2d_discriminator(), (8, 2), 0.1),
     "mlp2d_discriminator_pack2": r1_case(mlp2d_discriminator(pack=2), (4, 4), 0.1),
 }
-path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.json")
-named = sys.argv[1:]
-unknown = [name for name in named if name not in cases]
-if unknown:
-    sys.exit(f"unknown cases {unknown}; the cases are {sorted(cases)}")
-with open(path) as f:
-    fixtures = json.load(f) if named else {}
-for name, make in cases.items():
-    if not named or name in named:
-        fixtures[name] = make()
-fixtures["torch_version"] = torch.__version__
-with open(path, "w") as f:
-    json.dump(fixtures, f, separators=(",", ":"))
-print(f"wrote {path} ({os.path.getsize(path) // 1024} KiB) with torch {torch.__version__}")
+write_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.json"), cases)

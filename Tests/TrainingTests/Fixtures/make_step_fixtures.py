@@ -18,7 +18,6 @@ Weights, real batch and noise are formulas both sides compute (`pattern`, as in
 ModelsTests/Fixtures/make_parity_fixtures.py), so the fixture holds only results: the losses and
 scores of the step and the change of every state entry, sampled, with its L2 norm.
 """
-import json
 import os
 import sys
 
@@ -28,7 +27,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "benchmarks"))
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
-from torch_fixtures import pattern, sampled, set_pattern_weights  # noqa: E402
+from torch_fixtures import pattern, sampled, set_pattern_weights, write_cases  # noqa: E402
 from torch_reference import (Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder,  # noqa: E402
                              dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator)
 
@@ -207,17 +206,4 @@ cases = {
     "alphagan28": lambda: alphagan_case(30.0, 2e-4, 2e-4, (0.5, 0.999)),
     "completion28": lambda: completion_case(100.0, 1.0, 2e-4, 2e-4, (0.5, 0.999)),
 }
-path = os.path.join(HERE, "step.json")
-named = sys.argv[1:]
-unknown = [name for name in named if name not in cases]
-if unknown:
-    sys.exit(f"unknown cases {unknown}; the cases are {sorted(cases)}")
-with open(path) as f:
-    fixtures = json.load(f) if named else {}
-for name, make in cases.items():
-    if not named or name in named:
-        fixtures[name] = make()
-fixtures["torch_version"] = torch.__version__
-with open(path, "w") as f:
-    json.dump(fixtures, f, separators=(",", ":"))
-print(f"wrote {path} ({os.path.getsize(path) // 1024} KiB) with torch {torch.__version__}")
+write_cases(os.path.join(HERE, "step.json"), cases)
