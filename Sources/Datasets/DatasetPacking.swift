@@ -34,7 +34,7 @@ public enum DatasetPacking {
         guard (1...4096).contains(options.resolution) else { throw DataError("--resolution \(options.resolution): expected 1 to 4096 pixels") }
         guard options.channels.map({ [1, 3].contains($0) }) ?? true else { throw DataError("--channels \(options.channels!): expected 1 or 3") }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { throw DataError("\(source): no such file or folder") }
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { throw DataError("\(source): no such file") }
         let items: Items = isDirectory.boolValue ? try .folder(ImageFolder(source)) : .file(try Dataset.images(at: source))
         var channels = options.channels ?? 1
         var planes: [UInt8] = [], labels: [Int] = [], sources: [String] = [], skipped = 0

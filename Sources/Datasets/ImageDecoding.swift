@@ -42,10 +42,7 @@ enum ImageDecoding {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
-        func failure() -> DataError {
-            let message = withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            return DataError("\(path): not a readable PNG (libpng: \(message))")
-        }
+        func failure() -> DataError { DataError("\(path): not a readable PNG (libpng: \(image.messageText))") }
         guard png_image_begin_read_from_memory(&image, bytes, bytes.count) != 0 else { throw failure() }
         let (width, height) = (Int(image.width), Int(image.height))
         try checkSize(width: width, height: height, path: path)
@@ -77,4 +74,9 @@ enum ImageDecoding {
         guard tjDecompress2(handle, bytes, UInt(bytes.count), &pixels, width, 0, height, format, 0) == 0 else { throw failure() }
         return DecodedImage(width: Int(width), height: Int(height), channels: channels, pixels: pixels, droppedAlpha: false)
     }
+}
+
+extension png_image {
+    /// libpng's message after a failed call of the simplified API.
+    var messageText: String { withUnsafeBytes(of: message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) } }
 }

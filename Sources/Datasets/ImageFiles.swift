@@ -7,7 +7,7 @@ extension Dataset {
     /// Loads `path`: a folder of images (`imageFolder`), HDF5 by its signature, anything else as IDX.
     public static func images(at path: String, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError("\(path): no such file or folder") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError("\(path): no such file") }
         if isDirectory.boolValue { return try imageFolder(at: path, skipBad: skipBad, say: say) }
         guard FileManager.default.isReadableFile(atPath: path) else { throw DataError("\(path): not readable") }
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46]  // "\x89HDF"

@@ -28,9 +28,7 @@ public struct Picture: Equatable, Sendable {
         image.height = UInt32(height)
         image.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_FLAG_COLOR)
         defer { png_image_free(&image) }
-        func failure() -> DataError {
-            DataError("cannot encode a PNG: " + withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
-        }
+        func failure() -> DataError { DataError("cannot encode a PNG: \(image.messageText)") }
         return try pixels.withUnsafeBytes { pixels in
             // A first call with no buffer asks for the size; the second writes.
             var size = 0

@@ -93,7 +93,7 @@ final class ImageDataTests: XCTestCase {
         }
         try writePNG("\(folder)/class/three.png", width: 12, height: 12, channels: 1)
         XCTAssertThrowsError(try Dataset.images(at: folder)) { XCTAssertTrue("\($0)".contains("beside class folders"), "\($0)") }
-        XCTAssertThrowsError(try Dataset.images(at: scratch.file("absent"))) { XCTAssertEqual("\($0)", "\(self.scratch.file("absent")): no such file or folder") }
+        XCTAssertThrowsError(try Dataset.images(at: scratch.file("absent"))) { XCTAssertEqual("\($0)", "\(self.scratch.file("absent")): no such file") }
     }
 
     /// Area averaging to shrink and bilinear interpolation to grow, against OpenCV's INTER_AREA and
