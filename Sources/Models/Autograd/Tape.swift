@@ -40,6 +40,8 @@ public final class Tape {
     public func backward(from loss: Variable, scale: Float = 1, observer: (any BackwardObserver)? = nil) {
         precondition(loss.value.count == 1, "backward needs a scalar loss, got shape \(loss.value.shape)")
         guard loss.requiresGradient else { entries.removeAll(); return }
+        // One that watches nothing (one process, one message after the pass) costs no bookkeeping.
+        let observer = observer.flatMap { $0.watched.isEmpty ? nil : $0 }
         var usesLeft: [ObjectIdentifier: Int] = [:]
         if let observer {
             let watched = Set(observer.watched.map(ObjectIdentifier.init))
