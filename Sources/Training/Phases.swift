@@ -26,6 +26,8 @@ public struct Phase<Early, Result> {
     let first: (Tape) throws -> (loss: Variable?, value: Early)
     /// The rest of the loss, and what the phase returns.
     let rest: (Tape, Early) throws -> (loss: Variable, result: Result)
+    /// Whether `rest` reads networks this phase does not update, so that their updates still in
+    /// flight must land before it.
     let restReadsOtherNetworks: Bool
 
     /// A phase in two parts: `first` before earlier updates land, `thenAfterLanding` after.
