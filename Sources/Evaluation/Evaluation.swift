@@ -72,7 +72,7 @@ public struct Evaluation {
     /// Image metrics of real images in place of a generator's.
     private func measureImages(_ path: String) throws -> Result {
         let measurement = ImageMeasurement()
-        let evaluator = try world.agree { try ImageScores.loadEvaluator(request.evaluator) }
+        let evaluator = try context.loadEvaluator()
         let dataset = try world.agree { () throws -> Dataset in
             let dataset = try Dataset.images(at: path)
             try dataset.require(sampleShape: DCGAN28.imageShape, for: "--images")
@@ -83,7 +83,8 @@ public struct Evaluation {
             throw JobFailure("--images \(path): \(measurement.minimumSamples.figures) at least \(measurement.minimumSamples.count) samples, measuring \(count)")
         }
         var scores = MeasuredScores()
-        scores.images = try measurement.scores(ofImages: { dataset.batch($0) }, count: count, sampleShape: DCGAN28.imageShape, evaluator: evaluator, context: context)
+        scores.images = try measurement.scores(ofImages: { dataset.batch($0) }, count: count, sampleShape: DCGAN28.imageShape, evaluator: evaluator,
+                                               reference: try context.referenceFeatures(evaluator), context: context)
         return Result(measured: "images", checkpoint: path, step: 0, preset: .dcgan28, seed: 0, scores: scores)
     }
 }

@@ -20,21 +20,22 @@ public struct ImageMeasurement: Measurement {
 
     public func measure(_ subject: EvaluationSubject, seed: UInt64, context: MeasurementContext) throws -> MeasuredScores {
         let evaluator = try context.loadEvaluator()
+        let reference = try context.referenceFeatures(evaluator)
         var scores = MeasuredScores()
         scores.images = try self.scores(ofImages: { subject.generated(rows: $0, seed: seed) }, count: subject.samples,
-                                        sampleShape: subject.sampleShape, evaluator: evaluator, context: context)
+                                        sampleShape: subject.sampleShape, evaluator: evaluator, reference: reference, context: context)
         if reconstructions {
-            scores.reconstruction = try measureReconstructions(count: subject.samples, evaluator: evaluator,
-                                                               reference: try context.referenceFeatures(evaluator), of: subject, context: context)
+            scores.reconstruction = try measureReconstructions(count: subject.samples, evaluator: evaluator, reference: reference,
+                                                               of: subject, context: context)
         }
         return scores
     }
 
-    /// The scores of images `0..<count` that `images` gives in chunks, against the reference.
+    /// The scores of images `0..<count` that `images` gives in chunks, against the reference
+    /// images' features `reference` in `evaluator`'s space.
     public func scores(ofImages images: (Range<Int>) throws -> Tensor, count: Int, sampleShape: [Int],
-                       evaluator: ImageScores.Evaluator, context: MeasurementContext) throws -> ImageScores {
+                       evaluator: ImageScores.Evaluator, reference: Tensor, context: MeasurementContext) throws -> ImageScores {
         let embedded = try context.embedded(count: count, sampleShape: sampleShape, evaluator: evaluator, source: images)
-        let reference = try context.referenceFeatures(evaluator)
         return try context.world.agree { try ImageScores(embedded: embedded, reference: reference) }
     }
 

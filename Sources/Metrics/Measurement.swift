@@ -105,12 +105,12 @@ public struct MeasurementContext {
     }
 
     /// The evaluator network, loaded on every rank.
-    func loadEvaluator() throws -> ImageScores.Evaluator {
+    public func loadEvaluator() throws -> ImageScores.Evaluator {
         try world.agree { try ImageScores.loadEvaluator(evaluator) }
     }
 
     /// The reference images' features in `evaluator`'s space, on every rank.
-    func referenceFeatures(_ evaluator: ImageScores.Evaluator) throws -> Tensor {
+    public func referenceFeatures(_ evaluator: ImageScores.Evaluator) throws -> Tensor {
         try world.agree { try ImageScores.referenceFeatures(reference, evaluator: evaluator) }
     }
 
