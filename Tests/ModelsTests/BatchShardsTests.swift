@@ -56,6 +56,14 @@ final class BatchShardsTests: XCTestCase {
                              input: Sample.tensor([4, 16, 7, 7], seed: 6), "ConvTranspose2d(16, 1)")
     }
 
+    /// The weight's gradient reaches W through σ on each shard's own gradient of W/σ.
+    func testSpectralNormShardsRunAlone() {
+        assertShardsRunAlone({ var random = Sample.stream; return SpectralNorm(Conv2d(16, 32, kernel: 3, padding: 1, random: &random), random: &random) },
+                             input: Sample.tensor([4, 16, 6, 6], seed: 3), "SpectralNorm(Conv2d(16, 32))")
+        assertShardsRunAlone({ var random = Sample.stream; return SpectralNorm(Linear(5, 7, random: &random), random: &random) },
+                             input: Sample.tensor([6, 5], seed: 1), "SpectralNorm(Linear(5, 7))")
+    }
+
     /// BatchNorm couples the samples, so its shards cannot run alone; its sums are the shards'
     /// added in order, which agrees with the whole batch's to rounding.
     func testBatchNormOverShardsAgreesWithTheWholeBatch() {

@@ -33,6 +33,17 @@ public final class Parameter {
         return try body(&shardGradients[shard])
     }
 
+    /// The gradient of each of `shards` shards accumulated since the last call (the whole
+    /// gradient for one shard), leaving them zero.
+    func takeGradients(shards: Int) -> [Tensor] {
+        guard shards > 1 else {
+            defer { gradient = Tensor(shape: value.shape) }
+            return [gradient]
+        }
+        defer { shardGradients = [] }
+        return shardGradients.isEmpty ? Array(repeating: Tensor(shape: value.shape), count: shards) : shardGradients
+    }
+
     /// Adds the shards' gradients of the pass to `gradient`, summed in shard order as a pairwise
     /// tree; nothing when the batch was not split.
     public func combineShardGradients() {

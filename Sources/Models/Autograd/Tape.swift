@@ -4,10 +4,15 @@
 /// network applied twice records two independent entries, so every use gets its own gradient.
 public final class Tape {
     struct Entry {
-        let output: Variable
+        enum Work {
+            /// An operation's backward, run when its output has a gradient.
+            case operation(output: Variable, backward: (Tensor) -> Void)
+            /// Work that runs when the pass reaches it, gradient or not (`recordFollowUp`).
+            case followUp(() -> Void)
+        }
+        let work: Work
         /// The parameters whose gradients this entry's backward adds to.
         let parameters: [Parameter]
-        let backward: (Tensor) -> Void
     }
     private var entries: [Entry] = []
     /// The shards every layer splits the batches recorded here into (`BatchShards`); 1 but under `--exact`.
@@ -28,7 +33,15 @@ public final class Tape {
     }
 
     func record(_ output: Variable, parameters: [Parameter], backward: @escaping (Tensor) -> Void) {
-        entries.append(Entry(output: output, parameters: parameters, backward: backward))
+        entries.append(Entry(work: .operation(output: output, backward: backward), parameters: parameters))
+    }
+
+    /// Records `body` to run in the backward pass once every operation recorded after it has run:
+    /// a layer that trains a parameter through a weight derived from it (spectral normalization)
+    /// records this before the operation that uses the derived weight, and turns that weight's
+    /// gradient into its parameter's here. `parameters` are those `body` adds to.
+    func recordFollowUp(parameters: [Parameter], _ body: @escaping () -> Void) {
+        entries.append(Entry(work: .followUp(body), parameters: parameters))
     }
 
     /// Propagates d(scale · loss)/d(loss) = `scale` back through every recorded operation,
@@ -51,10 +64,15 @@ public final class Tape {
         }
         loss.gradient = Tensor(shape: loss.value.shape, repeating: scale)
         for entry in entries.reversed() {
-            if let gradient = entry.output.gradient {
-                entry.backward(gradient)
-                // Intermediate gradients are not needed after their entry ran; free them early.
-                if entry.output !== loss { entry.output.gradient = nil }
+            switch entry.work {
+            case .operation(let output, let backward):
+                if let gradient = output.gradient {
+                    backward(gradient)
+                    // Intermediate gradients are not needed after their entry ran; free them early.
+                    if output !== loss { output.gradient = nil }
+                }
+            case .followUp(let body):
+                body()
             }
             guard let observer else { continue }
             var finished: [Parameter] = []

@@ -45,6 +45,31 @@ public enum LAPACK {
         guard info == 0 else { throw Failure(description: "dsyev failed with info \(info)") }
         return (values, a)
     }
+
+    /// The `count` vectors of `length` (≥ `count`) in `vectors` (row-major `[count, length]`)
+    /// orthonormalised in order, as Gram–Schmidt would: QR by `dgeqrf` and `dorgqr`, each of Q's
+    /// columns signed so that R's diagonal is positive.
+    public static func orthonormalized(_ vectors: [Double], count: Int, length: Int) throws -> [Double] {
+        precondition(vectors.count == count * length && count <= length)
+        // The row-major vectors are the columns of a column-major [length, count] matrix.
+        var a = vectors, tau = [Double](repeating: 0, count: count)
+        var (m, n, info, query, optimal) = (Int32(length), Int32(count), Int32(0), Int32(-1), 0.0)
+        dgeqrf_(&m, &n, &a, &m, &tau, &optimal, &query, &info)
+        var workSize = Int32(optimal)
+        var work = [Double](repeating: 0, count: Int(workSize))
+        dgeqrf_(&m, &n, &a, &m, &tau, &work, &workSize, &info)
+        guard info == 0 else { throw Failure(description: "dgeqrf failed with info \(info)") }
+        let signs = (0..<count).map { a[$0 * length + $0] < 0 ? -1.0 : 1.0 }
+        dorgqr_(&m, &n, &n, &a, &m, &tau, &optimal, &query, &info)
+        workSize = Int32(optimal)
+        work = [Double](repeating: 0, count: Int(workSize))
+        dorgqr_(&m, &n, &n, &a, &m, &tau, &work, &workSize, &info)
+        guard info == 0 else { throw Failure(description: "dorgqr failed with info \(info)") }
+        for (column, sign) in signs.enumerated() where sign < 0 {
+            for k in column * length..<(column + 1) * length { a[k] = -a[k] }
+        }
+        return a
+    }
 }
 
 extension BLAS {
