@@ -145,3 +145,81 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x):
         return self.main(x).reshape(x.shape[0], -1)
+
+
+# SNGAN as StudioGAN builds it unconditionally (models/resnet.py, g_conv_dim = d_conv_dim = 64), with
+# StudioGAN's attribute names; the discriminator's shortcut reads the block's input (see SNGAN.swift).
+SNGAN_GENERATOR_WIDTHS = {32: [(256, 256)] * 3, 64: [(1024, 512), (512, 256), (256, 128), (128, 64)]}
+SNGAN_DISCRIMINATOR_WIDTHS = {32: [(128, True), (128, True), (128, False), (128, False)],
+                              64: [(64, True), (128, True), (256, True), (512, True), (1024, False)]}
+
+
+def sn(module):
+    return nn.utils.spectral_norm(module, eps=1e-6)
+
+
+class SNGANUpBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.bn1, self.bn2 = nn.BatchNorm2d(cin, eps=1e-4), nn.BatchNorm2d(cout, eps=1e-4)
+        self.conv2d0 = nn.Conv2d(cin, cout, 1)
+        self.conv2d1 = nn.Conv2d(cin, cout, 3, padding=1)
+        self.conv2d2 = nn.Conv2d(cout, cout, 3, padding=1)
+
+    def forward(self, x):
+        up = lambda t: nn.functional.interpolate(t, scale_factor=2, mode="nearest")  # noqa: E731
+        h = self.conv2d2(torch.relu(self.bn2(self.conv2d1(up(torch.relu(self.bn1(x)))))))
+        return h + self.conv2d0(up(x))
+
+
+class SNGANGenerator(nn.Module):
+    def __init__(self, resolution=32, channels=3, nz=128):
+        super().__init__()
+        widths = SNGAN_GENERATOR_WIDTHS[resolution]
+        self.first = widths[0][0]
+        self.linear0 = nn.Linear(nz, self.first * 16)
+        self.blocks = nn.ModuleList([nn.ModuleList([SNGANUpBlock(cin, cout)]) for cin, cout in widths])
+        self.bn4 = nn.BatchNorm2d(widths[-1][1], eps=1e-4)
+        self.conv2d5 = nn.Conv2d(widths[-1][1], channels, 3, padding=1)
+
+    def forward(self, z):
+        h = self.linear0(z).view(-1, self.first, 4, 4)
+        for (block,) in self.blocks:
+            h = block(h)
+        return torch.tanh(self.conv2d5(torch.relu(self.bn4(h))))
+
+
+class SNGANDownBlock(nn.Module):
+    def __init__(self, cin, cout, down, first):
+        super().__init__()
+        self.down, self.first = down, first
+        if first or down or cin != cout:
+            self.conv2d0 = sn(nn.Conv2d(cin, cout, 1))
+        self.conv2d1 = sn(nn.Conv2d(cin, cout, 3, padding=1))
+        self.conv2d2 = sn(nn.Conv2d(cout, cout, 3, padding=1))
+
+    def forward(self, x):
+        pool = lambda t: nn.functional.avg_pool2d(t, 2)  # noqa: E731
+        h = self.conv2d2(torch.relu(self.conv2d1(x if self.first else torch.relu(x))))
+        if self.down:
+            h = pool(h)
+        if not hasattr(self, "conv2d0"):
+            return h + x
+        shortcut = self.conv2d0(pool(x)) if self.first else self.conv2d0(x)
+        return h + (pool(shortcut) if self.down and not self.first else shortcut)
+
+
+class SNGANDiscriminator(nn.Module):
+    def __init__(self, resolution=32, channels=3):
+        super().__init__()
+        blocks, cin = [], channels
+        for index, (cout, down) in enumerate(SNGAN_DISCRIMINATOR_WIDTHS[resolution]):
+            blocks.append(nn.ModuleList([SNGANDownBlock(cin, cout, down, index == 0)]))
+            cin = cout
+        self.blocks = nn.ModuleList(blocks)
+        self.linear1 = sn(nn.Linear(cin, 1))
+
+    def forward(self, x):
+        for (block,) in self.blocks:
+            x = block(x)
+        return self.linear1(torch.sum(torch.relu(x), dim=[2, 3]))

@@ -62,6 +62,15 @@ final class ParityTests: XCTestCase {
         try checkParity("dcgan64_discriminator", learningRate: 2e-4, beta1: 0.5) { DCGAN.discriminator(resolution: 64, channels: 3, random: &$0) }
     }
 
+    func testSNGAN32Generator() throws {
+        try checkParity("sngan32_generator", learningRate: 2e-4, beta1: 0, beta2: 0.9, adamEpsilon: 0.1, trainingOutputTolerance: 5e-4) { SNGAN.generator(resolution: 32, channels: 3, random: &$0) }
+    }
+
+    /// In training mode: every forward takes a power iteration, and u and v are compared after them.
+    func testSNGAN32Discriminator() throws {
+        try checkParity("sngan32_discriminator", learningRate: 2e-4, beta1: 0, beta2: 0.9, adamEpsilon: 0.1) { SNGAN.discriminator(resolution: 32, channels: 3, random: &$0) }
+    }
+
     func testMLP2DGenerator() throws {
         try checkParity("mlp2d_generator", learningRate: 1e-4, beta1: 0.8) { MLP2D.generator(random: &$0) }
     }
@@ -121,7 +130,7 @@ final class ParityTests: XCTestCase {
     ///   steps of `learningRate` or relatively, and in its L2 norm relatively; a running statistic's
     ///   change by `buffers` absolutely.
     /// - Parameter trainingOutputTolerance: how far a training-mode output checked alone may be off.
-    private func checkParity(_ name: String, learningRate: Float, beta1: Float,
+    private func checkParity(_ name: String, learningRate: Float, beta1: Float, beta2: Float = 0.999, adamEpsilon: Float = 1e-8,
                              adamTolerance: (steps: Float, relative: Float, norm: Double, buffers: Float?) = (0.1, 1e-2, 2e-3, nil),
                              trainingOutputTolerance: Float = 1e-4,
                              build: (inout RandomStream) -> Layer) throws {
@@ -182,7 +191,7 @@ final class ParityTests: XCTestCase {
         }
 
         let initial = state.map { values(of: $0.entry) }
-        let adam = Adam(parameters: network.parameters, learningRate: learningRate, beta1: beta1)
+        let adam = Adam(parameters: network.parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: adamEpsilon)
         for _ in 0..<3 {
             adam.zeroGradients()
             let tape = Tape()

@@ -9,18 +9,18 @@ public enum PatternWeights {
         Tensor(shape: shape) { Float(shift + scale * sin(0.37 * Double($0) + 1.1 * Double(seed))) }
     }
 
-    /// Every parameter of `network` from `pattern`, its index in the state dict as the seed:
-    /// matrices scaled by 1/√fan-in, BatchNorm scales around 1, biases small.
+    /// Every parameter and buffer of `network` but running statistics from `pattern`, its index in
+    /// the state dict as the seed: matrices scaled by 1/√fan-in, BatchNorm scales around 1, the
+    /// rest (biases, spectral normalization's u and v) small.
     public static func set(_ network: Layer) {
-        for (index, (entryName, entry)) in network.state.enumerated() {
-            guard case .parameter(let parameter) = entry else { continue }
-            let shape = parameter.value.shape
+        for (index, (entryName, entry)) in network.state.enumerated() where !entryName.contains("running") {
+            guard let shape = entry.tensor?.shape else { continue }
             if shape.count >= 2 {
-                parameter.value = pattern(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
+                entry.tensor = pattern(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
             } else if entryName.hasSuffix("weight") {
-                parameter.value = pattern(shape, seed: index, scale: 0.1, shift: 1)
+                entry.tensor = pattern(shape, seed: index, scale: 0.1, shift: 1)
             } else {
-                parameter.value = pattern(shape, seed: index, scale: 0.1)
+                entry.tensor = pattern(shape, seed: index, scale: 0.1)
             }
         }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes parity.json: PyTorch's outputs, gradients and Adam updates for LearnedLoss's preset
-networks (dcgan28 and mlp2d generator and discriminator, alphagan28's encoder and code
+networks (dcgan28, dcgan at 64 px, sngan at 32 px and mlp2d generator and discriminator, alphagan28's encoder and code
 discriminator, completion28's and colorize28's conditional generators), and the R1 penalty of mlp2d's
 discriminator with its gradients, for ModelsTests/ParityTests.swift.
 
@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 from torch_fixtures import pattern, rounded, sampled, set_pattern_weights, write_cases  # noqa: E402
 from torch_reference import (  # noqa: E402
-    DCGANDiscriminator, DCGANGenerator,
+    DCGANDiscriminator, DCGANGenerator, SNGANDiscriminator, SNGANGenerator,
     Colorize28Generator, Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
     mlp2d_discriminator, mlp2d_generator)
 
@@ -34,10 +34,12 @@ torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
 
 
-def case(network, input_shape, lr, betas, training=True):
+def case(network, input_shape, lr, betas, training=True, eps=1e-8):
     """With training=False the gradients and Adam steps are taken in evaluation mode (BatchNorm on
     its running statistics), and the training-mode output is kept alone: for a network whose
-    training-mode gradients at this batch of 4 move by percents under float32 rounding of its weights."""
+    training-mode gradients at this batch of 4 move by percents under float32 rounding of its weights.
+    `eps` is Adam's: a large one keeps an element whose gradient is rounding noise (a channel that a
+    ReLU all but closes) from moving by ±lr each step, which β1 = 0 would otherwise make it do."""
     set_pattern_weights(network)
     training_output = None
     if not training:
@@ -63,7 +65,7 @@ def case(network, input_shape, lr, betas, training=True):
     if training_output is not None:
         result["training_output"] = training_output
     # Three Adam steps on the same batch; BatchNorm statistics move with every forward.
-    adam = torch.optim.Adam(network.parameters(), lr=lr, betas=betas)
+    adam = torch.optim.Adam(network.parameters(), lr=lr, betas=betas, eps=eps)
     for _ in range(3):
         adam.zero_grad()
         output = network(x.detach())
@@ -111,6 +113,12 @@ cases = {
     # compared in evaluation mode and the training-mode output alone.
     "dcgan64_generator": lambda: case(DCGANGenerator(64, 3), (1, 100), 2e-4, (0.5, 0.999), training=False),
     "dcgan64_discriminator": lambda: case(DCGANDiscriminator(64, 3), (2, 3, 64, 64), 2e-4, (0.5, 0.999), training=False),
+    # SNGAN at 32 px in colour with its Adam (β 0, 0.9). The generator's training-mode gradients are
+    # float32 noise to 0.6% here (PyTorch's float32 against float64, BatchNorm over a batch of 2 from
+    # 4x4), so as for dcgan64 they are compared in evaluation mode. The discriminator in training
+    # mode: each of its 4 forwards takes a power iteration, and weight_u, weight_v move as in PyTorch.
+    "sngan32_generator": lambda: case(SNGANGenerator(32, 3), (2, 128), 2e-4, (0.0, 0.9), training=False, eps=0.1),
+    "sngan32_discriminator": lambda: case(SNGANDiscriminator(32, 3), (2, 3, 32, 32), 2e-4, (0.0, 0.9), eps=0.1),
 }
 # The packed discriminator judges pairs: rows of 4 features.
 cases["r1"] = lambda: {
