@@ -16,6 +16,8 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     case colorize28
     /// The DCGAN of PyTorch's own example, at the resolution and channels of the user's images.
     case dcgan
+    /// SNGAN's ResNets with spectral normalization and the hinge loss, at your images' shape.
+    case sngan
 }
 
 extension Preset {

@@ -12,7 +12,7 @@ public struct Benchmark {
         public var iterations = 20
         public var warmup = 3
         public var threads = 1
-        /// The image side and channels, for a preset that builds its networks for the data's (dcgan).
+        /// The image side and channels, for a preset that builds its networks for the data's (dcgan, sngan).
         public var resolution: Int?, channels: Int?
         public init() {}
     }

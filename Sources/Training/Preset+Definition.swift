@@ -14,6 +14,7 @@ extension Preset {
         case .completion28: Completion28Preset()
         case .colorize28: Colorize28Preset()
         case .dcgan: DCGANPreset()
+        case .sngan: SNGANPreset()
         }
     }
 

@@ -47,6 +47,10 @@ extension TrainingConfiguration {
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
         try require((resolution == nil && channels == nil) || options.contains(.shape),
                     "--resolution and --channels are for \(taking(.shape)), whose networks take the data's shape; \(preset.rawValue)'s is fixed")
+        if let resolution, let shaped = preset.definition as? any DataShapedPreset {
+            try require(type(of: shaped).supports(resolution: resolution),
+                        "--resolution \(resolution): \(preset.rawValue) builds its networks for sides \(type(of: shaped).sides)")
+        }
         if !options.contains(.packingAndDiscriminatorSteps) {
             try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")
             try require(packSize == 1, "--pack \(packSize): packing is for \(taking(.packingAndDiscriminatorSteps))")

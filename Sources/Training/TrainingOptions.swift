@@ -153,10 +153,10 @@ extension TrainingOption {
                    + "not), or HDF5 [N, H, W], [N, C, H, W] or [N, H, W, C] as `launcher dataset` writes it "
                    + "(default Fashion-MNIST's training images).", shownDefault: .hidden),
         .value("resolution", \.resolution, valueName: "pixels", expected: "a whole number",
-               help: "The side of the square images dcgan builds its networks for; the data's, which this only checks.",
+               help: "The side of the square images dcgan and sngan build their networks for; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "a power of two from 16") { DCGAN.supports(resolution: $0) }),
         .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
-               help: "The channels of the images dcgan builds its networks for; the data's, which this only checks.",
+               help: "The channels of the images dcgan and sngan build their networks for; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
         .value("skip-bad-images", \.skipBadImages, valueName: "true|false", expected: "true or false",
                help: "Leave out the files of a --data folder that are not readable images, naming each in the log, instead of stopping.",

@@ -34,10 +34,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for oneDNN's kernels (and OpenBLAS's).")
     var threads = 1
 
-    @Option(help: ArgumentHelp("The side of the random images, for dcgan (a power of two from 16; default 64).", valueName: "pixels"))
+    @Option(help: ArgumentHelp("The side of the random images, for dcgan (a power of two from 16; default 64) and sngan (32, 64 or 128; default 32).", valueName: "pixels"))
     var resolution: Int?
 
-    @Option(help: ArgumentHelp("The channels of the random images, for dcgan (1 or 3; default 3).", valueName: "1|3"))
+    @Option(help: ArgumentHelp("The channels of the random images, for dcgan and sngan (1 or 3; default 3).", valueName: "1|3"))
     var channels: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")

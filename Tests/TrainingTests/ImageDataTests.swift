@@ -225,4 +225,32 @@ final class ImageDataTests: XCTestCase {
         XCTAssertEqual(bench.status, 0, bench.combinedOutput)
         XCTAssertTrue(bench.standardOutput.contains("\"preset\":\"dcgan\""), bench.standardOutput)
     }
+
+    /// sngan on a folder of PNG and JPEG files (colour and gray, two classes, one corrupt) that
+    /// `dataset` packs at 32×32×3, naming the corrupt file: 2 ranks train 2 steps of 2 D updates
+    /// each with the paper's hinge loss and Adam, and store spectral normalization as PyTorch does.
+    func testSNGANTrainsOnAPackedFolderOnTwoRanks() throws {
+        let folder = try makeFolder(corrupt: true)
+        let (launcher, data, run) = (try Subprocess.product("launcher"), scratch.file("photos.h5"), scratch.file("run"))
+        let packed = try Subprocess.run(launcher, ["dataset", folder, "--out", data, "--resolution", "32", "--channels", "3", "--skip-bad-images"])
+        XCTAssertEqual(packed.status, 0, packed.combinedOutput)
+        XCTAssertTrue(packed.combinedOutput.contains("skipped \(folder)/b/3.png"), packed.combinedOutput)
+        let result = try Subprocess.mpirun(ranks: 2, "launcher", ["train", "--preset", "sngan", "--data", data, "--steps", "2", "--d-steps", "2",
+                                                                 "--batch-size", "4", "--tensorboard", "false", "--run-dir", run])
+        XCTAssertEqual(result.status, 0, result.combinedOutput)
+        let checkpoint = "\(run)/checkpoint-00000002.h5"
+        let configuration = try CheckpointFile(path: checkpoint).configuration
+        XCTAssertEqual([configuration.resolution, configuration.channels], [32, 3])
+        XCTAssertEqual(configuration.objective, .hinge)
+        XCTAssertEqual([configuration.beta1, configuration.beta2], [0, 0.9])
+        let discriminator = try HDF5File.open(checkpoint).root.group("discriminator").childNames()
+        for name in ["blocks.0.0.conv2d1.weight_orig", "blocks.0.0.conv2d1.weight_u", "blocks.0.0.conv2d1.weight_v", "linear1.bias"] {
+            XCTAssertTrue(discriminator.contains(name), "\(name) in \(discriminator.prefix(8))")
+        }
+        XCTAssertFalse(discriminator.contains("linear1.weight"), "the normalised weight is not state, as in PyTorch")
+
+        let wrongSide = try Subprocess.run(launcher, ["train", "--preset", "sngan", "--data", data, "--resolution", "16", "--run-dir", scratch.file("x")])
+        XCTAssertNotEqual(wrongSide.status, 0)
+        XCTAssertTrue(wrongSide.standardError.contains("--resolution 16: sngan builds its networks for sides 32, 64 or 128"), wrongSide.standardError)
+    }
 }

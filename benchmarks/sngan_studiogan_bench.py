@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""The yardstick for `launcher bench --preset sngan`: StudioGAN's SNGAN (its unconditional ResNets,
+spectral normalization on D, hinge loss, Adam 2e-4 with betas (0, 0.9)), one D update and one G
+update per iteration as StudioGAN's worker runs them, on random data of the given side and channels,
+timed the way `launcher bench` times (warm-up excluded).
+
+One iteration, as StudioGAN's `train_discriminator` and `train_generator` write it: G frozen, a fake
+batch from G, D on the real and on the fake batch, hinge loss, backward, D's Adam step; then D frozen,
+a new fake batch from G, D on it, -mean, backward through D into G, G's Adam step. Like LearnedLoss's
+iteration it computes G's forward twice, so the two do the same work. (StudioGAN trains with 5 D
+updates per G update; the benchmark times one of each on both sides.)
+
+    pip install torch
+    python3 benchmarks/sngan_studiogan_bench.py --resolution 32 --channels 3 --threads 1 --batch-size 64
+"""
+import argparse
+import json
+import time
+
+import torch
+from torch import nn
+
+from torch_reference import SNGANDiscriminator, SNGANGenerator
+
+
+def orthogonal_init(module):
+    """StudioGAN's "ortho": convolutions' and linear layers' weights orthogonal, biases zero."""
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.orthogonal_(module.weight_orig if hasattr(module, "weight_orig") else module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resolution", type=int, default=32)
+    parser.add_argument("--channels", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    generator, discriminator = SNGANGenerator(args.resolution, args.channels), SNGANDiscriminator(args.resolution, args.channels)
+    generator.apply(orthogonal_init)
+    discriminator.apply(orthogonal_init)
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.0, 0.9))
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.0, 0.9))
+    n = args.batch_size
+    real = torch.rand(n, args.channels, args.resolution, args.resolution) * 2 - 1
+
+    def iterate():
+        generator.requires_grad_(False)
+        discriminator.requires_grad_(True)
+        optimizer_d.zero_grad()
+        fake = generator(torch.randn(n, 128))
+        loss = torch.relu(1 - discriminator(real)).mean() + torch.relu(1 + discriminator(fake)).mean()
+        loss.backward()
+        optimizer_d.step()
+        generator.requires_grad_(True)
+        discriminator.requires_grad_(False)
+        optimizer_g.zero_grad()
+        (-discriminator(generator(torch.randn(n, 128))).mean()).backward()
+        optimizer_g.step()
+
+    for _ in range(args.warmup):
+        iterate()
+    start = time.perf_counter()
+    for _ in range(args.iterations):
+        iterate()
+    seconds = time.perf_counter() - start
+    result = {"resolution": args.resolution, "channels": args.channels, "threads": args.threads, "batch_size": n,
+              "images_per_second": n * args.iterations / seconds, "ms_per_iteration": seconds * 1000 / args.iterations,
+              "torch": torch.__version__}
+    print(json.dumps(result) if args.json else
+          f"StudioGAN's SNGAN in PyTorch, {args.resolution}x{args.resolution}x{args.channels}, batch {n}, {args.threads} thread(s): "
+          f"{result['images_per_second']:.1f} images/s, {result['ms_per_iteration']:.1f} ms per iteration")
+
+
+if __name__ == "__main__":
+    main()
