@@ -64,6 +64,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// (dcgan) builds its networks for: the data's, recorded at the first start.
     public var resolution: Int?
     public var channels: Int?
+    /// DiffAugment's transforms of the images D judges (`--augment`); nil for none.
+    public var augment: DiffAugment?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -105,7 +107,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
-        case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels
+        case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

@@ -12,6 +12,11 @@ public enum RandomPurpose: String, CaseIterable, Sendable {
     case discriminatorNoise = "latent-d"
     /// The noise of the generator's phase, per step and sample.
     case generatorNoise = "latent-g"
+    /// DiffAugment's draws for the real and the generated images of D's phase, and for the
+    /// generated images of G's, per step, substep and sample.
+    case augmentReal = "augment-real"
+    case augmentFake = "augment-fake"
+    case augmentGenerator = "augment-g"
     /// The points of a 2-D mixture data set.
     case dataset
     /// colorize28's tint of each image.

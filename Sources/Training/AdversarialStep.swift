@@ -16,6 +16,8 @@ public final class AdversarialStep: TrainingAlgorithm {
     public let pack: Int
     /// Discriminator updates per generator update (each on its own real batch).
     public var discriminatorSteps = 1
+    /// DiffAugment of every image D judges, in both phases; nil for none.
+    public var augmentation: DiffAugment?
     public let runner: PhaseRunner
     /// γ of the R1 penalty on D's gradient at the real batch, added to D's loss; 0 for none. Needs a
     /// discriminator that is a piecewise-linear `Sequential`, checked here rather than every step.
@@ -43,34 +45,45 @@ public final class AdversarialStep: TrainingAlgorithm {
     }
 
     /// `discriminatorSteps` discriminator updates, each on its own real batch `[N, ...sample]` and
-    /// noise (`.discriminatorNoise`, substep), then one generator update on `.generatorNoise`.
+    /// noise (`.discriminatorNoise`, substep), then one generator update on `.generatorNoise`;
+    /// with `augmentation`, its draws are the noise of the `.augment…` purposes.
     public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         var metrics = StepMetrics(generatorLoss: 0)
         for substep in 0..<discriminatorSteps {
-            metrics = StepMetrics(try runner.run(discriminatorPhase(real: nextBatch(), latent: noise(.discriminatorNoise, substep))))
+            let draws = augmentation.map { _ in (real: noise(.augmentReal, substep), fake: noise(.augmentFake, substep)) }
+            metrics = StepMetrics(try runner.run(discriminatorPhase(real: nextBatch(), latent: noise(.discriminatorNoise, substep), draws: draws)))
         }
-        metrics.generatorLoss = try runner.run(generatorPhase(latent: noise(.generatorNoise, 0))).value.scalar
+        let draws = augmentation.map { _ in noise(.augmentGenerator, 0) }
+        metrics.generatorLoss = try runner.run(generatorPhase(latent: noise(.generatorNoise, 0), draws: draws)).value.scalar
         return metrics
     }
 
+    /// `images` as D sees them: augmented with `draws` when there are some, then packed.
+    func judged(_ images: Variable, draws: Tensor?, real: Bool) -> Variable {
+        guard let augmentation, let draws else { return packed(images) }
+        return packed(augmentation(images, draws: draws, real: real))
+    }
+
     /// D's update on `real` `[N, ...sample]` (with R1 when `r1Gamma` > 0) and on G's samples of
-    /// `latent` `[N, latent]`.
-    func discriminatorPhase(real: Tensor, latent: Tensor) -> Phase<(loss: Variable, real: RealSide), DiscriminatorReport> {
+    /// `latent` `[N, latent]`, each augmented with its `draws` `[N, DiffAugment.drawsPerSample]` if any.
+    func discriminatorPhase(real: Tensor, latent: Tensor, draws: (real: Tensor, fake: Tensor)? = nil)
+        -> Phase<(loss: Variable, real: RealSide), DiscriminatorReport> {
         .discriminator(discriminator, optimizer: discriminatorOptimizer, objective: objective, real: { [self] tape in
-            let input = packed(tape.variable(real))
+            let input = judged(tape.variable(real), draws: draws?.real, real: true)
             guard r1Gamma > 0 else { return RealSide(logits: discriminator(input), penalty: nil) }
             let (logits, penalty) = discriminatorWithR1Penalty(discriminator as! Sequential, real: input, gamma: r1Gamma)
             return RealSide(logits: logits, penalty: penalty)
         }, fake: { [self] tape in
-            discriminator(packed(tape.variable(generator(tape.variable(latent)).value)))
+            discriminator(judged(tape.variable(generator(tape.variable(latent)).value), draws: draws?.fake, real: false))
         })
     }
 
-    /// G's update through the frozen D on G's samples of `latent` `[N, latent]`; its result is G's loss.
-    func generatorPhase(latent: Tensor) -> Phase<Variable, Variable> {
+    /// G's update through the frozen D on G's samples of `latent` `[N, latent]`, augmented with
+    /// `draws` if any; its result is G's loss.
+    func generatorPhase(latent: Tensor, draws: Tensor? = nil) -> Phase<Variable, Variable> {
         .generator(generator, optimizer: generatorOptimizer, forward: { [self] tape in generator(tape.variable(latent)) },
                    loss: { [self] _, samples in
-                       let loss = generatorLoss(objective, fakeLogits: discriminator(packed(samples)))
+                       let loss = generatorLoss(objective, fakeLogits: discriminator(judged(samples, draws: draws, real: false)))
                        return (loss, loss)
                    })
     }

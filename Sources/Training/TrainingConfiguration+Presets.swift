@@ -42,6 +42,7 @@ extension TrainingConfiguration {
         try require(!options.contains(.loss) || loss != nil, "\(preset.rawValue) needs --loss: l2, l1, adversarial or l1+adversarial")
         try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
                     "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
+        try require(augment == nil || options.contains(.augment), "--augment is for \(taking(.augment)), not \(preset.rawValue)")
         try require(modeSeeking == nil || options.contains(.modeSeeking), "--mode-seeking is for \(taking(.modeSeeking)), not \(preset.rawValue)")
         try require((r1 ?? 0) == 0 || options.contains(.r1),
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")

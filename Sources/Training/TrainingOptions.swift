@@ -158,6 +158,10 @@ extension TrainingOption {
         .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
                help: "The channels of the images dcgan and sngan build their networks for; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
+        .value("augment", \.augment, valueName: "list", expected: "a comma-separated list of color, translation, cutout and mirror, or none",
+               help: "DiffAugment: the transforms (color, translation, cutout) applied alike to the real and generated images D judges, "
+                   + "drawn per sample from the seed, and mirror, flipping half of the real images; for small data sets.",
+               shownDefault: .computed { $0.definition.options.contains(.augment) ? "none" : nil }),
         .value("skip-bad-images", \.skipBadImages, valueName: "true|false", expected: "true or false",
                help: "Leave out the files of a --data folder that are not readable images, naming each in the log, instead of stopping.",
                shownDefault: .computed { $0.takesImages ? "false" : nil }),

@@ -45,11 +45,13 @@ struct Setup {
     var generator: Layer { players[0].network }
 
     /// This rank's share of a step's noise: sample i of the global batch comes from the stream
-    /// (seed, purpose, step, substep, i), whichever rank draws it.
+    /// (seed, purpose, step, substep, i), whichever rank draws it. Rows of the latent size, or
+    /// of DiffAugment's draws for its purposes.
     func latent(_ purpose: RandomPurpose, step: Int, substep: Int) -> Tensor {
-        RandomStream.normalRows(seed: configuration.seed, purpose: purpose,
-                                keys: split.rows(of: world.rank).map { [UInt64(step), UInt64(substep), UInt64($0)] },
-                                width: configuration.preset.latentSize)
+        let augmenting: Set<RandomPurpose> = [.augmentReal, .augmentFake, .augmentGenerator]
+        return RandomStream.normalRows(seed: configuration.seed, purpose: purpose,
+                                       keys: split.rows(of: world.rank).map { [UInt64(step), UInt64(substep), UInt64($0)] },
+                                       width: augmenting.contains(purpose) ? DiffAugment.drawsPerSample : configuration.preset.latentSize)
     }
 
     /// The generator's samples of the fixed grid input, in evaluation mode, as a picture: of its

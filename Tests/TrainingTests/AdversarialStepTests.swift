@@ -1,4 +1,5 @@
 import Checkpoints
+import Datasets
 import Models
 import TestSupport
 import XCTest
@@ -188,6 +189,49 @@ final class AdversarialStepTests: XCTestCase {
             XCTAssertNotEqual(step.discriminator.parameters.map(\.value), discriminatorBefore, "\(objective): D moved")
             XCTAssertEqual(step.generatorOptimizer.stepCount, 1)
             XCTAssertEqual(step.discriminatorOptimizer.stepCount, 1)
+        }
+    }
+
+    /// With DiffAugment, D judges augmented real and generated images in its phase, and G learns
+    /// through the augmentation in its own: both networks' gradients are those of the losses
+    /// written out by hand on the augmented images, each side with its own draws.
+    func testAugmentationReachesBothPhasesWithItsOwnDraws() throws {
+        var random = RandomStream(seed: 3, purpose: "step-test")
+        let generator = Preset.dcgan28.makeGenerator(random: &random)
+        let discriminator = Preset.dcgan28.makeDiscriminator(random: &random)
+        let step = AdversarialStep(generator: generator, discriminator: discriminator,
+                                   generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
+                                   discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
+                                   objective: .hinge, context: PhaseContext(reduction: reduction))
+        let augment = DiffAugment([.color, .translation, .cutout, .mirror])
+        step.augmentation = augment
+        let seeds: [RandomPurpose: UInt64] = [.discriminatorNoise: 2, .generatorNoise: 3, .augmentReal: 4, .augmentFake: 5, .augmentGenerator: 6]
+        func noise(_ purpose: RandomPurpose) -> Tensor {
+            batch(seeds[purpose]!, [4, [.discriminatorNoise, .generatorNoise].contains(purpose) ? 100 : DiffAugment.drawsPerSample])
+        }
+        let real = batch(1, [4, 1, 28, 28]).map { max(-1, min(1, $0)) }
+        var observed: [[Tensor]] = []
+        reduction.observe = { observed.append($0.map(\.gradient)) }
+        _ = try step.iterate(nextBatch: { real }, noise: { purpose, _ in noise(purpose) })
+
+        // The same networks as they were, for the losses by hand.
+        var twinRandom = RandomStream(seed: 3, purpose: "step-test")
+        let (twinG, twinD) = (Preset.dcgan28.makeGenerator(random: &twinRandom), Preset.dcgan28.makeDiscriminator(random: &twinRandom))
+        let tape = Tape()
+        let fake = twinG(Variable(noise(.discriminatorNoise))).value
+        let dLoss = discriminatorRealLoss(.hinge, realLogits: twinD(augment(tape.variable(real), draws: noise(.augmentReal), real: true)))
+            + discriminatorFakeLoss(.hinge, fakeLogits: twinD(augment(tape.variable(fake), draws: noise(.augmentFake), real: false)))
+        tape.backward(from: dLoss)
+        for (index, parameter) in twinD.parameters.enumerated() {
+            assertClose(observed[0][index].scalars, parameter.gradient.scalars, rtol: 1e-4, atol: 1e-6, "D's gradient \(index)")
+        }
+        // G's phase runs through D as D's update left it.
+        for (twin, trained) in zip(twinD.state, discriminator.state) { twin.entry.tensor = trained.entry.tensor }
+        let generatorTape = Tape()
+        let samples = twinG(generatorTape.variable(noise(.generatorNoise)))
+        generatorTape.backward(from: generatorLoss(.hinge, fakeLogits: twinD(augment(samples, draws: noise(.augmentGenerator), real: false))))
+        for (index, parameter) in twinG.parameters.enumerated() {
+            assertClose(observed[1][index].scalars, parameter.gradient.scalars, rtol: 1e-4, atol: 1e-6, "G's gradient \(index)")
         }
     }
 }

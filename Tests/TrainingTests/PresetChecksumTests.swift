@@ -75,6 +75,7 @@ final class PresetChecksumTests: XCTestCase {
             // (the test on 4 ranks below takes two).
             let common = ["--preset", preset, "--seed", "7", "--exact", "2", "--checkpoint-every", "5", "--keep", "2", "--lr-decay", "none",
                           "--tensorboard", "false"] + data + (preset == "sngan" ? ["--batch-size", "8", "--d-steps", "1"] : ["--batch-size", "16"])
+                + (preset == "dcgan" ? ["--augment", "color,translation,cutout,mirror"] : [])
             let (straight, cut) = (scratch.file("\(preset)-straight"), scratch.file("\(preset)-cut"))
             try train(ranks: 1, common + ["--steps", "10", "--run-dir", straight])
             try train(ranks: 2, common + ["--steps", "5", "--run-dir", cut])
@@ -87,15 +88,16 @@ final class PresetChecksumTests: XCTestCase {
         }
     }
 
-    /// The presets that build their networks for the data's shape, under `--exact 4`: 2 steps on one
-    /// rank and on 4 end in the same checkpoint, bit for bit.
+    /// The presets that build their networks for the data's shape, under `--exact 4` with every
+    /// augmentation: 2 steps on one rank and on 4 end in the same checkpoint, bit for bit.
     func testTheShapedPresetsUnderExactFourAreTheSameOnOneAndFourRanks() throws {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let launcher = try Subprocess.product("launcher")
         for preset in ["dcgan", "sngan"] {
             let common = ["train", "--preset", preset, "--batch-size", "8", "--seed", "3", "--exact", "4", "--steps", "2", "--d-steps", "2",
-                          "--tensorboard", "false"] + (try Self.imageArguments(preset, writingTo: scratch.file("\(preset).h5")))
+                          "--augment", "color,translation,cutout,mirror", "--tensorboard", "false"]
+                + (try Self.imageArguments(preset, writingTo: scratch.file("\(preset).h5")))
             let (one, four) = (scratch.file("\(preset)-1"), scratch.file("\(preset)-4"))
             let alone = try Subprocess.run(launcher, common + ["--run-dir", one], timeout: 300)
             XCTAssertEqual(alone.status, 0, alone.combinedOutput)

@@ -6,7 +6,7 @@ import Models
 struct DCGAN28Preset: OneDiscriminatorPreset {
     var latentSize: Int { DCGAN28.latentSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
-    var options: Set<PresetOption> { [.packingAndDiscriminatorSteps] }
+    var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .augment] }
     var measurement: any Measurement { ImageMeasurement() }
 
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration { images }

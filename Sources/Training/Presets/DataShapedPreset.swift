@@ -20,7 +20,7 @@ protocol DataShapedPreset: OneDiscriminatorPreset {
 
 extension DataShapedPreset {
     var sampleShape: [Int] { [channels, resolution, resolution] }
-    var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .shape] }
+    var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .shape, .augment] }
 
     /// FID and the rest in the evaluator's features, which exist for 28×28 gray images only so far.
     var measurement: any Measurement {

@@ -82,6 +82,8 @@ enum PresetOption: Sendable {
     case shape
     /// `--mode-seeking`: the conditional generators' term for using their noise.
     case modeSeeking
+    /// `--augment`: DiffAugment of the images D judges.
+    case augment
 }
 
 extension PresetDefinition {
@@ -134,6 +136,7 @@ extension OneDiscriminatorPreset {
                                    objective: configuration.objective, pack: configuration.packSize, context: context)
         step.discriminatorSteps = configuration.discriminatorSteps
         step.r1Gamma = configuration.r1 ?? 0
+        step.augmentation = configuration.augment.flatMap { $0.transforms.isEmpty ? nil : $0 }
         return ([generator, discriminator], step)
     }
 }
