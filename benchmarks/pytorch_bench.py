@@ -13,12 +13,12 @@ preset's R1 penalty, γ/2 · mean ‖∇D(real)‖² by double backward, which n
 """
 import argparse
 import json
-import time
 
 import torch
 from torch import nn
 
 from torch_reference import dcgan28_discriminator, dcgan28_generator, mlp2d_discriminator, mlp2d_generator
+from torch_timing import seconds_per_run
 
 # Per preset: networks, latent size, one real sample's shape, Adam's learning rate and betas, R1's γ.
 PRESETS = {
@@ -74,12 +74,7 @@ def main():
         optimizer_g.step()
         discriminator.requires_grad_(True)
 
-    for _ in range(args.warmup):
-        iterate()
-    start = time.perf_counter()
-    for _ in range(args.iterations):
-        iterate()
-    seconds = time.perf_counter() - start
+    seconds = seconds_per_run(iterate, args.warmup, args.iterations)
     result = {
         "framework": f"pytorch {torch.__version__}", "preset": args.preset, "threads": args.threads, "batchSize": n,
         "discriminatorPasses": 2 if args.separate_passes or gamma else 1,

@@ -13,13 +13,10 @@ updates per G update; the benchmark times one of each on both sides.)
     pip install torch
     python3 benchmarks/sngan_studiogan_bench.py --resolution 32 --channels 3 --threads 1 --batch-size 64
 """
-import argparse
-import json
-import time
-
 import torch
 from torch import nn
 
+from torch_timing import image_arguments, report_images
 from torch_reference import SNGANDiscriminator, SNGANGenerator
 
 
@@ -31,18 +28,7 @@ def orthogonal_init(module):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--resolution", type=int, default=32)
-    parser.add_argument("--channels", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--iterations", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(1)
+    args = image_arguments(__doc__, resolution=32)
     generator, discriminator = SNGANGenerator(args.resolution, args.channels), SNGANDiscriminator(args.resolution, args.channels)
     generator.apply(orthogonal_init)
     discriminator.apply(orthogonal_init)
@@ -65,18 +51,7 @@ def main():
         (-discriminator(generator(torch.randn(n, 128))).mean()).backward()
         optimizer_g.step()
 
-    for _ in range(args.warmup):
-        iterate()
-    start = time.perf_counter()
-    for _ in range(args.iterations):
-        iterate()
-    seconds = time.perf_counter() - start
-    result = {"resolution": args.resolution, "channels": args.channels, "threads": args.threads, "batch_size": n,
-              "images_per_second": n * args.iterations / seconds, "ms_per_iteration": seconds * 1000 / args.iterations,
-              "torch": torch.__version__}
-    print(json.dumps(result) if args.json else
-          f"StudioGAN's SNGAN in PyTorch, {args.resolution}x{args.resolution}x{args.channels}, batch {n}, {args.threads} thread(s): "
-          f"{result['images_per_second']:.1f} images/s, {result['ms_per_iteration']:.1f} ms per iteration")
+    report_images("StudioGAN's SNGAN in PyTorch", iterate, args)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,13 @@ public struct Dataset: Sendable {
         (self.labels, self.classNames) = (labels, classNames)
     }
 
+    /// Unlabelled samples of `sampleShape` held as 8-bit pixels, scaled to [−1, 1] when batched.
+    public init(pixels: [UInt8], sampleShape: [Int], source: String) {
+        let size = sampleShape.reduce(1, *)
+        precondition(size > 0 && pixels.count % size == 0, "\(pixels.count) pixels are not whole samples of \(sampleShape)")
+        self.init(source: source, sampleShape: sampleShape, count: pixels.count / size, storage: .pixels(pixels))
+    }
+
     /// The samples at `indices`, stacked: `[indices.count] + sampleShape`.
     public func batch<Indices: Collection>(_ indices: Indices) -> Tensor where Indices.Element == Int {
         let size = sampleShape.reduce(1, *)

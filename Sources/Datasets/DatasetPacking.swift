@@ -21,6 +21,8 @@ public enum DatasetPacking {
         /// 1 or 3; nil keeps the source's (3 when any image has colour).
         public var channels: Int?
         public var skipBad = false
+        /// At most this many images, the first in order (sorted paths, or the file's order); nil for all.
+        public var maximumCount: Int?
         public init(resolution: Int) { self.resolution = resolution }
     }
 
@@ -33,13 +35,15 @@ public enum DatasetPacking {
     public static func pack(_ source: String, to output: String, options: Options, say: (String) -> Void) throws -> Summary {
         guard (1...4096).contains(options.resolution) else { throw DataError("--resolution \(options.resolution): expected 1 to 4096 pixels") }
         guard options.channels.map({ [1, 3].contains($0) }) ?? true else { throw DataError("--channels \(options.channels!): expected 1 or 3") }
+        guard options.maximumCount.map({ $0 >= 1 }) ?? true else { throw DataError("--max-images \(options.maximumCount!): expected at least 1") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { throw DataError("\(source): no such file") }
         let items: Items = isDirectory.boolValue ? try .folder(ImageFolder(source)) : .file(try Dataset.images(at: source))
         var channels = options.channels ?? 1
         var planes: [UInt8] = [], labels: [Int] = [], sources: [String] = [], skipped = 0
         var lastReport = DispatchTime.now()
-        for index in 0..<items.count {
+        let wanted = min(items.count, options.maximumCount ?? items.count)
+        for index in 0..<items.count where sources.count < wanted {
             let image: DecodedImage
             do { image = try items.image(index) } catch {
                 guard options.skipBad else { throw DataError("\(error); --skip-bad-images leaves such files out") }
@@ -62,7 +66,7 @@ public enum DatasetPacking {
             if let label = items.label(index) { labels.append(label) }
             sources.append(items.name(index))
             if Double(DispatchTime.now().uptimeNanoseconds - lastReport.uptimeNanoseconds) > 2e9 {
-                say("packed \(sources.count) of \(items.count) images")
+                say("packed \(sources.count) of \(wanted) images")
                 lastReport = DispatchTime.now()
             }
         }

@@ -34,6 +34,10 @@ public struct Benchmark {
         /// The kernel libraries and what they run on this CPU, for example
         /// "oneDNN 2.6.3 (avx512_core_bf16), OpenBLAS Cooperlake".
         public var kernels: String
+        /// Images per second of the data path alone, for image presets: batches of random samples
+        /// assembled from 8-bit pixels in memory, with every augmentation `--augment` offers and
+        /// its per-sample draws; nil for the 2-D presets.
+        public var dataPathImagesPerSecond: Double?
         /// The oneDNN implementations the preset's convolutions chose (none for the 2-D presets).
         public var convolutionImplementations: [String]
         public var peakResidentMegabytes: Double
@@ -76,6 +80,7 @@ public struct Benchmark {
             progress("iteration \(index + 1)/\(options.iterations)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        let dataPath: Double? = options.preset.takesImages ? Benchmark.dataPathRate(sampleShape: configuration.sampleShape, batch: batch) : nil
         let operations = Double(Kernels.floatOperations - operationsBefore) / Double(options.iterations)
         return Result(
             preset: options.preset.rawValue, batchSize: batch, iterations: options.iterations, threads: options.threads,
@@ -85,9 +90,27 @@ public struct Benchmark {
             gigaflopsPerSecond: operations * Double(options.iterations) / seconds / 1e9,
             sgemmPeakGigaflopsPerSecond: Benchmark.sgemmPeak(),
             kernels: Kernels.summary,
+            dataPathImagesPerSecond: dataPath,
             convolutionImplementations: Kernels.convolutionImplementations(in: [generator, discriminator]),
             peakResidentMegabytes: Benchmark.peakResidentMegabytes(),
             residentGrowthMegabytes: Benchmark.residentMegabytes() - residentAfterWarmup)
+    }
+
+    /// Images per second of assembling `batch` random samples of 1,024 random 8-bit images of
+    /// `sampleShape` and augmenting them with every DiffAugment transform, draws included.
+    static func dataPathRate(sampleShape: [Int], batch: Int, batches: Int = 10) -> Double {
+        var random = RandomStream(seed: 3, purpose: .bench)
+        let pixels = (0..<1024 * sampleShape.reduce(1, *)).map { _ in UInt8(random.integer(below: 256)) }
+        let dataset = Dataset(pixels: pixels, sampleShape: sampleShape, source: "random")
+        let augment = DiffAugment(Set(DiffAugment.Transform.allCases))
+        let start = DispatchTime.now()
+        for step in 0..<batches {
+            let images = dataset.batch((0..<batch).map { _ in random.integer(below: dataset.count) })
+            let draws = RandomStream.normalRows(seed: 3, purpose: .augmentReal, keys: (0..<batch).map { [UInt64(step), 0, UInt64($0)] },
+                                                width: DiffAugment.drawsPerSample)
+            _ = augment(Variable(images), draws: draws, real: true)
+        }
+        return Double(batch * batches) / (Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
     }
 
     /// The best of a few 1024³ `Kernels.gemm` calls, in GFLOP/s.

@@ -37,9 +37,13 @@ struct DatasetCommand: ParsableCommand {
     @Flag(help: "Leave out files that are not readable images, naming each, instead of stopping at the first.")
     var skipBadImages = false
 
+    @Option(help: ArgumentHelp("Pack only the first N readable images (in sorted path order, or the file's order): a small data set to try.",
+                               valueName: "N"))
+    var maxImages: Int?
+
     func run() throws {
         var options = DatasetPacking.Options(resolution: resolution)
-        (options.crop, options.channels, options.skipBad) = (crop, channels, skipBadImages)
+        (options.crop, options.channels, options.skipBad, options.maximumCount) = (crop, channels, skipBadImages, maxImages)
         let summary = try DatasetPacking.pack(source, to: out, options: options) { print($0) }
         print("wrote \(out): \(summary.count) images, \(summary.channels) channel\(summary.channels == 1 ? "" : "s"), \(resolution)×\(resolution)"
               + (summary.classes > 0 ? ", \(summary.classes) classes" : ", unlabelled")

@@ -8,8 +8,6 @@ final class DiffAugmentTests: XCTestCase {
     let check = GradientCheck()
     let draws = Sample.tensor([3, DiffAugment.drawsPerSample], seed: 11)
 
-    func probe(_ output: Variable) -> Variable { output.weightedSum(Sample.tensor(output.value.shape, seed: 3)) }
-
     func testEachTransformAgainstFiniteDifferences() {
         for transforms: Set<DiffAugment.Transform> in [[.color], [.translation], [.cutout], [.mirror], [.color, .translation, .cutout]] {
             let augment = DiffAugment(transforms)

@@ -61,6 +61,11 @@ struct GradientCheck {
     }
 }
 
+/// A scalar that weighs every element of `output` differently, so no gradient cancels by symmetry.
+func probe(_ output: Variable, seed: UInt64 = 3) -> Variable {
+    output.weightedSum(Sample.tensor(output.value.shape, seed: seed))
+}
+
 /// Deterministic test data.
 enum Sample {
     static func tensor(_ shape: [Int], seed: UInt64, scale: Float = 1, awayFromZero: Float = 0) -> Tensor {

@@ -6,11 +6,6 @@ import XCTest
 final class LayerGradientTests: XCTestCase {
     let check = GradientCheck()
 
-    /// A scalar that weighs every output element differently, so no gradient cancels by symmetry.
-    func probe(_ output: Variable, seed: UInt64 = 3) -> Variable {
-        output.weightedSum(Sample.tensor(output.value.shape, seed: seed))
-    }
-
     func testLinear() {
         var random = Sample.stream
         let layer = Linear(5, 3, random: &random)

@@ -8,10 +8,6 @@ import XCTest
 final class ResidualLayerTests: XCTestCase {
     let check = GradientCheck()
 
-    func probe(_ output: Variable, seed: UInt64 = 3) -> Variable {
-        output.weightedSum(Sample.tensor(output.value.shape, seed: seed))
-    }
-
     /// In evaluation mode, so that each call of the finite differences sees the same u and v; the
     /// gradient through σ is the same formula in training.
     func testSpectralNormGradients() {

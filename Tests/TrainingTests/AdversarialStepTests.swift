@@ -28,14 +28,16 @@ final class ObservedReduction: GradientReduction {
 final class AdversarialStepTests: XCTestCase {
     let reduction = ObservedReduction()
 
-    func makeStep(objective: AdversarialObjective = .nonSaturating) -> AdversarialStep {
+    /// A step of `preset`'s networks, made from the same seed every time, reducing through `reduction`.
+    func makeStep(_ preset: Preset = .grid2d, objective: AdversarialObjective = .nonSaturating,
+                  reduction: (any GradientReduction)? = nil) -> AdversarialStep {
         var random = RandomStream(seed: 3, purpose: "step-test")
-        let generator = Preset.grid2d.makeGenerator(random: &random)
-        let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
+        let generator = preset.makeGenerator(random: &random)
+        let discriminator = preset.makeDiscriminator(random: &random)
         return AdversarialStep(generator: generator, discriminator: discriminator,
                                generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
                                discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
-                               objective: objective, context: PhaseContext(reduction: reduction))
+                               objective: objective, context: PhaseContext(reduction: reduction ?? self.reduction))
     }
 
     /// One iteration on the batch of seed 1, D's noise of seed 2 and G's of seed 3.
@@ -118,13 +120,8 @@ final class AdversarialStepTests: XCTestCase {
             func sendRest() throws -> Bool { throw LinkDown() }
             func wait() {}
         }
-        var random = RandomStream(seed: 3, purpose: "step-test")
-        let generator = Preset.grid2d.makeGenerator(random: &random)
-        let discriminator = Preset.grid2d.makeDiscriminator(random: &random)
-        let failing = AdversarialStep(generator: generator, discriminator: discriminator,
-                                      generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
-                                      discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
-                                      objective: .nonSaturating, context: PhaseContext(reduction: Failing()))
+        let failing = makeStep(reduction: Failing())
+        let (generator, discriminator) = (failing.generator, failing.discriminator)
         XCTAssertThrowsError(try failing.runner.run(failing.discriminatorPhase(real: batch(1, [16, 2]), latent: batch(2, [16, 2]))))
         XCTAssertThrowsError(try failing.runner.run(failing.generatorPhase(latent: batch(3, [16, 2]))))
         XCTAssertFalse(generator.isFrozen || discriminator.isFrozen, "a failed phase left a network frozen")
@@ -196,13 +193,8 @@ final class AdversarialStepTests: XCTestCase {
     /// through the augmentation in its own: both networks' gradients are those of the losses
     /// written out by hand on the augmented images, each side with its own draws.
     func testAugmentationReachesBothPhasesWithItsOwnDraws() throws {
-        var random = RandomStream(seed: 3, purpose: "step-test")
-        let generator = Preset.dcgan28.makeGenerator(random: &random)
-        let discriminator = Preset.dcgan28.makeDiscriminator(random: &random)
-        let step = AdversarialStep(generator: generator, discriminator: discriminator,
-                                   generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 1e-3),
-                                   discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 1e-3),
-                                   objective: .hinge, context: PhaseContext(reduction: reduction))
+        let step = makeStep(.dcgan28, objective: .hinge)
+        let discriminator = step.discriminator
         let augment = DiffAugment([.color, .translation, .cutout, .mirror])
         step.augmentation = augment
         let seeds: [RandomPurpose: UInt64] = [.discriminatorNoise: 2, .generatorNoise: 3, .augmentReal: 4, .augmentFake: 5, .augmentGenerator: 6]
@@ -215,8 +207,8 @@ final class AdversarialStepTests: XCTestCase {
         _ = try step.iterate(nextBatch: { real }, noise: { purpose, _ in noise(purpose) })
 
         // The same networks as they were, for the losses by hand.
-        var twinRandom = RandomStream(seed: 3, purpose: "step-test")
-        let (twinG, twinD) = (Preset.dcgan28.makeGenerator(random: &twinRandom), Preset.dcgan28.makeDiscriminator(random: &twinRandom))
+        let twin = makeStep(.dcgan28, objective: .hinge)
+        let (twinG, twinD) = (twin.generator, twin.discriminator)
         let tape = Tape()
         let fake = twinG(Variable(noise(.discriminatorNoise))).value
         let dLoss = discriminatorRealLoss(.hinge, realLogits: twinD(augment(tape.variable(real), draws: noise(.augmentReal), real: true)))
