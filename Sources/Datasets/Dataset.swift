@@ -49,6 +49,13 @@ public struct Dataset: Sendable {
         self.init(source: source, sampleShape: sampleShape, count: pixels.count / size, storage: .pixels(pixels))
     }
 
+    /// These samples with the classes `labels` (one per sample, read from `file`), named by their numbers.
+    public func labelled(_ labels: [Int], from file: String) throws -> Dataset {
+        guard labels.count == count else { throw DataError("\(file): \(labels.count) labels for the \(count) images of \(source)") }
+        return Dataset(source: source, sampleShape: sampleShape, count: count, storage: storage, labels: labels,
+                       classNames: (0...(labels.max() ?? 0)).map(String.init))
+    }
+
     /// The samples at `indices`, stacked: `[indices.count] + sampleShape`.
     public func batch<Indices: Collection>(_ indices: Indices) -> Tensor where Indices.Element == Int {
         let size = sampleShape.reduce(1, *)

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import HDF5
+import Models
 
 /// `launcher dataset`: a folder of images (or an IDX or HDF5 image file) made square and resized
 /// once, into one HDF5 file that trains without decoding or resizing: `images` uint8
@@ -23,6 +24,10 @@ public enum DatasetPacking {
         public var skipBad = false
         /// At most this many images, the first in order (sorted paths, or the file's order); nil for all.
         public var maximumCount: Int?
+        /// An IDX label file giving a file source's images their classes (MNIST's `*-labels-idx1-ubyte`).
+        public var labels: String?
+        /// Paint each image's gray values with a hue of its own (`RandomHue`), making 3 channels.
+        public var randomHue = false
         public init(resolution: Int) { self.resolution = resolution }
     }
 
@@ -38,8 +43,16 @@ public enum DatasetPacking {
         guard options.maximumCount.map({ $0 >= 1 }) ?? true else { throw DataError("--max-images \(options.maximumCount!): expected at least 1") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else { throw DataError("\(source): no such file") }
-        let items: Items = isDirectory.boolValue ? try .folder(ImageFolder(source)) : .file(try Dataset.images(at: source))
-        var channels = options.channels ?? 1
+        let items: Items
+        if isDirectory.boolValue {
+            if options.labels != nil { throw DataError("--labels is for an IDX or HDF5 file; the classes of \(source) are its subfolders") }
+            items = .folder(try ImageFolder(source))
+        } else {
+            let images = try Dataset.images(at: source)
+            items = .file(try options.labels.map { try images.labelled(Labels.idx(at: $0), from: $0) } ?? images)
+        }
+        if options.randomHue && options.channels == 1 { throw DataError("--random-hue paints colour: it makes 3 channels, not --channels 1") }
+        var channels = options.randomHue ? 3 : options.channels ?? 1
         var planes: [UInt8] = [], labels: [Int] = [], sources: [String] = [], skipped = 0
         var lastReport = DispatchTime.now()
         let wanted = min(items.count, options.maximumCount ?? items.count)
@@ -58,7 +71,8 @@ public enum DatasetPacking {
                 channels = 3
             }
             let square = try crop(image, options.crop, name: items.name(index))
-            let (squarePlanes, size) = (square.planes(channels: channels), square.width * square.height)
+            let size = square.width * square.height
+            let squarePlanes = options.randomHue ? RandomHue.paint(square.planes(channels: 1), index: index) : square.planes(channels: channels)
             for plane in 0..<channels {
                 planes += Resampling.resize(squarePlanes[plane * size..<(plane + 1) * size], height: square.height, width: square.width,
                                             to: options.resolution)
@@ -82,6 +96,7 @@ public enum DatasetPacking {
             try file.root.write(lines, shape: [lines.count], to: "sources")
             try file.root.setAttribute("source", source)
             try file.root.setAttribute("crop", options.crop.rawValue)
+            if options.randomHue { try file.root.setAttribute("colour", RandomHue.description) }
         }
         return Summary(count: sources.count, channels: channels, classes: items.classNames.count, skipped: skipped)
     }
@@ -151,6 +166,35 @@ public enum DatasetPacking {
                 }
                 return DecodedImage(width: width, height: height, channels: channels, pixels: pixels, droppedAlpha: false)
             }
+        }
+    }
+}
+
+/// `launcher dataset --random-hue`: a colour data set made from a gray one, for trying the colour
+/// presets where no colour data set is at hand. Image i's gray values g are painted with a colour
+/// of its own, RGB = g · HSV(h, 0.8, 1), the hue h uniform in [0, 1) from the stream
+/// (seed 0, "hue", i), so the same source always gives the same file.
+public enum RandomHue {
+    static let description = "gray values times HSV(h, 0.8, 1), h uniform per image from the stream (0, \"hue\", index)"
+
+    /// Planes `[3, P]` of the gray plane `gray` `[P]` painted with image `index`'s colour.
+    static func paint(_ gray: [UInt8], index: Int) -> [UInt8] {
+        var random = RandomStream(seed: 0, purpose: .hue, indices: [UInt64(index)])
+        let colour = rgb(hue: random.uniform(), saturation: 0.8)
+        return colour.flatMap { channel in gray.map { UInt8((Float($0) * channel).rounded()) } }
+    }
+
+    /// HSV(hue, saturation, 1) as RGB in [0, 1].
+    static func rgb(hue: Float, saturation: Float) -> [Float] {
+        let sector = hue * 6, part = sector - sector.rounded(.down)
+        let (low, falling, rising) = (1 - saturation, 1 - saturation * part, 1 - saturation * (1 - part))
+        switch Int(sector) % 6 {
+        case 0: return [1, rising, low]
+        case 1: return [falling, 1, low]
+        case 2: return [low, 1, rising]
+        case 3: return [low, falling, 1]
+        case 4: return [rising, low, 1]
+        default: return [1, low, falling]
         }
     }
 }

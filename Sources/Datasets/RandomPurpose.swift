@@ -21,6 +21,8 @@ public enum RandomPurpose: String, CaseIterable, Sendable {
     case dataset
     /// colorize28's tint of each image.
     case tint
+    /// `launcher dataset --random-hue`'s colour of each image.
+    case hue
     /// The order of the samples in each epoch.
     case epochOrder = "epoch-order"
     /// `launcher sample`'s noise.

@@ -15,6 +15,8 @@ struct DatasetCommand: ParsableCommand {
 
               launcher dataset photos/ --out photos-64.h5 --resolution 64 --crop center
               launcher dataset /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --out fashion-32.h5 --resolution 32
+              launcher dataset /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --labels \\
+                  /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz --random-hue --out colour-fashion-32.h5 --resolution 32
             """
     )
 
@@ -37,6 +39,14 @@ struct DatasetCommand: ParsableCommand {
     @Flag(help: "Leave out files that are not readable images, naming each, instead of stopping at the first.")
     var skipBadImages = false
 
+    @Option(help: ArgumentHelp("An IDX label file (MNIST's *-labels-idx1-ubyte) giving an IDX or HDF5 source's images their classes.",
+                               valueName: "file"))
+    var labels: String?
+
+    @Flag(help: ArgumentHelp("Paint each image's gray values with a hue of its own (HSV saturation 0.8, seeded by the image's index): "
+                             + "a colour data set made from a gray one."))
+    var randomHue = false
+
     @Option(help: ArgumentHelp("Pack only the first N readable images (in sorted path order, or the file's order): a small data set to try.",
                                valueName: "N"))
     var maxImages: Int?
@@ -44,6 +54,7 @@ struct DatasetCommand: ParsableCommand {
     func run() throws {
         var options = DatasetPacking.Options(resolution: resolution)
         (options.crop, options.channels, options.skipBad, options.maximumCount) = (crop, channels, skipBadImages, maxImages)
+        (options.labels, options.randomHue) = (labels, randomHue)
         let summary = try DatasetPacking.pack(source, to: out, options: options) { print($0) }
         print("wrote \(out): \(summary.count) images, \(summary.channels) channel\(summary.channels == 1 ? "" : "s"), \(resolution)×\(resolution)"
               + (summary.classes > 0 ? ", \(summary.classes) classes" : ", unlabelled")

@@ -253,4 +253,41 @@ final class ImageDataTests: XCTestCase {
         XCTAssertNotEqual(wrongSide.status, 0)
         XCTAssertTrue(wrongSide.standardError.contains("--resolution 16: sngan builds its networks for sides 32, 64 or 128"), wrongSide.standardError)
     }
+
+    /// The colour demo data: Fashion-MNIST's test images with their labels, each painted with a
+    /// hue of its own, at 32×32; labels that do not fit the images, or on a folder, are refused.
+    func testDatasetPaintsGrayImagesWithAHueEachAndKeepsTheirLabels() throws {
+        let launcher = try Subprocess.product("launcher")
+        let (images, labels) = (FashionMNIST.testImages, FashionMNIST.files().testLabels)
+        let out = scratch.file("colour.h5")
+        let packed = try Subprocess.run(launcher, ["dataset", images, "--labels", labels, "--random-hue", "--max-images", "20",
+                                                   "--out", out, "--resolution", "32"])
+        XCTAssertEqual(packed.status, 0, packed.combinedOutput)
+        let dataset = try Dataset.images(at: out)
+        XCTAssertEqual(dataset.sampleShape, [3, 32, 32])
+        XCTAssertEqual(dataset.labels, Array(try Labels.idx(at: labels).prefix(20)))
+        XCTAssertEqual(dataset.classNames, (0...9).map(String.init))
+        // One colour per image: where the gray value is bright, the channels stand in one ratio.
+        let pixels = dataset.batch([0, 1]).scalars.map { ($0 + 1) * 127.5 }
+        var ratios: [[Float]] = []
+        for image in 0..<2 {
+            let planes = (0..<3).map { channel in Array(pixels[(image * 3 + channel) * 1024..<(image * 3 + channel + 1) * 1024]) }
+            let bright = (0..<1024).filter { pixel in planes.map { $0[pixel] }.max()! > 200 }
+            XCTAssertFalse(bright.isEmpty)
+            let brightest = bright.map { pixel in planes.map { $0[pixel] }.max()! }
+            let ratio = planes.map { plane in zip(bright, brightest).map { plane[$0] / $1 }.reduce(0, +) / Float(bright.count) }
+            for (pixel, brightest) in zip(bright, brightest).prefix(20) {
+                for channel in 0..<3 { XCTAssertEqual(planes[channel][pixel] / brightest, ratio[channel], accuracy: 0.05, "image \(image)") }
+            }
+            ratios.append(ratio)
+        }
+        XCTAssertNotEqual(ratios[0].map { ($0 * 10).rounded() }, ratios[1].map { ($0 * 10).rounded() }, "two images, two hues")
+
+        let mismatched = try Subprocess.run(launcher, ["dataset", images, "--labels", FashionMNIST.files().trainingLabels, "--out", out, "--resolution", "32"])
+        XCTAssertNotEqual(mismatched.status, 0)
+        XCTAssertTrue(mismatched.standardError.contains("60000 labels for the 10000 images"), mismatched.standardError)
+        let folder = try makeFolder(corrupt: false)
+        let onFolder = try Subprocess.run(launcher, ["dataset", folder, "--labels", labels, "--out", out, "--resolution", "32"])
+        XCTAssertTrue(onFolder.standardError.contains("are its subfolders"), onFolder.standardError)
+    }
 }

@@ -237,7 +237,7 @@ final class LearnedLossPresetTests: XCTestCase {
             (["--preset", "dcgan28", "--mode-seeking", "1"], "--mode-seeking is for completion28 and colorize28, not dcgan28"),
             (["--preset", "colorize28", "--batch-size", "5"], "--batch-size 5 is not a whole number of mode-seeking pairs of 2; use a multiple of 2"),
             (["--preset", "dcgan28", "--ema-decay", "1"], "--ema-decay must be in [0, 1), got 1.0"),
-            (["--preset", "alphagan28", "--pack", "2"], "--pack 2: packing is for dcgan28, grid2d, ring2d and dcgan"),
+            (["--preset", "alphagan28", "--pack", "2"], "--pack 2: packing is for dcgan28, grid2d, ring2d, dcgan and sngan"),
             (["--preset", "completion28", "--d-steps", "2"], "--d-steps 2: completion28 updates each network once per step; use 1"),
         ]
         for (arguments, expected) in cases {

@@ -71,10 +71,10 @@ final class PresetChecksumTests: XCTestCase {
             let images = scratch.file("\(preset).h5")
             let data = try Self.imageArguments(preset, writingTo: images)
             // A linear decay falls towards --steps, which the cut run's first part sets to 5.
-            // sngan's 256-channel 32×32 networks are the slowest in a debug build: half the batch, one D update a step
+            // sngan's 256-channel 32×32 networks are the slowest in a debug build: a batch of 4, one D update a step
             // (the test on 4 ranks below takes two).
             let common = ["--preset", preset, "--seed", "7", "--exact", "2", "--checkpoint-every", "5", "--keep", "2", "--lr-decay", "none",
-                          "--tensorboard", "false"] + data + (preset == "sngan" ? ["--batch-size", "8", "--d-steps", "1"] : ["--batch-size", "16"])
+                          "--tensorboard", "false"] + data + (preset == "sngan" ? ["--batch-size", "4", "--d-steps", "1"] : ["--batch-size", "16"])
                 + (preset == "dcgan" ? ["--augment", "color,translation,cutout,mirror"] : [])
             let (straight, cut) = (scratch.file("\(preset)-straight"), scratch.file("\(preset)-cut"))
             try train(ranks: 1, common + ["--steps", "10", "--run-dir", straight])
