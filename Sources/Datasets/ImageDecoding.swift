@@ -33,7 +33,9 @@ enum ImageDecoding {
     }
 
     private static func checkSize(width: Int, height: Int, path: String) throws {
-        guard width > 0, height > 0, width <= maximumPixels / height else {
+        // libjpeg-turbo reads a header cut short before its frame as an image of no pixels.
+        guard width > 0, height > 0 else { throw DataError("\(path): its header gives no size (\(width)×\(height)): truncated or damaged") }
+        guard width <= maximumPixels / height else {
             throw DataError("\(path): \(width)×\(height) pixels; images may have at most \(maximumPixels)")
         }
     }

@@ -83,6 +83,19 @@ final class ImageDataTests: XCTestCase {
         }
     }
 
+    /// A JPEG cut short inside its header is named as truncated, not as an image of no pixels.
+    func testAJPEGCutShortIsNamedAsTruncated() throws {
+        let path = scratch.file("cut.jpg")
+        try FileManager.default.createDirectory(atPath: scratch.file(""), withIntermediateDirectories: true)
+        let whole = try Data(contentsOf: Self.fixtures.appendingPathComponent("images/colour.jpg"))
+        try whole.prefix(40).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try ImageDecoding.decode(contentsOf: path)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(path): "), "\(error)")
+            XCTAssertTrue("\(error)".contains("truncated or damaged") || "\(error)".contains("not a readable JPEG"), "\(error)")
+            XCTAssertFalse("\(error)".contains("images may have at most"), "\(error)")
+        }
+    }
+
     func testImagesOfDifferentSizesOrBesideClassFoldersAreRefusedByName() throws {
         let folder = scratch.file("mixed")
         try writePNG("\(folder)/one.png", width: 12, height: 12, channels: 1)
