@@ -67,3 +67,9 @@ extension Layer {
         state.compactMap { if case .parameter(let parameter) = $0.entry { parameter } else { nil } }
     }
 }
+
+/// The state of `children` under their attribute names, as a PyTorch module's `state_dict` lists
+/// its submodules' (`"conv2d1.weight_orig"`).
+func named(_ children: [(String, Layer)]) -> [(name: String, entry: StateEntry)] {
+    children.flatMap { name, layer in layer.state.map { ("\(name).\($0.name)", $0.entry) } }
+}

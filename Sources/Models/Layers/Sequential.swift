@@ -10,7 +10,7 @@ public final class Sequential: Layer {
     }
 
     public var state: [(name: String, entry: StateEntry)] {
-        layers.enumerated().flatMap { index, layer in layer.state.map { ("\(index).\($0.name)", $0.entry) } }
+        named(layers.enumerated().map { ("\($0)", $1) })
     }
 
     public func setTraining(_ training: Bool) { layers.forEach { $0.setTraining(training) } }

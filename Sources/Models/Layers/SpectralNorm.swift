@@ -47,8 +47,8 @@ public final class SpectralNorm: Layer {
     public var sublayers: [Layer] { [layer] }
 
     public func callAsFunction(_ input: Variable) -> Variable {
-        if training { powerIteration() }
-        let sigma = Self.dot(u.value.scalars, product(v.value, transposed: false))
+        let product = training ? powerIteration() : product(v.value, transposed: false)
+        let sigma = Self.dot(u.value.scalars, product)
         let matrix = weight.value.map { $0 / sigma }
         normalized.value = matrix
         normalized.requiresGradient = weight.requiresGradient
@@ -84,9 +84,12 @@ public final class SpectralNorm: Layer {
         })
     }
 
-    private func powerIteration() {
+    /// One step of power iteration on u and v; returns Wv of the new v, which σ reads.
+    private func powerIteration() -> Tensor {
         v.value = Self.normalize(product(u.value, transposed: true), epsilon: epsilon)
-        u.value = Self.normalize(product(v.value, transposed: false), epsilon: epsilon)
+        let wv = product(v.value, transposed: false)
+        u.value = Self.normalize(wv, epsilon: epsilon)
+        return wv
     }
 
     /// Wx for x `[in·k·k]` → `[out]`, or Wᵀx for x `[out]` → `[in·k·k]` when `transposed`.

@@ -68,7 +68,7 @@ public final class PyTorchSequential: Layer {
         return inputShape == nil ? y.reshaped([y.value.shape[0], -1]) : y
     }
 
-    public var state: [(name: String, entry: StateEntry)] { body.state.map { ("\(name).\($0.name)", $0.entry) } }
+    public var state: [(name: String, entry: StateEntry)] { named([(name, body)]) }
     public func setTraining(_ training: Bool) { body.setTraining(training) }
     public var sublayers: [Layer] { [body] }
 }

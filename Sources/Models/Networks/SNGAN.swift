@@ -172,9 +172,3 @@ public enum SNGAN {
         public func setTraining(_ training: Bool) { sublayers.forEach { $0.setTraining(training) } }
     }
 }
-
-/// The state of `children` under their attribute names, as a PyTorch module's `state_dict` lists
-/// its submodules' (`"conv2d1.weight_orig"`).
-func named(_ children: [(String, Layer)]) -> [(name: String, entry: StateEntry)] {
-    children.flatMap { name, layer in layer.state.map { ("\(name).\($0.name)", $0.entry) } }
-}
