@@ -66,6 +66,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var channels: Int?
     /// DiffAugment's transforms of the images D judges (`--augment`); nil for none.
     public var augment: DiffAugment?
+    /// The evaluator network `--eval-every` and `launcher evaluate` measure in (`--evaluator`); nil
+    /// for the Fashion-MNIST one.
+    public var evaluator: String?
 
     public init(preset: Preset, data: String?, steps: Int, batchSize: Int, objective: AdversarialObjective, discriminatorSteps: Int,
                 generatorLearningRate: Float, discriminatorLearningRate: Float, beta1: Float, beta2: Float, seed: UInt64,
@@ -107,7 +110,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case stallTimeout = "stall-timeout", pack, learningRateDecay = "lr-decay"
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
-        case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment
+        case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment, evaluator
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

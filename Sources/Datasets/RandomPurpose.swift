@@ -36,6 +36,8 @@ public enum RandomPurpose: String, CaseIterable, Sendable {
     /// The evaluator's training order, and its initial weights.
     case evaluator
     case evaluatorInitialization = "evaluator-init"
+    /// The images `launcher evaluator train --data` holds out of its training.
+    case evaluatorSplit = "evaluator-split"
     /// `launcher bench`'s networks and data, and its matrix-product peak.
     case bench
     case sgemmPeak = "sgemm-peak"

@@ -22,9 +22,10 @@ public struct Evaluation {
         public var samples: Int?
         /// Seed of the noise; nil for the run's seed.
         public var seed: UInt64?
-        /// Reference images for image metrics; nil for Fashion-MNIST's test set.
+        /// Reference images for image metrics; nil for the images held out of the evaluator's
+        /// training, or Fashion-MNIST's test set.
         public var reference: String?
-        /// The evaluator network's weights; nil to look in the usual places.
+        /// The evaluator network's weights; nil for the run's `--evaluator`, or else the usual places.
         public var evaluator: String?
         /// Measure the trained generator rather than its moving average (`/generator_ema`).
         public var rawGenerator = false
@@ -62,6 +63,7 @@ public struct Evaluation {
     /// What the preset measures of `subject`'s generator, its noise from `seed`; `measured` says
     /// what the result is of ("generator" for a checkpoint's, "training" for a live one's).
     func measure(_ subject: EvaluationSubject, seed: UInt64, measured: String) throws -> Result {
+        let context = MeasurementContext(world: world, evaluator: request.evaluator ?? subject.configuration.evaluator, reference: request.reference)
         let scores = try subject.configuration.measurement.measure(subject, seed: seed, context: context)
         var result = Result(measured: measured, checkpoint: subject.label, step: subject.step, preset: subject.configuration.preset,
                             seed: seed, scores: scores)
@@ -69,22 +71,18 @@ public struct Evaluation {
         return result
     }
 
-    /// Image metrics of real images in place of a generator's.
+    /// Image metrics of real images in place of a generator's, in the features of an evaluator for their shape.
     private func measureImages(_ path: String) throws -> Result {
-        let measurement = ImageMeasurement()
-        let evaluator = try context.loadEvaluator()
-        let dataset = try world.agree { () throws -> Dataset in
-            let dataset = try Dataset.images(at: path)
-            try dataset.require(sampleShape: DCGAN28.imageShape, for: "--images")
-            return dataset
-        }
+        let dataset = try world.agree { try Dataset.images(at: path) }
+        let measurement = ImageMeasurement(sampleShape: dataset.sampleShape)
+        let evaluator = try context.loadEvaluator(for: dataset.sampleShape)
         let count = min(request.samples ?? measurement.defaultSamples.evaluate, dataset.count)
         if count < measurement.minimumSamples.count {
             throw JobFailure("--images \(path): \(measurement.minimumSamples.figures) at least \(measurement.minimumSamples.count) samples, measuring \(count)")
         }
         var scores = MeasuredScores()
-        scores.images = try measurement.scores(ofImages: { dataset.batch($0) }, count: count, sampleShape: DCGAN28.imageShape, evaluator: evaluator,
-                                               reference: try context.referenceFeatures(evaluator), context: context)
-        return Result(measured: "images", checkpoint: path, step: 0, preset: .dcgan28, seed: 0, scores: scores)
+        scores.images = try measurement.scores(ofImages: { dataset.batch($0) }, count: count, sampleShape: dataset.sampleShape,
+                                               evaluator: evaluator, reference: try context.referenceFeatures(evaluator), context: context)
+        return Result(measured: "images", checkpoint: path, step: 0, preset: nil, seed: 0, scores: scores)
     }
 }

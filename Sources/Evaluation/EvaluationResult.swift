@@ -9,7 +9,8 @@ extension Evaluation {
         public let measured: String
         public let checkpoint: String
         public let step: Int
-        public let preset: Preset
+        /// The checkpoint's preset; nil for real images.
+        public let preset: Preset?
         public let seed: UInt64
         public let evaluated: String
         public let modeCoverage: ModeCoverage?
@@ -26,7 +27,7 @@ extension Evaluation {
 }
 
 extension Evaluation.Result {
-    init(measured: String, checkpoint: String, step: Int, preset: Preset, seed: UInt64, scores: MeasuredScores) {
+    init(measured: String, checkpoint: String, step: Int, preset: Preset?, seed: UInt64, scores: MeasuredScores) {
         (self.measured, self.checkpoint, self.step, self.preset, self.seed) = (measured, checkpoint, step, preset, seed)
         evaluated = ISO8601DateFormatter().string(from: Date())
         (modeCoverage, images, reconstruction, completion, colorization) = (scores.modeCoverage, scores.images, scores.reconstruction,
@@ -59,9 +60,11 @@ extension Evaluation {
 
     /// The result as a small table.
     public static func table(_ result: Result) -> String {
-        let title = result.measured == "images" ? "real images \(result.checkpoint)"
-            : "\(result.preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)"
-              + (result.movingAverage == true ? ", generator average" : result.movingAverage == false ? ", trained generator" : "")
+        var title = "real images \(result.checkpoint)"
+        if let preset = result.preset {
+            let generator = result.movingAverage == true ? ", generator average" : result.movingAverage == false ? ", trained generator" : ""
+            title = "\(preset.rawValue) at step \(result.step) (\(result.checkpoint)), seed \(result.seed)\(generator)"
+        }
         return ([title] + result.scores.tableLines).joined(separator: "\n")
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 import Metrics
 import Training
 
-/// `--eval-every`: the same measurements as `launcher evaluate`, of the live networks, with the
-/// evaluator network and reference given to `launcher evaluate`'s defaults.
+/// `--eval-every`: the same measurements as `launcher evaluate`, of the live networks, in the
+/// features of the run's `--evaluator` (or the default one) against its reference.
 public struct TrainingEvaluation: TrainingEvaluator {
     public init() {}
 
@@ -13,7 +13,7 @@ public struct TrainingEvaluation: TrainingEvaluator {
         // Every rank checks, and a failure is one message for all of them.
         let measurement = configuration.measurement
         try world.agree { try measurement.check(samples: configuration.evalSamples, flag: "--eval-samples") }
-        try measurement.prepare(MeasurementContext(world: world))
+        try measurement.prepare(MeasurementContext(world: world, evaluator: configuration.evaluator))
     }
 
     public func evaluate(_ subject: EvaluationSubject, world: Communicator) throws -> EvaluationDuringTraining.Scores {

@@ -15,11 +15,12 @@ public struct CompletionMeasurement: Measurement {
 
     /// At most the 10,000 test images.
     public var defaultSamples: (evaluate: Int, duringTraining: Int) { (10_000, 2000) }
+    public var usesEvaluator: Bool { true }
     public var minimumSamples: (count: Int, figures: String) { (200, "FID and diversity need") }
 
     public func prepare(_ context: MeasurementContext) throws {
         _ = try context.world.agree { try TestImages.fashionMNIST(for: "completions") }
-        _ = try context.referenceFeatures(try context.loadEvaluator())
+        _ = try context.referenceFeatures(try context.loadEvaluator(for: Classifier.fashionMNIST.sampleShape))
     }
 
     /// What each completion's row holds after its features, in this order.
@@ -35,7 +36,7 @@ public struct CompletionMeasurement: Measurement {
     }
 
     public func measure(_ subject: EvaluationSubject, seed: UInt64, context: MeasurementContext) throws -> MeasuredScores {
-        let evaluator = try context.loadEvaluator()
+        let evaluator = try context.loadEvaluator(for: Classifier.fashionMNIST.sampleShape)
         let test = try context.world.agree { try TestImages.fashionMNIST(for: "completions") }
         let count = min(subject.samples, test.count)
         let diversityTops = min(Self.diversityTops, count)

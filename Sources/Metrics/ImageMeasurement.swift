@@ -4,22 +4,27 @@ import Models
 /// The image presets' measurement: FID, KID, precision and recall of their samples in the
 /// evaluator's features; with `reconstructions`, how well G(E(x)) gives back the test images.
 public struct ImageMeasurement: Measurement {
+    /// `[C, H, W]` of the images measured, which the evaluator network must classify.
+    public let sampleShape: [Int]
     public let reconstructions: Bool
-    public init(reconstructions: Bool = false) { self.reconstructions = reconstructions }
+    public init(sampleShape: [Int], reconstructions: Bool = false) {
+        (self.sampleShape, self.reconstructions) = (sampleShape, reconstructions)
+    }
 
     /// During training, enough for FID to rank checkpoints of one run (its bias at 2,000 samples
     /// is a few points, nearly the same at every step), at a fifth of evaluate's cost.
     public var defaultSamples: (evaluate: Int, duringTraining: Int) { (10_000, 2000) }
     /// Enough for KID's subsets and precision and recall's neighbourhoods to mean anything.
+    public var usesEvaluator: Bool { true }
     public var minimumSamples: (count: Int, figures: String) { (200, "KID, precision and recall need") }
 
     /// Loads the evaluator and computes (and caches) the reference features now.
     public func prepare(_ context: MeasurementContext) throws {
-        _ = try context.referenceFeatures(try context.loadEvaluator())
+        _ = try context.referenceFeatures(try context.loadEvaluator(for: sampleShape))
     }
 
     public func measure(_ subject: EvaluationSubject, seed: UInt64, context: MeasurementContext) throws -> MeasuredScores {
-        let evaluator = try context.loadEvaluator()
+        let evaluator = try context.loadEvaluator(for: sampleShape)
         let reference = try context.referenceFeatures(evaluator)
         var scores = MeasuredScores()
         scores.images = try self.scores(ofImages: { subject.generated(rows: $0, seed: seed) }, count: subject.samples,
@@ -34,14 +39,14 @@ public struct ImageMeasurement: Measurement {
     /// The scores of images `0..<count` that `images` gives in chunks, against the reference
     /// images' features `reference` in `evaluator`'s space.
     public func scores(ofImages images: (Range<Int>) throws -> Tensor, count: Int, sampleShape: [Int],
-                       evaluator: ImageScores.Evaluator, reference: Tensor, context: MeasurementContext) throws -> ImageScores {
+                       evaluator: EvaluatorNetwork, reference: Tensor, context: MeasurementContext) throws -> ImageScores {
         let embedded = try context.embedded(count: count, sampleShape: sampleShape, evaluator: evaluator, source: images)
         return try context.world.agree { try ImageScores(embedded: embedded, reference: reference) }
     }
 
     /// G(E(x)) of the first `count` test images (at most all of them), their mean L1 to the images
     /// and the FID of the reconstructions against the reference.
-    private func measureReconstructions(count requested: Int, evaluator: ImageScores.Evaluator, reference: Tensor,
+    private func measureReconstructions(count requested: Int, evaluator: EvaluatorNetwork, reference: Tensor,
                                         of subject: EvaluationSubject, context: MeasurementContext) throws -> ReconstructionScores {
         guard let encoder = subject.encoder else { preconditionFailure("a preset that measures reconstructions has an encoder") }
         let generator = subject.trainedGenerator

@@ -21,11 +21,11 @@ public struct ImageScores: Codable, Sendable {
     public let classKLFromUniform: Double
 
     /// - Parameters:
-    ///   - embedded: `[N, 64 + 10]`: features, then class probabilities, of the generated samples.
+    ///   - embedded: `[N, 64 + classes]`: features, then class probabilities, of the generated samples.
     ///   - reference: features `[M, 64]` of the reference images.
     init(embedded: Tensor, reference: Tensor) throws {
         let features = embedded.slice(0..<Classifier.featureSize, axis: 1)
-        let probabilities = embedded.slice(Classifier.featureSize..<Classifier.featureSize + Classifier.classes, axis: 1)
+        let probabilities = embedded.slice(Classifier.featureSize..<embedded.shape[1], axis: 1)
         samples = features.shape[0]
         referenceSamples = reference.shape[0]
         frechetDistance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: features), ImageMetrics.Gaussian(features: reference))
@@ -49,36 +49,15 @@ public struct ImageScores: Codable, Sendable {
             String(format: "  KID                  %.5f ± %.5f", kernelDistance, kernelDistanceStandardDeviation),
             String(format: "  precision / recall   %.3f / %.3f", precision, recall),
             String(format: "  classifier score     %.3f", classifierScore),
-            String(format: "  classes seen         %d of 10 (KL from uniform %.4f)", classesSeen, classKLFromUniform),
+            String(format: "  classes seen         %d of %d (KL from uniform %.4f)", classesSeen, classCounts.count, classKLFromUniform),
         ]
     }
 
-    /// The evaluator network and where it came from.
-    public struct Evaluator {
-        let network: Sequential
-        let path: String
-    }
-
-    /// Loads the evaluator from `path`, or else from the first of `Classifier.searchPaths` that exists.
-    public static func loadEvaluator(_ path: String?) throws -> Evaluator {
-        let candidates = path.map { [$0] } ?? Classifier.searchPaths
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw ConfigurationError("no evaluator network at \(candidates.joined(separator: " or ")); pass --evaluator or train one with `launcher evaluator train`")
-        }
-        let file = try HDF5File.open(found)
-        guard file.root.hasAttribute("format"), try file.root.stringAttribute("format") == Classifier.format else {
-            throw ConfigurationError("\(found): not a LearnedLoss evaluator network (no format attribute \"\(Classifier.format)\")")
-        }
-        var random = RandomStream(seed: 0, purpose: .evaluator)
-        let network = Classifier.network(random: &random)
-        try NetworkState.read(network, from: try file.root.group("classifier")) { entry, stored, expected in
-            "\(found): /classifier/\(entry) " + (stored.map { "has shape \($0), the evaluator network expects \(expected)" } ?? "is missing")
-        }
-        return Evaluator(network: network, path: found)
-    }
-
-    /// Features of the reference images, computed once and cached beside the evaluator weights.
-    public static func referenceFeatures(_ path: String?, evaluator: Evaluator) throws -> Tensor {
+    /// Features of the reference images: those of `path` (computed once and cached beside the
+    /// evaluator weights), or else of the images held out of the evaluator's training, or else of
+    /// Fashion-MNIST's test set for the Fashion-MNIST evaluator.
+    public static func referenceFeatures(_ path: String?, evaluator: EvaluatorNetwork) throws -> Tensor {
+        if path == nil, let heldOut = evaluator.heldOutFeatures { return heldOut }
         let reference = path ?? FashionMNIST.testImages
         let attributes = try? FileManager.default.attributesOfItem(atPath: reference)
         let stamp = "\(reference)|\((attributes?[.size] as? Int) ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
@@ -88,7 +67,7 @@ public struct ImageScores: Codable, Sendable {
             return Tensor(shape: cached.shape, scalars: cached.values)
         }
         let images = try Dataset.images(at: reference)
-        try images.require(sampleShape: [1, 28, 28], for: "--reference")
+        try images.require(sampleShape: evaluator.sampleShape, for: "--reference (the evaluator's images)")
         let features = Classifier.embed(images.batch(0..<images.count), with: evaluator.network).features
         // A cache that cannot be written (a read-only install) only costs recomputing next time.
         try? HDF5File.writeAtomically(cache) { file in

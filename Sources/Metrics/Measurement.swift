@@ -18,9 +18,13 @@ public protocol Measurement: Sendable {
     func measure(_ subject: EvaluationSubject, seed: UInt64, context: MeasurementContext) throws -> MeasuredScores
     /// The headline figure of `scores` and the order of evaluations, better first (best.h5).
     func ranking(of scores: MeasuredScores, step: Int) -> BestCheckpoint
+    /// Whether it measures in an evaluator network's features, so that `--evaluator` means something.
+    var usesEvaluator: Bool { get }
 }
 
 extension Measurement {
+    public var usesEvaluator: Bool { false }
+
     /// Refuses fewer samples than the figures need, naming `flag`.
     public func check(samples: Int?, flag: String) throws {
         if let samples, samples < minimumSamples.count {
@@ -97,20 +101,21 @@ public struct MeasurementContext {
     public let world: Communicator
     /// The evaluator network's weights; nil to look in the usual places.
     public let evaluator: String?
-    /// Reference images for image metrics; nil for Fashion-MNIST's test set.
+    /// Reference images for image metrics; nil for the images held out of the evaluator's
+    /// training, or Fashion-MNIST's test set.
     public let reference: String?
 
     public init(world: Communicator, evaluator: String? = nil, reference: String? = nil) {
         (self.world, self.evaluator, self.reference) = (world, evaluator, reference)
     }
 
-    /// The evaluator network, loaded on every rank.
-    public func loadEvaluator() throws -> ImageScores.Evaluator {
-        try world.agree { try ImageScores.loadEvaluator(evaluator) }
+    /// The evaluator network for images of `sampleShape`, loaded on every rank.
+    public func loadEvaluator(for sampleShape: [Int]) throws -> EvaluatorNetwork {
+        try world.agree { try EvaluatorNetwork.load(evaluator, for: sampleShape) }
     }
 
     /// The reference images' features in `evaluator`'s space, on every rank.
-    public func referenceFeatures(_ evaluator: ImageScores.Evaluator) throws -> Tensor {
+    public func referenceFeatures(_ evaluator: EvaluatorNetwork) throws -> Tensor {
         try world.agree { try ImageScores.referenceFeatures(reference, evaluator: evaluator) }
     }
 
@@ -139,8 +144,8 @@ public struct MeasurementContext {
         try gather(count: count, sampleShape: [width], transform: { $0 }, source: rows)
     }
 
-    /// The evaluator's features, then class probabilities, of every image `[count, 64 + 10]`.
-    func embedded(count: Int, sampleShape: [Int], evaluator: ImageScores.Evaluator, source: (Range<Int>) throws -> Tensor) throws -> Tensor {
+    /// The evaluator's features, then class probabilities, of every image `[count, 64 + classes]`.
+    func embedded(count: Int, sampleShape: [Int], evaluator: EvaluatorNetwork, source: (Range<Int>) throws -> Tensor) throws -> Tensor {
         try gather(count: count, sampleShape: sampleShape, transform: { samples in
             let (features, probabilities) = Classifier.embed(samples, with: evaluator.network)
             return Tensor.concatenate([features, probabilities], axis: 1)

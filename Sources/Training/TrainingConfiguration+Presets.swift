@@ -63,6 +63,8 @@ extension TrainingConfiguration {
             try require((batchSize / shards) % unit.rows == 0, "--exact \(shards) makes shards of \(batchSize / shards) rows, "
                         + "not a whole number of \(unit.name)s of \(unit.rows); use fewer shards or a larger --batch-size")
         }
+        try require(evaluator == nil || preset.measurement.usesEvaluator,
+                    "--evaluator: \(preset.rawValue) is not measured in an evaluator network's features")
         try require(skipBadImages == nil || preset.takesImages, "--skip-bad-images is for the presets that read --data; \(preset.rawValue) generates its data")
         guard checkingData else { return }
         try require(preset.takesImages == (data != nil),

@@ -213,6 +213,10 @@ extension TrainingOption {
                    + "into metrics.jsonl, evaluations.jsonl and TensorBoard, and keep the best checkpoint so far as best.h5 "
                    + "(lowest FID; most modes, then most high-quality samples, for the 2-D presets); 0 never.",
                shownDefault: .computed { "\(TrainingConfiguration.defaults(for: $0).evalEvery ?? 0)" }, requirement: .atLeast(0)),
+        .value("evaluator", \.evaluator, valueName: "file.h5", expected: "a path", changeableOnResume: true,
+               help: "The evaluator network whose features --eval-every and `launcher evaluate` measure in: one trained on "
+                   + "labelled images of the run's shape by `launcher evaluator train --data` (default the Fashion-MNIST "
+                   + "evaluator, for 28×28 gray images).", shownDefault: .hidden),
         .value("eval-samples", \.evalSamples, valueName: "n", expected: "a whole number", changeableOnResume: true,
                help: "Samples each evaluation during training draws: fewer than evaluate's to keep it cheap; "
                    + "FID from fewer samples is biased upwards, so compare it within a run, not with evaluate's.",

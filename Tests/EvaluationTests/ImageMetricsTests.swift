@@ -77,7 +77,7 @@ final class ImageMetricsTests: XCTestCase {
             .appendingPathComponent(Classifier.defaultPath).path
         let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         XCTAssertLessThan(size, 2_000_000)
-        let evaluator = try ImageScores.loadEvaluator(path)
+        let evaluator = try EvaluatorNetwork.load(path, for: [1, 28, 28])
         XCTAssertEqual(evaluator.network.parameters.first?.value.shape, [32, 1, 4, 4])
         XCTAssertTrue(try HDF5File.open(path).root.stringAttribute("command").hasPrefix("launcher evaluator train"))
         // Measured here, on the first 2,000 test images, not read from the file's own attribute.
@@ -86,7 +86,7 @@ final class ImageMetricsTests: XCTestCase {
         let images = try Dataset.images(at: files.testImages).batch(0..<2000)
         let labels = try Labels.idx(at: files.testLabels).prefix(2000)
         let probabilities = Classifier.embed(images, with: evaluator.network).probabilities
-        let predicted = (0..<2000).map { row in (0..<10).max { probabilities.scalars[row * 10 + $0] < probabilities.scalars[row * 10 + $1] }! }
+        let predicted = ImageMetrics.rowArgmax(probabilities)
         let accuracy = Double(zip(predicted, labels).filter { $0 == $1 }.count) / 2000
         XCTAssertGreaterThanOrEqual(accuracy, 0.88, "the shipped evaluator's accuracy on 2,000 test images")
     }

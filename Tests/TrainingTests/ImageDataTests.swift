@@ -204,7 +204,7 @@ final class ImageDataTests: XCTestCase {
     }
 
     /// dcgan takes its shape from a folder of 16×16 colour images, records it, trains on 2 ranks,
-    /// samples; `evaluate` says why it cannot measure it yet; `bench` times it at any shape.
+    /// samples; `evaluate` without an evaluator for its shape says how to make one; `bench` times it at any shape.
     func testDCGANTakesItsShapeFromTheData() throws {
         let folder = scratch.file("colour")
         for index in 0..<8 { try writePNG("\(folder)/\(index).png", width: 16, height: 16, channels: 3) }
@@ -224,7 +224,9 @@ final class ImageDataTests: XCTestCase {
         XCTAssertEqual(try HDF5File.open(scratch.file("samples.h5")).root.shape(of: "samples"), [4, 3, 16, 16])
         let evaluated = try Subprocess.run(launcher, ["evaluate", checkpoint])
         XCTAssertNotEqual(evaluated.status, 0)
-        XCTAssertTrue(evaluated.standardError.contains("dcgan at 16×16×3 has no evaluator network"), evaluated.standardError)
+        XCTAssertTrue(evaluated.standardError.contains("images of 3×16×16 are measured in the features of an evaluator network for that shape: "
+                                                       + "train one on labelled images of 3×16×16 with `launcher evaluator train --data"),
+                      evaluated.standardError)
 
         let wrongSize = try Subprocess.run(launcher, ["train", "--preset", "dcgan", "--data", folder, "--resolution", "32", "--steps", "1",
                                                       "--run-dir", scratch.file("wrong")])

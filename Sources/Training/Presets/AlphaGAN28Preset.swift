@@ -8,7 +8,7 @@ struct AlphaGAN28Preset: PresetDefinition {
     var latentSize: Int { DCGAN28.latentSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
     var options: Set<PresetOption> { [.reconstructionWeight] }
-    var measurement: any Measurement { ImageMeasurement(reconstructions: true) }
+    var measurement: any Measurement { ImageMeasurement(sampleShape: DCGAN28.imageShape, reconstructions: true) }
     var encoderName: String? { "encoder" }
 
     /// λ on the per-pixel mean L1 (Algorithm 1 of Rosca et al. writes λ‖x − G(E(x))‖₁, a pixel sum:

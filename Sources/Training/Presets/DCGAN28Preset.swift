@@ -7,7 +7,7 @@ struct DCGAN28Preset: OneDiscriminatorPreset {
     var latentSize: Int { DCGAN28.latentSize }
     var sampleShape: [Int] { DCGAN28.imageShape }
     var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .augment] }
-    var measurement: any Measurement { ImageMeasurement() }
+    var measurement: any Measurement { ImageMeasurement(sampleShape: DCGAN28.imageShape) }
 
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration { images }
 

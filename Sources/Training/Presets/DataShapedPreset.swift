@@ -22,13 +22,8 @@ extension DataShapedPreset {
     var sampleShape: [Int] { [channels, resolution, resolution] }
     var options: Set<PresetOption> { [.packingAndDiscriminatorSteps, .shape, .augment] }
 
-    /// FID and the rest in the evaluator's features, which exist for 28×28 gray images only so far.
-    var measurement: any Measurement {
-        sampleShape == DCGAN28.imageShape ? ImageMeasurement()
-            : UnavailableMeasurement(reason: "\(Self.name) at \(resolution)×\(resolution)×\(channels) has no evaluator network: the image "
-                                     + "metrics are measured in the features of a classifier trained on images of the same shape, and "
-                                     + "LearnedLoss ships one for 28×28 gray images only")
-    }
+    /// FID and the rest in the features of an evaluator trained on images of this shape.
+    var measurement: any Measurement { ImageMeasurement(sampleShape: sampleShape) }
 
     func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition {
         Self(resolution: resolution ?? self.resolution, channels: channels ?? self.channels)
