@@ -9,9 +9,11 @@ public struct Dataset: Sendable {
         case values([Float])
         /// Single-channel images in [−1, 1] painted with each sample's tint (`Dataset.tinted`).
         case tinted(Storage, tints: [Tint])
+        /// 8-bit pixels read from an HDF5 file as they are needed.
+        case streamed(StreamedPixels)
 
         /// Appends sample `index` of `size` values.
-        func append(_ index: Int, size: Int, to scalars: inout [Float]) {
+        func append(_ index: Int, size: Int, to scalars: inout [Float]) throws {
             switch self {
             case .pixels(let pixels):
                 scalars.append(contentsOf: pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 })
@@ -19,10 +21,12 @@ public struct Dataset: Sendable {
                 scalars.append(contentsOf: values[index * size..<(index + 1) * size])
             case .tinted(let gray, let tints):
                 var plane: [Float] = []
-                gray.append(index, size: size / 3, to: &plane)
+                try gray.append(index, size: size / 3, to: &plane)
                 for channel in tints[index].rgb {
                     scalars.append(contentsOf: plane.lazy.map { 2 * (($0 + 1) / 2) * channel - 1 })
                 }
+            case .streamed(let pixels):
+                try pixels.append(index, to: &scalars)
             }
         }
     }
@@ -56,12 +60,13 @@ public struct Dataset: Sendable {
                        classNames: (0...(labels.max() ?? 0)).map(String.init))
     }
 
-    /// The samples at `indices`, stacked: `[indices.count] + sampleShape`.
-    public func batch<Indices: Collection>(_ indices: Indices) -> Tensor where Indices.Element == Int {
+    /// The samples at `indices`, stacked: `[indices.count] + sampleShape`; throws when a streamed
+    /// file cannot be read.
+    public func batch<Indices: Collection>(_ indices: Indices) throws -> Tensor where Indices.Element == Int {
         let size = sampleShape.reduce(1, *)
         var scalars = [Float]()
         scalars.reserveCapacity(indices.count * size)
-        for index in indices { storage.append(index, size: size, to: &scalars) }
+        for index in indices { try storage.append(index, size: size, to: &scalars) }
         return Tensor(shape: [indices.count] + sampleShape, scalars: scalars)
     }
 

@@ -86,7 +86,8 @@ public enum DatasetPacking {
         }
         guard !sources.isEmpty else { throw DataError("\(source): no readable image to pack") }
         try HDF5File.writeAtomically(output) { file in
-            let images = try file.root.write(planes, shape: [sources.count, channels, options.resolution, options.resolution], to: "images")
+            let images = try file.root.write(planes, shape: [sources.count, channels, options.resolution, options.resolution], to: "images",
+                                             chunkBytes: Dataset.streamedChunkBytes)
             try images.setAttribute("layout", ImageLayout.nchw.rawValue)
             if !items.classNames.isEmpty {
                 try file.root.write(labels.map(Int64.init), shape: [labels.count], to: "labels")
@@ -159,7 +160,7 @@ public enum DatasetPacking {
             case .file(let dataset):
                 let (channels, height, width) = (dataset.sampleShape[0], dataset.sampleShape[1], dataset.sampleShape[2])
                 guard [1, 3].contains(channels) else { throw DataError("\(dataset.source): \(channels) channels; images have 1 or 3") }
-                let sample = dataset.batch([index]).scalars
+                let sample = try dataset.batch([index]).scalars
                 let size = height * width
                 let pixels = (0..<size).flatMap { pixel in
                     (0..<channels).map { UInt8(max(0, min(255, ((sample[$0 * size + pixel] + 1) * 127.5).rounded()))) }

@@ -12,7 +12,7 @@ extension Dataset {
         guard FileManager.default.isReadableFile(atPath: path) else { throw DataError("\(path): not readable") }
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46]  // "\x89HDF"
         if let handle = FileHandle(forReadingAtPath: path), (try? handle.read(upToCount: 4)).map(Array.init) == signature {
-            return try hdf5Images(at: path)
+            return try hdf5Images(at: path, say: say)
         }
         return try idx(at: path)
     }
@@ -46,8 +46,10 @@ extension Dataset {
     /// `[N, C, H, W]` or `[N, H, W, C]` as its `layout` attribute says ("NHW", "NCHW", "NHWC"), or as
     /// the shape says when only one of C's places holds 1 or 3; integers are 0–255 pixels, floating
     /// point already in [−1, 1]. Optional `labels` `[N]` (integers from 0) and a `class_names`
-    /// attribute (one name a line) label them.
-    public static func hdf5Images(at path: String) throws -> Dataset {
+    /// attribute (one name a line) label them. 8-bit images are read a row at a time as batches
+    /// need them (`StreamedPixels`) unless the file's chunks are too large for that, when they are
+    /// loaded whole, as other types are, and `say` says why.
+    public static func hdf5Images(at path: String, say: (String) -> Void = { _ in }) throws -> Dataset {
         let root = try HDF5File.open(path).root
         let names = try root.childNames().filter { !["labels", "sources"].contains($0) }
         let name = names.contains("images") ? "images" : names.count == 1 ? names[0] : nil
@@ -58,7 +60,12 @@ extension Dataset {
         let layout = try ImageLayout(of: root.dataset(name), shape: shape, in: "\(path):/\(name)")
         let sampleShape = layout.sampleShape(of: shape)
         let storage: Storage
-        if try root.storesBytes(name) {
+        let rows = try root.storesBytes(name) ? try root.rows(name, as: UInt8.self, cacheBytes: streamedCacheBytes) : nil
+        if let rows, (rows.chunkRows ?? 0) * rows.rowSize <= largestStreamedChunk {
+            storage = .streamed(StreamedPixels(rows: rows, layout: layout))
+        } else if let rows {
+            say("\(path):/\(name) is stored in chunks of \(((rows.chunkRows ?? 0) * rows.rowSize) >> 10) KiB, too large to read an image at a time: "
+                + "loading all \(shape.reduce(1, *) >> 20) MiB (`launcher dataset` packs images in chunks that stream)")
             storage = .pixels(layout.planar(try root.read(name, as: UInt8.self).values, shape: shape))
         } else if try root.storesIntegers(name) {
             let values = try root.read(name, as: Int64.self).values

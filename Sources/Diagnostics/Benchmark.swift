@@ -1,6 +1,7 @@
 import Checkpoints
 import Datasets
 import Foundation
+import HDF5
 import Models
 import Training
 
@@ -72,7 +73,7 @@ public struct Benchmark {
         }
 
         for _ in 0..<options.warmup { try iterate() }
-        let residentAfterWarmup = Benchmark.residentMegabytes()
+        let residentAfterWarmup = ResidentMemory.megabytes
         let operationsBefore = Kernels.floatOperations
         let start = DispatchTime.now()
         for index in 0..<options.iterations {
@@ -80,7 +81,7 @@ public struct Benchmark {
             progress("iteration \(index + 1)/\(options.iterations)")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        let dataPath: Double? = options.preset.takesImages ? Benchmark.dataPathRate(sampleShape: configuration.sampleShape, batch: batch) : nil
+        let dataPath: Double? = options.preset.takesImages ? try Benchmark.dataPathRate(sampleShape: configuration.sampleShape, batch: batch) : nil
         let operations = Double(Kernels.floatOperations - operationsBefore) / Double(options.iterations)
         return Result(
             preset: options.preset.rawValue, batchSize: batch, iterations: options.iterations, threads: options.threads,
@@ -92,20 +93,24 @@ public struct Benchmark {
             kernels: Kernels.summary,
             dataPathImagesPerSecond: dataPath,
             convolutionImplementations: Kernels.convolutionImplementations(in: [generator, discriminator]),
-            peakResidentMegabytes: Benchmark.peakResidentMegabytes(),
-            residentGrowthMegabytes: Benchmark.residentMegabytes() - residentAfterWarmup)
+            peakResidentMegabytes: ResidentMemory.peakMegabytes,
+            residentGrowthMegabytes: ResidentMemory.megabytes - residentAfterWarmup)
     }
 
     /// Images per second of assembling `batch` random samples of 1,024 random 8-bit images of
-    /// `sampleShape` and augmenting them with every DiffAugment transform, draws included.
-    static func dataPathRate(sampleShape: [Int], batch: Int, batches: Int = 10) -> Double {
+    /// `sampleShape`, read a row at a time from an HDF5 file chunked as `launcher dataset` writes
+    /// it (in the page cache by then), and augmenting them with every DiffAugment transform, draws included.
+    static func dataPathRate(sampleShape: [Int], batch: Int, batches: Int = 10) throws -> Double {
         var random = RandomStream(seed: 3, purpose: .bench)
         let pixels = (0..<1024 * sampleShape.reduce(1, *)).map { _ in UInt8(random.integer(below: 256)) }
-        let dataset = Dataset(pixels: pixels, sampleShape: sampleShape, source: "random")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("learnedloss-bench-\(getpid()).h5").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try HDF5File.create(path).root.write(pixels, shape: [1024] + sampleShape, to: "images", chunkBytes: Dataset.streamedChunkBytes)
+        let dataset = try Dataset.images(at: path)
         let augment = DiffAugment(Set(DiffAugment.Transform.allCases))
         let start = DispatchTime.now()
         for step in 0..<batches {
-            let images = dataset.batch((0..<batch).map { _ in random.integer(below: dataset.count) })
+            let images = try dataset.batch((0..<batch).map { _ in random.integer(below: dataset.count) })
             let draws = RandomStream.normalRows(seed: 3, purpose: .augmentReal, keys: (0..<batch).map { [UInt64(step), 0, UInt64($0)] },
                                                 width: DiffAugment.drawsPerSample)
             _ = augment(Variable(images), draws: draws, real: true)
@@ -126,16 +131,5 @@ public struct Benchmark {
             best = max(best, 2 * pow(Double(size), 3) / seconds / 1e9)
         }
         return best
-    }
-
-    static func peakResidentMegabytes() -> Double { statusField("VmHWM") }
-    static func residentMegabytes() -> Double { statusField("VmRSS") }
-
-    /// A "kB" field of /proc/self/status, in MB.
-    private static func statusField(_ name: String) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
-              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) }) else { return 0 }
-        return kilobytes / 1024
     }
 }

@@ -47,7 +47,7 @@ public struct ClassifierTraining {
         let network = Classifier.network(sampleShape: sampleShape, classes: split.classNames.count, random: &random)
         let adam = Adam(parameters: network.parameters, learningRate: options.learningRate)
         var sampler = try EpochSampler(seed: options.seed, datasetCount: trainingRows.count, globalBatch: min(options.batchSize, trainingRows.count))
-        let test = split.test.batch(split.testRows)
+        let test = try split.test.batch(split.testRows)
         let testLabels = split.testRows.map { split.test.labels![$0] }
         let started = Date()
         for epoch in 0..<options.epochs {
@@ -57,7 +57,7 @@ public struct ClassifierTraining {
                 let indices = sampler.next().map { trainingRows[$0] }
                 adam.zeroGradients()
                 let tape = Tape()
-                let loss = softmaxCrossEntropy(logits: network(tape.variable(split.training.batch(indices))), labels: indices.map { labels[$0] })
+                let loss = softmaxCrossEntropy(logits: network(tape.variable(try split.training.batch(indices))), labels: indices.map { labels[$0] })
                 tape.backward(from: loss)
                 adam.step()
                 total += Double(loss.value.scalar)

@@ -81,7 +81,7 @@ public struct Evaluation {
             throw JobFailure("--images \(path): \(measurement.minimumSamples.figures) at least \(measurement.minimumSamples.count) samples, measuring \(count)")
         }
         var scores = MeasuredScores()
-        scores.images = try measurement.scores(ofImages: { dataset.batch($0) }, count: count, sampleShape: dataset.sampleShape,
+        scores.images = try measurement.scores(ofImages: { try dataset.batch($0) }, count: count, sampleShape: dataset.sampleShape,
                                                evaluator: evaluator, reference: try context.referenceFeatures(evaluator), context: context)
         return Result(measured: "images", checkpoint: path, step: 0, preset: nil, seed: 0, scores: scores)
     }

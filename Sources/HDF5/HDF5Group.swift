@@ -41,9 +41,10 @@ public final class HDF5Group: HDF5Object {
         return names.items
     }
 
-    /// Writes a dataset of `array.shape`, replacing nothing: the name must be new.
+    /// Writes a dataset of `array.shape`, replacing nothing: the name must be new. Its chunks hold
+    /// whole rows, as many as fit in `chunkBytes` (at least one).
     @discardableResult
-    public func write<T: HDF5Scalar>(_ array: HDF5Array<T>, to name: String) throws(HDF5Error) -> HDF5Dataset {
+    public func write<T: HDF5Scalar>(_ array: HDF5Array<T>, to name: String, chunkBytes: Int = 16 << 20) throws(HDF5Error) -> HDF5Dataset {
         let object = childPath(name)
         let dims = array.shape.map { hsize_t($0) }
         let spaceID = array.shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)
@@ -55,10 +56,10 @@ public final class HDF5Group: HDF5Object {
             // compact, its value lives in the object header, whose checksum covers it.
             try checked(H5Pset_layout(creation.id, H5D_COMPACT), "choose compact storage", object: object)
         } else {
-            // Chunks of whole rows, at most 16 MiB each, so HDF5's checksum filter can cover them.
+            // Chunked, so HDF5's checksum filter can cover them.
             let rowBytes = array.shape.dropFirst().reduce(MemoryLayout<T>.stride, *)
             var chunk = dims
-            chunk[0] = hsize_t(max(1, min(array.shape[0], (16 << 20) / max(1, rowBytes))))
+            chunk[0] = hsize_t(max(1, min(array.shape[0], chunkBytes / max(1, rowBytes))))
             try checked(H5Pset_chunk(creation.id, Int32(chunk.count), chunk), "chunk dataset", object: object)
             try checked(H5Pset_fletcher32(creation.id), "add Fletcher32 checksum", object: object)
         }
@@ -70,14 +71,14 @@ public final class HDF5Group: HDF5Object {
         return dataset
     }
 
-    /// Writes `values` with `shape` (row-major); see `write(_:to:)`.
+    /// Writes `values` with `shape` (row-major); see `write(_:to:chunkBytes:)`.
     @discardableResult
-    public func write<T: HDF5Scalar>(_ values: [T], shape: [Int], to name: String) throws(HDF5Error) -> HDF5Dataset {
+    public func write<T: HDF5Scalar>(_ values: [T], shape: [Int], to name: String, chunkBytes: Int = 16 << 20) throws(HDF5Error) -> HDF5Dataset {
         guard shape.reduce(1, *) == values.count else {
             throw HDF5Error(file: filePath, object: childPath(name), operation: "write dataset",
                             message: "shape \(shape) does not hold \(values.count) values")
         }
-        return try write(HDF5Array(shape: shape, values: values), to: name)
+        return try write(HDF5Array(shape: shape, values: values), to: name, chunkBytes: chunkBytes)
     }
 
     /// Opens a dataset for its attributes.

@@ -30,7 +30,7 @@ public struct ColorizationMeasurement: Measurement {
         // Each row: the colouring's tint (its index in Tint.allCases), its L1 and L2 to the truth,
         // and whether the image's noise colourings include both red and green (0 beyond noiseImages).
         let rows = try context.gatherRows(count: count, width: 4) { range in
-                let truth = test.batch(range)
+                let truth = try test.batch(range)
                 let gray = Colorize28.gray(of: truth)
                 let painted = subject.makeSamples(ConditionalGenerator.input(condition: gray, noise: noise(.evaluate, Array(range))))
                 let varied = range.lowerBound..<max(range.lowerBound, min(range.upperBound, noiseImages))

@@ -47,7 +47,7 @@ public struct CompletionMeasurement: Measurement {
         // Each row: the completed image's features, then its `Column`s.
         let width = features + Column.allCases.count
         let rows = try context.gatherRows(count: count, width: width) { range in
-            let images = test.batch(range)
+            let images = try test.batch(range)
             let (top, bottom) = Completion28.halves(of: images)
             let generated = subject.makeSamples(Completion28.generatorInput(top: top, noise: noise(.evaluate, Array(range))))
             let completed = Completion28.halves(of: generated).bottom
@@ -57,7 +57,7 @@ public struct CompletionMeasurement: Measurement {
             // completion is row t·K + k, from noise stream (seed, "diversity", index·K + k).
             let perTop = Self.completionsPerTop
             let diverse = range.lowerBound..<max(range.lowerBound, min(range.upperBound, diversityTops))
-            let repeatedTops = Completion28.halves(of: test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
+            let repeatedTops = Completion28.halves(of: try test.batch(diverse.flatMap { Array(repeating: $0, count: perTop) })).top
             let variants = diverse.isEmpty ? nil : Completion28.halves(of: subject.makeSamples(
                 Completion28.generatorInput(top: repeatedTops, noise: noise(.diversity, diverse.flatMap { i in (0..<perTop).map { i * perTop + $0 } })))).bottom
             var scalars: [Float] = []

@@ -54,7 +54,7 @@ public struct ImageMeasurement: Measurement {
         let count = min(requested, test.count)
         // Each row: the reconstruction's features, then its mean absolute difference to the image.
         let rows = try context.gatherRows(count: count, width: Classifier.featureSize + 1) { range in
-            let images = test.batch(range)
+            let images = try test.batch(range)
             let reconstructions = TestImages.reconstruct(images, encoder: encoder, generator: generator)
             let features = Classifier.embed(reconstructions, with: evaluator.network).features
             let size = images.count / range.count

@@ -68,7 +68,7 @@ public struct ImageScores: Codable, Sendable {
         }
         let images = try Dataset.images(at: reference)
         try images.require(sampleShape: evaluator.sampleShape, for: "--reference (the evaluator's images)")
-        let features = Classifier.embed(images.batch(0..<images.count), with: evaluator.network).features
+        let features = Classifier.embed(try images.batch(0..<images.count), with: evaluator.network).features
         // A cache that cannot be written (a read-only install) only costs recomputing next time.
         try? HDF5File.writeAtomically(cache) { file in
             try file.root.write(features.scalars, shape: features.shape, to: "features")

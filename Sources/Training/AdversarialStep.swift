@@ -47,11 +47,11 @@ public final class AdversarialStep: TrainingAlgorithm {
     /// `discriminatorSteps` discriminator updates, each on its own real batch `[N, ...sample]` and
     /// noise (`.discriminatorNoise`, substep), then one generator update on `.generatorNoise`;
     /// with `augmentation`, its draws are the noise of the `.augment…` purposes.
-    public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+    public func iterate(nextBatch: () throws -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         var metrics = StepMetrics(generatorLoss: 0)
         for substep in 0..<discriminatorSteps {
             let draws = augmentation.map { _ in (real: noise(.augmentReal, substep), fake: noise(.augmentFake, substep)) }
-            metrics = StepMetrics(try runner.run(discriminatorPhase(real: nextBatch(), latent: noise(.discriminatorNoise, substep), draws: draws)))
+            metrics = StepMetrics(try runner.run(discriminatorPhase(real: try nextBatch(), latent: noise(.discriminatorNoise, substep), draws: draws)))
         }
         let draws = augmentation.map { _ in noise(.augmentGenerator, 0) }
         metrics.generatorLoss = try runner.run(generatorPhase(latent: noise(.generatorNoise, 0), draws: draws)).value.scalar

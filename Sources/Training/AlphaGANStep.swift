@@ -76,8 +76,8 @@ public final class AlphaGANStep: TrainingAlgorithm {
     /// One iteration on the next real batch `[N, 1, 28, 28]` and prior samples `[N, 100]` (`.generatorNoise`).
     /// Phases 2 and 3 read only phase 1's outputs and their own network, so E and G's update
     /// travels while they run, and D's while C's phase runs.
-    public func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
-        let (real, latent) = (nextBatch(), noise(.generatorNoise, 0))
+    public func iterate(nextBatch: () throws -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        let (real, latent) = (try nextBatch(), noise(.generatorNoise, 0))
         let forward = try runner.run(Phase(updating: [(encoder, encoderOptimizer), (generator, generatorOptimizer)], afterLanding: { [self] tape in
             let forward = encoderGeneratorLoss(real: tape.variable(real), latent: tape.variable(latent))
             return (forward.loss, forward)

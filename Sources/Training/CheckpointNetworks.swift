@@ -61,7 +61,7 @@ public enum CheckpointNetworks {
         }
         let (encoder, generator) = (try network(encoderName, of: checkpoint), try network("generator", of: checkpoint))
         let test = try TestImages.fashionMNIST(for: "reconstructions")
-        let images = test.batch(0..<min(count, test.count))
+        let images = try test.batch(0..<min(count, test.count))
         return (images, TestImages.reconstruct(images, encoder: encoder, generator: generator))
     }
 }

@@ -74,8 +74,8 @@ public final class ConditionalStep: TrainingAlgorithm {
 
     /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`):
     /// D's phase on real pairs and on the conditions with G's outputs, when the loss has a D, then G's.
-    public func iterate(nextBatch: () -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
-        let (real, noise) = (nextBatch(), makeNoise(.generatorNoise, 0))
+    public func iterate(nextBatch: () throws -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
+        let (real, noise) = (try nextBatch(), makeNoise(.generatorNoise, 0))
         let (condition, target) = task.split(real)
         let rows = pairing(real.shape[0], shards: runner.context.shards)
         let (pairedCondition, pairedTarget) = (condition.rows(rows.conditions), target.rows(rows.conditions))

@@ -6,7 +6,7 @@ import Models
 public protocol TrainingAlgorithm: AnyObject {
     /// One iteration: `nextBatch` gives this rank's slice of the next global batch of real data,
     /// `noise(purpose, substep)` this rank's slice of the step's noise `[N, latentSize]`.
-    func iterate(nextBatch: () -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics
+    func iterate(nextBatch: () throws -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics
     /// What runs the phases; it holds the updates an iteration may leave in flight.
     var runner: PhaseRunner { get }
 }

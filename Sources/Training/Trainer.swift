@@ -169,7 +169,8 @@ public final class Trainer {
     }
 
     /// Rank 0's closing figures: step time and rate, communication against a bare all-reduce, the
-    /// stall check's cost, and the last checkpoint's size and write time. The bare all-reduce is collective.
+    /// stall check's cost, the last checkpoint's size and write time, and the ranks' peak resident
+    /// memory. The bare all-reduce and the peak are collective.
     private func reportTiming(steps count: Int, trainingSeconds: Double, checkInSeconds: Double, setup: Setup,
                               checkpoint lastCheckpoint: String, checkpointSeconds: Double, evaluationSeconds: [Double], runSeconds: Double) throws {
         let configuration = setup.configuration
@@ -199,6 +200,9 @@ public final class Trainer {
             timing += String(format: "; %d evaluation%@ of %d samples, %.1f s each, %.1f%% of the run", evaluationSeconds.count,
                              evaluationSeconds.count == 1 ? "" : "s", setup.evaluationSamples, total / Double(evaluationSeconds.count), 100 * total / runSeconds)
         }
+        var peak = [ResidentMemory.peakMegabytes]
+        try world.allReduce(&peak, op: .max)
+        timing += String(format: "; peak resident memory %.0f MB (the largest rank's)", peak[0])
         say(timing)
     }
 
@@ -252,7 +256,7 @@ public final class Trainer {
     /// batch; returns the metrics averaged over the ranks.
     private func trainStep(_ step: Int, setup: Setup, dataset: Dataset, sampler: inout EpochSampler) throws -> StepMetrics {
         let rows = setup.split.rows(of: world.rank)
-        let metrics = try setup.algorithm.iterate(nextBatch: { dataset.batch(sampler.next(rows: rows)) },
+        let metrics = try setup.algorithm.iterate(nextBatch: { try dataset.batch(sampler.next(rows: rows)) },
                                                   noise: { setup.latent($0, step: step, substep: $1) })
         return try average(metrics, weight: setup.split.lossScale(of: world.rank), parallel: setup.parallel)
     }

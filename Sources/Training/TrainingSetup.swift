@@ -39,7 +39,7 @@ struct Setup {
             ? GeneratorAverage(of: players[0].network, in: preset.makeGenerator(random: &averageRandom), decay: configuration.emaDecay!) : nil
 
         var gridNoise = RandomStream(seed: configuration.seed, purpose: .grid)
-        gridLatent = preset.gridInput(random: &gridNoise, dataset: dataset)
+        gridLatent = try preset.gridInput(random: &gridNoise, dataset: dataset)
     }
 
     var generator: Layer { players[0].network }

@@ -73,7 +73,7 @@ struct BenchCommand: ParsableCommand {
               ms/iteration        \(String(format: "%.1f", result.millisecondsPerIteration))
               kernels             \(result.kernels)
               convolutions        \(result.convolutionImplementations.isEmpty ? "none" : result.convolutionImplementations.joined(separator: ", "))
-              data path           \(result.dataPathImagesPerSecond.map { String(format: "%.0f images/s (batches from 8-bit pixels, every augmentation)", $0) } ?? "none: generated points")
+              data path           \(result.dataPathImagesPerSecond.map { String(format: "%.0f images/s (batches read from 8-bit HDF5, every augmentation)", $0) } ?? "none: generated points")
               work                \(String(format: "%.1f", result.megaflopsPerSample)) MFLOP per image (matrix products and convolutions)
               rate                \(String(format: "%.1f", result.gigaflopsPerSecond)) GFLOP/s (sgemm peak here: \(String(format: "%.1f", result.sgemmPeakGigaflopsPerSecond)))
               peak memory         \(String(format: "%.0f", result.peakResidentMegabytes)) MB resident

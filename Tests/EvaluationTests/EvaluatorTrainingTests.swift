@@ -43,7 +43,7 @@ final class EvaluatorTrainingTests: XCTestCase {
         XCTAssertEqual(network.heldOutFeatures?.shape, [60, Classifier.featureSize])
         // Measured here on the held-out images, against chance at 10%.
         let images = try Dataset.images(at: data)
-        let accuracy = Classifier.accuracy(of: network.network, images: images.batch(heldOut), labels: heldOut.map { images.labels![$0] })
+        let accuracy = Classifier.accuracy(of: network.network, images: try images.batch(heldOut), labels: heldOut.map { images.labels![$0] })
         XCTAssertGreaterThan(accuracy, 0.4, "accuracy on the 60 held-out images")
         XCTAssertEqual(try file.attribute("test_accuracy", as: Double.self), accuracy, accuracy: 1e-9)
         XCTAssertThrowsError(try EvaluatorNetwork.load(evaluator, for: [1, 28, 28])) { error in

@@ -24,12 +24,12 @@ final class ColorizeTests: XCTestCase {
         let gray = try grayImages()
         let tinted = try gray.tinted()
         XCTAssertEqual(tinted.sampleShape, [3, 2, 2])
-        let colour = tinted.batch(0..<3)
+        let colour = try tinted.batch(0..<3)
         for image in 0..<3 {
             let rgb = Tint.ofImage(image).rgb
             for channel in 0..<3 {
                 for pixel in 0..<4 {
-                    let g = (gray.batch([image]).scalars[pixel] + 1) / 2
+                    let g = (try gray.batch([image]).scalars[pixel] + 1) / 2
                     XCTAssertEqual(colour.scalars[(image * 3 + channel) * 4 + pixel], 2 * g * rgb[channel] - 1, accuracy: 1e-6)
                 }
             }
@@ -72,7 +72,7 @@ final class ColorizeTests: XCTestCase {
 
     func testGrayOfAColourImageIsItsBrightestChannel() throws {
         let tinted = try grayImages().tinted()
-        let colour = tinted.batch(0..<3)
+        let colour = try tinted.batch(0..<3)
         for image in 0..<3 {
             for pixel in 0..<4 {
                 let channels = (0..<3).map { colour.scalars[(image * 3 + $0) * 4 + pixel] }

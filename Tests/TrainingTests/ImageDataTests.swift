@@ -69,17 +69,17 @@ final class ImageDataTests: XCTestCase {
         XCTAssertEqual(dataset.labels, [0, 0, 1, 1])
         XCTAssertEqual(dataset.classNames, ["a", "b"])
 
-        func pixels(_ index: Int) -> [Int] { dataset.batch([index]).scalars.map { Int((($0 + 1) * 127.5).rounded()) } }
+        func pixels(_ index: Int) throws -> [Int] { try dataset.batch([index]).scalars.map { Int((($0 + 1) * 127.5).rounded()) } }
         // The colour PNG's planes are the pattern's three channels, exactly.
-        XCTAssertEqual(pixels(0), (0..<3).flatMap { Self.pattern(width: 12, height: 12, channel: $0).map(Int.init) })
+        XCTAssertEqual(try pixels(0), (0..<3).flatMap { Self.pattern(width: 12, height: 12, channel: $0).map(Int.init) })
         // The gray PNG is its plane three times.
         let gray = Self.pattern(width: 12, height: 12).map(Int.init)
-        XCTAssertEqual(pixels(3), gray + gray + gray)
+        XCTAssertEqual(try pixels(3), gray + gray + gray)
         // The JPEGs decode as Pillow decodes them (libjpeg-turbo both), to a level or two.
         for (index, name) in [(1, "colour.jpg"), (2, "gray.jpg")] {
             let reference = try XCTUnwrap(Self.resize.jpeg[name])
             let planes = (0..<3).flatMap { channel in (0..<144).map { Int(reference[$0 * 3 + channel]) } }
-            XCTAssertLessThanOrEqual(zip(pixels(index), planes).map { abs($0 - $1) }.max()!, 2, name)
+            XCTAssertLessThanOrEqual(try zip(pixels(index), planes).map { abs($0 - $1) }.max()!, 2, name)
         }
     }
 
@@ -154,7 +154,7 @@ final class ImageDataTests: XCTestCase {
         // The wide image: its centred 17×17 square, shrunk by area averaging.
         let square = (0..<17).flatMap { y in Self.pattern(width: 23, height: 17)[y * 23 + 3..<y * 23 + 20] }
         let expected = Resampling.resize(square[...], height: 17, width: 17, to: 8).map(Int.init)
-        XCTAssertEqual(Array(dataset.batch([4]).scalars.prefix(64)).map { Int((($0 + 1) * 127.5).rounded()) }, expected)
+        XCTAssertEqual(Array(try dataset.batch([4]).scalars.prefix(64)).map { Int((($0 + 1) * 127.5).rounded()) }, expected)
     }
 
     /// `[N, H, W, C]` and `[N, C, H, W]` give the same batches, the layout named or read from the
@@ -179,8 +179,10 @@ final class ImageDataTests: XCTestCase {
         let nhwc = try Dataset.images(at: write("nhwc.h5", interleaved, [count, height, width, channels], layout: "NHWC"))
         let inferred = try Dataset.images(at: write("inferred.h5", interleaved, [count, height, width, channels], layout: nil))
         XCTAssertEqual(nchw.sampleShape, [3, 4, 5])
-        XCTAssertEqual(nhwc.batch(0..<count), nchw.batch(0..<count))
-        XCTAssertEqual(inferred.batch(0..<count), nchw.batch(0..<count))
+        let size = channels * height * width
+        XCTAssertEqual(try nchw.batch([1, 0]).scalars, (planar[size...] + planar[..<size]).map { Float($0) / 127.5 - 1 }, "rows read in the order asked")
+        XCTAssertEqual(try nhwc.batch(0..<count), try nchw.batch(0..<count))
+        XCTAssertEqual(try inferred.batch(0..<count), try nchw.batch(0..<count))
 
         let ambiguous = try write("ambiguous.h5", Array(planar.prefix(2 * 3 * 4 * 3)), [2, 3, 4, 3], layout: nil)
         XCTAssertThrowsError(try Dataset.images(at: ambiguous)) { error in
@@ -283,7 +285,7 @@ final class ImageDataTests: XCTestCase {
         XCTAssertEqual(dataset.labels, Array(try Labels.idx(at: labels).prefix(20)))
         XCTAssertEqual(dataset.classNames, (0...9).map(String.init))
         // One colour per image: where the gray value is bright, the channels stand in one ratio.
-        let pixels = dataset.batch([0, 1]).scalars.map { ($0 + 1) * 127.5 }
+        let pixels = try dataset.batch([0, 1]).scalars.map { ($0 + 1) * 127.5 }
         var ratios: [[Float]] = []
         for image in 0..<2 {
             let planes = (0..<3).map { channel in Array(pixels[(image * 3 + channel) * 1024..<(image * 3 + channel + 1) * 1024]) }

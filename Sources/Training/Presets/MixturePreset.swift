@@ -47,7 +47,7 @@ struct MixturePreset: OneDiscriminatorPreset {
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }
 
     /// 2,500 points, enough to show every mode's spread.
-    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
         random.normal(shape: [2500, latentSize])
     }
 

@@ -53,7 +53,7 @@ protocol PresetDefinition: Sendable {
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer?
 
     /// The generator's input for the run's sample grid, drawn from `random`.
-    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor
     /// The generator's input for `launcher sample`, from noise `[N, latentSize]`.
     func sampleInput(noise: Tensor) throws -> Tensor
     /// Whole samples from one chunk of generator inputs, the generator in evaluation mode.
@@ -101,7 +101,7 @@ extension PresetDefinition {
     func sampleInput(noise: Tensor) throws -> Tensor { noise }
     func samples(of generator: Layer, input: Tensor) -> Tensor { generator(Variable(input)).value }
 
-    func gridInput(random: inout RandomStream, dataset: Dataset) -> Tensor {
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
         random.normal(shape: [64, latentSize])
     }
 

@@ -1,0 +1,61 @@
+import CHDF5
+
+/// A numeric dataset read a row at a time (a row: one index of its first dimension), through a
+/// chunk cache of bounded size: data larger than memory, read as it is needed. Reads happen on
+/// the caller's thread; HDF5 is not built thread-safe here, so one thread uses it at a time.
+public final class HDF5Rows<Element: HDF5Scalar> {
+    /// Rows, then the shape of one row.
+    public let shape: [Int]
+    /// Rows in each chunk of the file, nil for contiguous storage: a read costs the whole chunk.
+    public let chunkRows: Int?
+    private let dataset: HDF5Dataset
+    private let fileSpace: Handle, memorySpace: Handle
+    private var start: [hsize_t], count: [hsize_t]
+
+    init(_ group: HDF5Group, name: String, cacheBytes: Int) throws(HDF5Error) {
+        let object = group.childPath(name)
+        guard group.contains(name) else { throw group.error("open dataset", object: object, message: "no such dataset") }
+        let access = Handle(try group.checked(H5Pcreate(H5P_DATASET_ACCESS), "create dataset access properties", object: object), close: H5Pclose)
+        // 521 slots, a prime as HDF5 advises; w0 1: a chunk read in full is evicted first.
+        try group.checked(H5Pset_chunk_cache(access.id, 521, cacheBytes, 1), "bound the chunk cache", object: object)
+        let id = try group.checked(H5Dopen2(group.handle.id, name, access.id), "open dataset", object: object)
+        dataset = HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: group.filePath, path: object)
+        fileSpace = Handle(try group.checked(H5Dget_space(id), "read dataspace", object: object), close: H5Sclose)
+        let rank = Int(try group.checked(H5Sget_simple_extent_ndims(fileSpace.id), "read dataspace", object: object))
+        guard rank >= 1 else { throw group.error("read rows", object: object, message: "a scalar has no rows") }
+        var dims = [hsize_t](repeating: 0, count: rank)
+        try group.checked(H5Sget_simple_extent_dims(fileSpace.id, &dims, nil), "read dataspace", object: object)
+        shape = dims.map { Int($0) }
+        (start, count) = ([hsize_t](repeating: 0, count: rank), [1] + dims.dropFirst())
+        memorySpace = Handle(try group.checked(H5Screate_simple(Int32(rank), count, nil), "create dataspace", object: object), close: H5Sclose)
+        let creation = Handle(try group.checked(H5Dget_create_plist(id), "read dataset properties", object: object), close: H5Pclose)
+        var chunk = [hsize_t](repeating: 0, count: rank)
+        chunkRows = H5Pget_layout(creation.id) == H5D_CHUNKED && H5Pget_chunk(creation.id, Int32(rank), &chunk) == rank ? Int(chunk[0]) : nil
+    }
+
+    /// The values of one row.
+    public var rowSize: Int { shape.dropFirst().reduce(1, *) }
+
+    /// Appends row `row` (converted to `Element` by HDF5) to `values`.
+    public func append(row: Int, to values: inout [Element]) throws(HDF5Error) {
+        guard (0..<shape[0]).contains(row) else {
+            throw dataset.error("read rows", message: "row \(row) of \(shape[0])")
+        }
+        start[0] = hsize_t(row)
+        try dataset.checked(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, count, nil), "select row \(row)")
+        let end = values.count
+        values.append(contentsOf: repeatElement(0, count: rowSize))
+        let status = values.withUnsafeMutableBytes { buffer in
+            H5Dread(dataset.handle.id, Element.nativeType, memorySpace.id, fileSpace.id, H5P_DEFAULT,
+                    buffer.baseAddress! + end * MemoryLayout<Element>.stride)
+        }
+        try dataset.checked(status, "read row \(row)")
+    }
+}
+
+extension HDF5Group {
+    /// Dataset `name` to read a row at a time, HDF5 caching at most `cacheBytes` of its chunks.
+    public func rows<T: HDF5Scalar>(_ name: String, as: T.Type = T.self, cacheBytes: Int) throws(HDF5Error) -> HDF5Rows<T> {
+        try HDF5Rows(self, name: name, cacheBytes: cacheBytes)
+    }
+}
