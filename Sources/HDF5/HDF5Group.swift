@@ -98,13 +98,32 @@ public final class HDF5Group: HDF5Object {
         guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT else {
             throw error("read dataset", object: object, message: "expected a numeric dataset")
         }
-        let extent = try shape(of: dataset)
+        let extent = try storedShape(of: dataset, elementBytes: H5Tget_size(type.id))
         var values = [T](repeating: 0, count: extent.reduce(1, *))
         let status = values.withUnsafeMutableBytes { (buffer: UnsafeMutableRawBufferPointer) -> herr_t in
             H5Dread(dataset.handle.id, T.nativeType, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.baseAddress)
         }
         try checked(status, "read dataset", object: object)
         return HDF5Array(shape: extent, values: values)
+    }
+
+    /// `dataset`'s shape, refused unless the file can hold the values it declares: their count
+    /// must not overflow, and their bytes (of `elementBytes` each) may be at most 1,100 times
+    /// what the file stores for them, zlib's best ratio being about 1,030. A dataset with chunks
+    /// never written declares values the file does not hold, so they are never allocated for.
+    func storedShape(of dataset: HDF5Dataset, elementBytes: Int) throws(HDF5Error) -> [Int] {
+        let extent = try shape(of: dataset)
+        var bytes = elementBytes
+        for dimension in extent {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: dimension)
+            guard !overflow else { throw dataset.error("read dataset", message: "its shape \(extent) holds more values than can be counted") }
+            bytes = product
+        }
+        let stored = Int(H5Dget_storage_size(dataset.handle.id))
+        guard bytes <= 1100 * stored + 4096 else {
+            throw dataset.error("read dataset", message: "its shape \(extent) declares \(bytes) bytes, the file stores \(stored) for it")
+        }
+        return extent
     }
 
     /// A dataset's shape, without reading its values.

@@ -21,12 +21,11 @@ public final class HDF5Rows<Element: HDF5Scalar> {
         let id = try group.checked(H5Dopen2(group.handle.id, name, access.id), "open dataset", object: object)
         dataset = HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: group.filePath, path: object)
         fileSpace = Handle(try group.checked(H5Dget_space(id), "read dataspace", object: object), close: H5Sclose)
-        let rank = Int(try group.checked(H5Sget_simple_extent_ndims(fileSpace.id), "read dataspace", object: object))
+        let type = Handle(try group.checked(H5Dget_type(id), "read dataset type", object: object), close: H5Tclose)
+        shape = try group.storedShape(of: dataset, elementBytes: H5Tget_size(type.id))
+        let rank = shape.count
         guard rank >= 1 else { throw group.error("read rows", object: object, message: "a scalar has no rows") }
-        var dims = [hsize_t](repeating: 0, count: rank)
-        try group.checked(H5Sget_simple_extent_dims(fileSpace.id, &dims, nil), "read dataspace", object: object)
-        shape = dims.map { Int($0) }
-        (start, count) = ([hsize_t](repeating: 0, count: rank), [1] + dims.dropFirst())
+        (start, count) = ([hsize_t](repeating: 0, count: rank), [1] + shape.dropFirst().map { hsize_t($0) })
         memorySpace = Handle(try group.checked(H5Screate_simple(Int32(rank), count, nil), "create dataspace", object: object), close: H5Sclose)
         let creation = Handle(try group.checked(H5Dget_create_plist(id), "read dataset properties", object: object), close: H5Pclose)
         var chunk = [hsize_t](repeating: 0, count: rank)

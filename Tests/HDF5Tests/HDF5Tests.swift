@@ -1,3 +1,4 @@
+import CHDF5
 import Foundation
 import HDF5
 import TestSupport
@@ -66,6 +67,22 @@ final class HDF5Tests: XCTestCase {
         damaged[counter] ^= 0x01
         try damaged.write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try { _ = try HDF5File.open(path).root.read("counter", as: Int64.self) }(), "a compact value is checked with its header")
+    }
+
+    /// 2^44 bytes declared in chunks never written: refused by name before anything is allocated.
+    func testADatasetDeclaringMoreThanTheFileHoldsIsRefusedBeforeItIsRead() throws {
+        let path = scratch.file("hostile.h5")
+        let file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+        let space = H5Screate_simple(2, [1 << 40, 16], nil)
+        let creation = H5Pcreate(H5P_DATASET_CREATE)
+        XCTAssertGreaterThanOrEqual(H5Pset_chunk(creation, 2, [1024, 16]), 0)
+        let dataset = H5Dcreate2(file, "images", H5T_NATIVE_UINT8, space, H5P_DEFAULT, creation, H5P_DEFAULT)
+        XCTAssertGreaterThanOrEqual(dataset, 0)
+        for (id, close) in [(dataset, H5Dclose), (creation, H5Pclose), (space, H5Sclose), (file, H5Fclose)] { XCTAssertGreaterThanOrEqual(close(id), 0) }
+        let root = try HDF5File.open(path).root
+        let message = "its shape [1099511627776, 16] declares 17592186044416 bytes, the file stores 0 for it"
+        XCTAssertThrowsError(try root.read("images", as: UInt8.self)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
+        XCTAssertThrowsError(try root.rows("images", as: UInt8.self, cacheBytes: 1 << 20)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
     }
 
     func testMissingFileIsNamed() {
