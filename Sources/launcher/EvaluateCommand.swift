@@ -15,7 +15,9 @@ struct EvaluateCommand: ParsableCommand {
             percentage of high-quality samples and the reverse KL of their distribution over the modes \
             from the uniform one. For dcgan28, 10,000 samples by default, measured in the features of \
             LearnedLoss's own Fashion-MNIST classifier (evaluator/, see `launcher evaluator train`) against \
-            the test set or --reference: FID, KID with its standard deviation, precision and recall (k = 3), \
+            the test set or --reference; for dcgan and sngan, in those of the run's --evaluator (one trained \
+            on labelled images of their shape by `launcher evaluator --data`) against the images it held \
+            out: FID, KID with its standard deviation, precision and recall (k = 3), \
             the classifier score (the Inception-score formula) and the classes seen. The reference features \
             are computed once and cached beside the evaluator. alphagan28 adds the L1 and the FID of its \
             reconstructions G(E(x)) of the test set. completion28 completes the test set's top halves and \
@@ -45,10 +47,12 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Seed of the noise (default: the run's seed).")
     var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Reference images for image metrics (default: Fashion-MNIST's test set).", valueName: "path"))
+    @Option(help: ArgumentHelp("Reference images for image metrics (default: the images the evaluator held out, or Fashion-MNIST's test set).",
+                               valueName: "path"))
     var reference: String?
 
-    @Option(help: ArgumentHelp("The evaluator network (default: evaluator/fashion-mnist-classifier.h5).", valueName: "file.h5"))
+    @Option(help: ArgumentHelp("The evaluator network (default: the run's --evaluator, or evaluator/fashion-mnist-classifier.h5).",
+                               valueName: "file.h5"))
     var evaluator: String?
 
     @Flag(help: "Measure the trained generator rather than its moving average (/generator_ema).")
