@@ -1,8 +1,5 @@
-import Distributed
 import Foundation
-import HDF5
 import Models
-
 
 /// The evaluator network: a small convolutional classifier, trained by LearnedLoss itself on
 /// labelled images of the shape it measures, whose penultimate features stand in for
@@ -34,7 +31,7 @@ public enum Classifier {
     /// The side a 4×4 convolution of stride 2 and padding 1 leaves of `side`.
     private static func halved(_ side: Int) -> Int { (side - 2) / 2 + 1 }
 
-    /// Whether `network` can classify samples of `shape`: square or not, each side at least 8.
+    /// Whether the network can be built for samples of `shape`: square or not, each side at least 8.
     public static func accepts(sampleShape shape: [Int]) -> Bool {
         shape.count == 3 && shape[0] >= 1 && shape[1] >= 8 && shape[2] >= 8
     }

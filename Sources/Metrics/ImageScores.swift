@@ -68,7 +68,12 @@ public struct ImageScores: Codable, Sendable {
         }
         let images = try Dataset.images(at: reference)
         try images.require(sampleShape: evaluator.sampleShape, for: "--reference (the evaluator's images)")
-        let features = Classifier.embed(try images.batch(0..<images.count), with: evaluator.network).features
+        // In chunks, so a streamed reference is never held whole.
+        var scalars: [Float] = []
+        for start in stride(from: 0, to: images.count, by: 500) {
+            scalars += Classifier.embed(try images.batch(start..<min(start + 500, images.count)), with: evaluator.network).features.scalars
+        }
+        let features = Tensor(shape: [images.count, Classifier.featureSize], scalars: scalars)
         // A cache that cannot be written (a read-only install) only costs recomputing next time.
         try? HDF5File.writeAtomically(cache) { file in
             try file.root.write(features.scalars, shape: features.shape, to: "features")
