@@ -70,6 +70,13 @@ final class EvaluatorTrainingTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.combinedOutput)
         let recorded = try XCTUnwrap(try JSONDecoder().decode(Evaluation.Result.self, from: Data(again.standardOutput.utf8)).images)
         XCTAssertEqual(recorded.referenceSamples, 60, "evaluate takes the run's --evaluator")
+
+        let unmeasurable = try Subprocess.run(launcher, ["train", "--preset", "dcgan", "--data", data, "--steps", "2", "--eval-every", "1",
+                                                         "--run-dir", scratch.file("unmeasurable")])
+        XCTAssertNotEqual(unmeasurable.status, 0)
+        XCTAssertTrue(unmeasurable.standardError.contains("images of 3×16×16 are measured in the features of an evaluator network"),
+                      unmeasurable.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.file("unmeasurable/checkpoint-00000001.h5")), "refused before training")
     }
 
     func testAnEvaluatorNeedsLabelsAndAShapeItCanHold() throws {
