@@ -26,7 +26,7 @@ public struct Dataset: Sendable {
                     scalars.append(contentsOf: plane.lazy.map { 2 * (($0 + 1) / 2) * channel - 1 })
                 }
             case .streamed(let pixels):
-                try pixels.append(index, to: &scalars)
+                try pixels.append([index], to: &scalars)
             }
         }
     }
@@ -66,7 +66,11 @@ public struct Dataset: Sendable {
         let size = sampleShape.reduce(1, *)
         var scalars = [Float]()
         scalars.reserveCapacity(indices.count * size)
-        for index in indices { try storage.append(index, size: size, to: &scalars) }
+        if case .streamed(let pixels) = storage {
+            try pixels.append(Array(indices), to: &scalars)
+        } else {
+            for index in indices { try storage.append(index, size: size, to: &scalars) }
+        }
         return Tensor(shape: [indices.count] + sampleShape, scalars: scalars)
     }
 

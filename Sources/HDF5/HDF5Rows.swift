@@ -9,7 +9,7 @@ public final class HDF5Rows<Element: HDF5Scalar> {
     /// Rows in each chunk of the file, nil for contiguous storage: a read costs the whole chunk.
     public let chunkRows: Int?
     private let dataset: HDF5Dataset
-    private let fileSpace: Handle, memorySpace: Handle
+    private let fileSpace: Handle
     private var start: [hsize_t], count: [hsize_t]
 
     init(_ group: HDF5Group, name: String, cacheBytes: Int) throws(HDF5Error) {
@@ -26,7 +26,6 @@ public final class HDF5Rows<Element: HDF5Scalar> {
         let rank = shape.count
         guard rank >= 1 else { throw group.error("read rows", object: object, message: "a scalar has no rows") }
         (start, count) = ([hsize_t](repeating: 0, count: rank), [1] + shape.dropFirst().map { hsize_t($0) })
-        memorySpace = Handle(try group.checked(H5Screate_simple(Int32(rank), count, nil), "create dataspace", object: object), close: H5Sclose)
         let creation = Handle(try group.checked(H5Dget_create_plist(id), "read dataset properties", object: object), close: H5Pclose)
         var chunk = [hsize_t](repeating: 0, count: rank)
         chunkRows = H5Pget_layout(creation.id) == H5D_CHUNKED && H5Pget_chunk(creation.id, Int32(rank), &chunk) == rank ? Int(chunk[0]) : nil
@@ -35,20 +34,31 @@ public final class HDF5Rows<Element: HDF5Scalar> {
     /// The values of one row.
     public var rowSize: Int { shape.dropFirst().reduce(1, *) }
 
-    /// Appends row `row` (converted to `Element` by HDF5) to `values`.
-    public func append(row: Int, to values: inout [Element]) throws(HDF5Error) {
-        guard (0..<shape[0]).contains(row) else {
-            throw dataset.error("read rows", message: "row \(row) of \(shape[0])")
+    /// Appends rows `rows` (in that order, repeats allowed; converted to `Element` by HDF5) to
+    /// `values`, in one read of the distinct rows they name: HDF5's cost per read is far larger
+    /// than its cost per row.
+    public func append(rows: [Int], to values: inout [Element]) throws(HDF5Error) {
+        let distinct = Set(rows).sorted()
+        guard let first = distinct.first, let last = distinct.last else { return }
+        guard first >= 0, last < shape[0] else { throw dataset.error("read rows", message: "row \(first < 0 ? first : last) of \(shape[0])") }
+        try dataset.checked(H5Sselect_none(fileSpace.id), "select rows")
+        for row in distinct {
+            start[0] = hsize_t(row)
+            try dataset.checked(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_OR, start, nil, count, nil), "select row \(row)")
         }
-        start[0] = hsize_t(row)
-        try dataset.checked(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, count, nil), "select row \(row)")
-        let end = values.count
-        values.append(contentsOf: repeatElement(0, count: rowSize))
-        let status = values.withUnsafeMutableBytes { buffer in
-            H5Dread(dataset.handle.id, Element.nativeType, memorySpace.id, fileSpace.id, H5P_DEFAULT,
-                    buffer.baseAddress! + end * MemoryLayout<Element>.stride)
+        let memoryShape = [hsize_t(distinct.count)] + count.dropFirst()
+        let memory = Handle(try dataset.checked(H5Screate_simple(Int32(memoryShape.count), memoryShape, nil), "create dataspace"), close: H5Sclose)
+        var read = [Element](repeating: 0, count: distinct.count * rowSize)
+        let status = read.withUnsafeMutableBytes { buffer in
+            H5Dread(dataset.handle.id, Element.nativeType, memory.id, fileSpace.id, H5P_DEFAULT, buffer.baseAddress)
         }
-        try dataset.checked(status, "read row \(row)")
+        try dataset.checked(status, "read \(distinct.count) rows")
+        if distinct == rows {
+            values += read
+            return
+        }
+        let position = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, $0) })
+        for row in rows { values += read[position[row]! * rowSize..<(position[row]! + 1) * rowSize] }
     }
 }
 

@@ -180,7 +180,8 @@ final class ImageDataTests: XCTestCase {
         let inferred = try Dataset.images(at: write("inferred.h5", interleaved, [count, height, width, channels], layout: nil))
         XCTAssertEqual(nchw.sampleShape, [3, 4, 5])
         let size = channels * height * width
-        XCTAssertEqual(try nchw.batch([1, 0]).scalars, (planar[size...] + planar[..<size]).map { Float($0) / 127.5 - 1 }, "rows read in the order asked")
+        XCTAssertEqual(try nchw.batch([1, 0, 1]).scalars, (planar[size...] + planar[..<size] + planar[size...]).map { Float($0) / 127.5 - 1 },
+                       "rows read in the order asked, repeats included")
         XCTAssertEqual(try nhwc.batch(0..<count), try nchw.batch(0..<count))
         XCTAssertEqual(try inferred.batch(0..<count), try nchw.batch(0..<count))
 
