@@ -46,7 +46,7 @@ extension Dataset {
     /// `[N, C, H, W]` or `[N, H, W, C]` as its `layout` attribute says ("NHW", "NCHW", "NHWC"), or as
     /// the shape says when only one of C's places holds 1 or 3; integers are 0–255 pixels, floating
     /// point already in [−1, 1]. Optional `labels` `[N]` (integers from 0) and a `class_names`
-    /// attribute (one name a line) label them. 8-bit images are read a row at a time as batches
+    /// attribute (one name a line) label them. 8-bit images are read by rows as batches
     /// need them (`StreamedPixels`) unless the file's chunks are too large for that, when they are
     /// loaded whole, as other types are, and `say` says why.
     public static func hdf5Images(at path: String, say: (String) -> Void = { _ in }) throws -> Dataset {

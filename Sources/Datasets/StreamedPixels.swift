@@ -1,7 +1,7 @@
 import HDF5
 
-/// The 8-bit images of an HDF5 file read as batches need them, a row at a time, so that a rank
-/// holds a batch of them at once and HDF5's cache a few chunks, whatever the file's size.
+/// The 8-bit images of an HDF5 file read as batches need them, a batch in one read, so that a
+/// rank holds a batch of them at once and HDF5's cache a few chunks, whatever the file's size.
 final class StreamedPixels: @unchecked Sendable {
     // @unchecked: HDF5 here is not thread-safe; a data set is read by its rank's training thread only.
     let rows: HDF5Rows<UInt8>
@@ -23,7 +23,7 @@ final class StreamedPixels: @unchecked Sendable {
 extension Dataset {
     /// The chunk size `launcher dataset` writes: a few images each, so reading one image reads little else.
     public static let streamedChunkBytes = 16 << 10
-    /// Chunks up to this size are read image by image; a file with larger chunks is loaded whole.
+    /// Chunks up to this size are streamed; a file with larger chunks is loaded whole.
     static let largestStreamedChunk = 1 << 20
     /// HDF5's chunk cache for a streamed file: a batch's worth of `launcher dataset`'s chunks.
     static let streamedCacheBytes = 4 << 20

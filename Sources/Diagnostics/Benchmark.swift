@@ -98,7 +98,7 @@ public struct Benchmark {
     }
 
     /// Images per second of assembling `batch` random samples of 1,024 random 8-bit images of
-    /// `sampleShape`, read a row at a time from an HDF5 file chunked as `launcher dataset` writes
+    /// `sampleShape`, read a batch per call from an HDF5 file chunked as `launcher dataset` writes
     /// it (in the page cache by then), and augmenting them with every DiffAugment transform, draws included.
     static func dataPathRate(sampleShape: [Int], batch: Int, batches: Int = 10) throws -> Double {
         var random = RandomStream(seed: 3, purpose: .bench)

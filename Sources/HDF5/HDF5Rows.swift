@@ -1,8 +1,9 @@
 import CHDF5
 
-/// A numeric dataset read a row at a time (a row: one index of its first dimension), through a
-/// chunk cache of bounded size: data larger than memory, read as it is needed. Reads happen on
-/// the caller's thread; HDF5 is not built thread-safe here, so one thread uses it at a time.
+/// A numeric dataset read by rows (a row: one index of its first dimension), any rows in one
+/// call, through a chunk cache of bounded size: data larger than memory, read as it is needed.
+/// Reads happen on the caller's thread; HDF5 is not built thread-safe here, so one thread uses it
+/// at a time.
 public final class HDF5Rows<Element: HDF5Scalar> {
     /// Rows, then the shape of one row.
     public let shape: [Int]
@@ -63,7 +64,7 @@ public final class HDF5Rows<Element: HDF5Scalar> {
 }
 
 extension HDF5Group {
-    /// Dataset `name` to read a row at a time, HDF5 caching at most `cacheBytes` of its chunks.
+    /// Dataset `name` to read by rows, HDF5 caching at most `cacheBytes` of its chunks.
     public func rows<T: HDF5Scalar>(_ name: String, as: T.Type = T.self, cacheBytes: Int) throws(HDF5Error) -> HDF5Rows<T> {
         try HDF5Rows(self, name: name, cacheBytes: cacheBytes)
     }
