@@ -152,20 +152,3 @@ public struct MeasurementContext {
         }, source: source)
     }
 }
-
-/// The measurement of a preset that LearnedLoss cannot measure yet in its shape: `evaluate` and
-/// `--eval-every` refuse it with the reason, before anything is trained or drawn.
-public struct UnavailableMeasurement: Measurement {
-    public let reason: String
-    public init(reason: String) { self.reason = reason }
-
-    public var defaultSamples: (evaluate: Int, duringTraining: Int) { (0, 0) }
-    public var minimumSamples: (count: Int, figures: String) { (0, "") }
-    public func prepare(_ context: MeasurementContext) throws { throw ConfigurationError(reason) }
-    public func measure(_ subject: EvaluationSubject, seed: UInt64, context: MeasurementContext) throws -> MeasuredScores {
-        throw ConfigurationError(reason)
-    }
-    public func ranking(of scores: MeasuredScores, step: Int) -> BestCheckpoint {
-        preconditionFailure("an unavailable measurement has no scores to rank")
-    }
-}
