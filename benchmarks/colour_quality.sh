@@ -5,12 +5,13 @@
 # average), both in the features of one evaluator trained on the data (`launcher evaluator --data`),
 # against the images it held out.
 #
-#   bash benchmarks/colour_quality.sh dcgan|sngan [steps] [eval-every] [work-dir]
+#   bash benchmarks/colour_quality.sh dcgan|sngan [steps] [eval-every] [work-dir] [seed]
 set -euo pipefail
 preset=$1
 steps=${2:-2000}
 every=${3:-500}
 work=${4:-/tmp/colour-quality}
+seed=${5:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 launcher="$root/.build/release/launcher"
 source "$root/scripts/mpi-env.sh"
@@ -21,17 +22,17 @@ fashion=/usr/share/datasets/fashion-mnist
     --random-hue --resolution 32 --out "$data"
 [ -f "$evaluator" ] || "$launcher" evaluator --data "$data" --out "$evaluator"
 
-run="$work/$preset" twin="$work/$preset-twin"
+run="$work/$preset-seed$seed" twin="$work/$preset-twin-seed$seed"
 rm -rf "$run" "$twin"
-"$launcher" train --preset "$preset" --data "$data" --steps "$steps" --ema-decay 0 --threads 1 --eval-every "$every" \
+"$launcher" train --preset "$preset" --data "$data" --steps "$steps" --seed "$seed" --ema-decay 0 --threads 1 --eval-every "$every" \
     --eval-samples 2000 --evaluator "$evaluator" --checkpoint-every "$every" --sample-every "$every" --run-dir "$run" \
     --tensorboard false > "$run.log" &
 ours=$!
 python3 "$root/benchmarks/colour_twins.py" --preset "$preset" --data "$data" --steps "$steps" --eval-every "$every" \
-    --eval-samples 2000 --threads 1 --out "$twin" > "$twin.log"
+    --eval-samples 2000 --threads 1 --seed "$seed" --out "$twin" > "$twin.log"
 wait $ours
 
-echo "$preset on colour Fashion-MNIST 32x32, FID from 2,000 samples against the evaluator's 6,000 held-out images"
+echo "$preset on colour Fashion-MNIST 32x32, seed $seed, FID from 2,000 samples against the evaluator's 6,000 held-out images"
 echo "step  LearnedLoss  PyTorch  ratio"
 for samples in "$twin"/samples-*.h5; do
     step=$((10#$(basename "$samples" .h5 | sed 's/samples-//')))
