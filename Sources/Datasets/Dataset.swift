@@ -12,21 +12,22 @@ public struct Dataset: Sendable {
         /// 8-bit pixels read from an HDF5 file as they are needed.
         case streamed(StreamedPixels)
 
-        /// Appends sample `index` of `size` values.
-        func append(_ index: Int, size: Int, to scalars: inout [Float]) throws {
+        /// Appends samples `indices`, each of `size` values, in that order: a streamed file's in one read.
+        func append(_ indices: [Int], size: Int, to scalars: inout [Float]) throws {
             switch self {
             case .pixels(let pixels):
-                scalars.append(contentsOf: pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 })
+                for index in indices { scalars += pixels[index * size..<(index + 1) * size].lazy.map { Float($0) / 127.5 - 1 } }
             case .values(let values):
-                scalars.append(contentsOf: values[index * size..<(index + 1) * size])
+                for index in indices { scalars += values[index * size..<(index + 1) * size] }
             case .tinted(let gray, let tints):
-                var plane: [Float] = []
-                try gray.append(index, size: size / 3, to: &plane)
-                for channel in tints[index].rgb {
-                    scalars.append(contentsOf: plane.lazy.map { 2 * (($0 + 1) / 2) * channel - 1 })
+                var planes: [Float] = []
+                try gray.append(indices, size: size / 3, to: &planes)
+                for (row, index) in indices.enumerated() {
+                    let plane = planes[row * size / 3..<(row + 1) * size / 3]
+                    for channel in tints[index].rgb { scalars += plane.lazy.map { 2 * (($0 + 1) / 2) * channel - 1 } }
                 }
             case .streamed(let pixels):
-                try pixels.append([index], to: &scalars)
+                try pixels.append(indices, to: &scalars)
             }
         }
     }
@@ -66,11 +67,7 @@ public struct Dataset: Sendable {
         let size = sampleShape.reduce(1, *)
         var scalars = [Float]()
         scalars.reserveCapacity(indices.count * size)
-        if case .streamed(let pixels) = storage {
-            try pixels.append(Array(indices), to: &scalars)
-        } else {
-            for index in indices { try storage.append(index, size: size, to: &scalars) }
-        }
+        try storage.append(Array(indices), size: size, to: &scalars)
         return Tensor(shape: [indices.count] + sampleShape, scalars: scalars)
     }
 

@@ -40,6 +40,7 @@ public struct ClassifierTraining {
 
     /// Trains, writes the file, and returns the accuracy on the test (or held-out) images.
     public func run(progress: (String) -> Void = { print($0) }) throws -> Double {
+        guard options.epochs >= 1 else { throw ConfigurationError("--epochs \(options.epochs): at least 1") }
         let split = try options.data.map(heldOutSplit) ?? fashionMNIST()
         let sampleShape = split.training.sampleShape
         let (labels, trainingRows) = (split.training.labels!, split.trainingRows)
@@ -50,6 +51,7 @@ public struct ClassifierTraining {
         let test = try split.test.batch(split.testRows)
         let testLabels = split.testRows.map { split.test.labels![$0] }
         let started = Date()
+        var accuracy = 0.0
         for epoch in 0..<options.epochs {
             network.setTraining(true)
             var total = 0.0
@@ -62,13 +64,12 @@ public struct ClassifierTraining {
                 adam.step()
                 total += Double(loss.value.scalar)
             }
-            let accuracy = Classifier.accuracy(of: network, images: test, labels: testLabels)
+            accuracy = Classifier.accuracy(of: network, images: test, labels: testLabels)
             progress(String(format: "epoch %d/%d: training loss %.4f, %@ accuracy %.2f%%, %.0f s", epoch + 1, options.epochs,
                             total / Double(sampler.batchesPerEpoch), options.data == nil ? "test" : "held-out", 100 * accuracy,
                             Date().timeIntervalSince(started)))
         }
-        var record = EvaluatorNetwork.Record(accuracy: Classifier.accuracy(of: network, images: test, labels: testLabels),
-                                             command: options.command, seed: options.seed, epochs: options.epochs)
+        var record = EvaluatorNetwork.Record(accuracy: accuracy, command: options.command, seed: options.seed, epochs: options.epochs)
         if let data = options.data {
             record.heldOut = (data, split.classNames, split.testRows, Classifier.embed(test, with: network).features)
         }
