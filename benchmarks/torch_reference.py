@@ -223,3 +223,60 @@ class SNGANDiscriminator(nn.Module):
         for (block,) in self.blocks:
             x = block(x)
         return self.linear1(torch.sum(torch.relu(x), dim=[2, 3]))
+
+
+# pix2pix as pytorch-CycleGAN-and-pix2pix builds it with batch norm (models/networks.py,
+# UnetGenerator with UnetSkipConnectionBlock, NLayerDiscriminator with n_layers=3), its attribute names.
+class UNetLevel(nn.Module):
+    """One U-Net level: `model` down, through the inner levels, and up; joined to its input unless outermost.
+    The reference's first LeakyReLU runs in place on the input it then concatenates, so the skip
+    carries the activated input: written out here."""
+
+    def __init__(self, layers, outermost=False):
+        super().__init__()
+        self.outermost = outermost
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        if self.outermost:
+            return self.model(x)
+        activated = self.model[0](x)
+        return torch.cat([activated, self.model[1:](activated)], 1)
+
+
+class UnetGenerator(nn.Module):
+    def __init__(self, input_nc, output_nc, resolution, ngf=64, dropout=True):
+        super().__init__()
+        top = 8 * ngf
+        block = UNetLevel([nn.LeakyReLU(0.2), nn.Conv2d(top, top, 4, 2, 1, bias=False),
+                           nn.ReLU(), nn.ConvTranspose2d(top, top, 4, 2, 1, bias=False), nn.BatchNorm2d(top)])
+
+        def level(outer, inner, block, dropout):
+            return UNetLevel([nn.LeakyReLU(0.2), nn.Conv2d(outer, inner, 4, 2, 1, bias=False), nn.BatchNorm2d(inner), block,
+                              nn.ReLU(), nn.ConvTranspose2d(2 * inner, outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
+                             + ([nn.Dropout(0.5)] if dropout else []))
+
+        for _ in range(resolution.bit_length() - 1 - 5):
+            block = level(top, top, block, dropout)
+        for outer in (4 * ngf, 2 * ngf, ngf):
+            block = level(outer, 2 * outer, block, False)
+        self.model = UNetLevel([nn.Conv2d(input_nc, ngf, 4, 2, 1, bias=False), block,
+                                nn.ReLU(), nn.ConvTranspose2d(2 * ngf, output_nc, 4, 2, 1), nn.Tanh()], outermost=True)
+
+    def forward(self, x):
+        return self.model(x)
+
+
+class NLayerDiscriminator(nn.Module):
+    """The 70x70 PatchGAN, logits flattened [N, patches]."""
+
+    def __init__(self, input_nc, ndf=64):
+        super().__init__()
+        layers = [nn.Conv2d(input_nc, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+        for inner, stride in ((2 * ndf, 2), (4 * ndf, 2), (8 * ndf, 1)):
+            layers += [nn.Conv2d(inner // 2, inner, 4, stride, 1, bias=False), nn.BatchNorm2d(inner), nn.LeakyReLU(0.2)]
+        layers.append(nn.Conv2d(8 * ndf, 1, 4, 1, 1))
+        self.model = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.model(x).reshape(x.shape[0], -1)

@@ -126,6 +126,33 @@ final class ParityTests: XCTestCase {
         try checkParity("colorize28_generator", learningRate: 2e-4, beta1: 0.5) { Colorize28.generator(random: &$0) }
     }
 
+    /// pix2pix's U-Net at 64 px, gray in and colour out, without dropout (its masks are this
+    /// project's noise, not PyTorch's draws): `UnetGenerator`'s names, outputs and updates.
+    func testPix2Pix64Generator() throws {
+        try checkParity("pix2pix64_generator", learningRate: 2e-4, beta1: 0.5, trainingOutputTolerance: 5e-4) {
+            ImageInput(Pix2Pix.generator(resolution: 64, inputChannels: 1, outputChannels: 3, dropout: false, random: &$0))
+        }
+    }
+
+    /// The 70×70 PatchGAN on a gray image and its colouring joined along the channels.
+    func testPix2Pix64Discriminator() throws {
+        try checkParity("pix2pix64_discriminator", learningRate: 2e-4, beta1: 0.5) { Pix2Pix.discriminator(channels: 4, random: &$0) }
+    }
+
+    /// The U-Net fed an image `[N, C, H, W]` as PyTorch's is, through the conditional presets'
+    /// input (the image flattened, then noise, here zeros that no dropout reads).
+    private final class ImageInput: Layer {
+        let generator: Pix2PixGenerator
+        init(_ generator: Pix2PixGenerator) { self.generator = generator }
+        func callAsFunction(_ input: Variable) -> Variable {
+            let rows = input.value.shape[0]
+            return generator(Variable.concatenate([input.reshaped([rows, -1]), Variable(Tensor(shape: [rows, Pix2Pix.noiseSize]))], axis: 1))
+        }
+        var state: [(name: String, entry: StateEntry)] { generator.state }
+        func setTraining(_ training: Bool) { generator.setTraining(training) }
+        var sublayers: [Layer] { [generator] }
+    }
+
     /// - Parameter adamTolerance: how far the change after 3 Adam steps may be off, per element in
     ///   steps of `learningRate` or relatively, and in its L2 norm relatively; a running statistic's
     ///   change by `buffers` absolutely.

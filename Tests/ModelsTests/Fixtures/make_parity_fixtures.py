@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes parity.json: PyTorch's outputs, gradients and Adam updates for LearnedLoss's preset
 networks (dcgan28, dcgan at 64 px, sngan at 32 px and mlp2d generator and discriminator, alphagan28's encoder and code
-discriminator, completion28's and colorize28's conditional generators), and the R1 penalty of mlp2d's
+discriminator, completion28's and colorize28's conditional generators, pix2pix's U-Net and PatchGAN at
+64 px), and the R1 penalty of mlp2d's
 discriminator with its gradients, for ModelsTests/ParityTests.swift.
 
 Run by hand when the presets change (PyTorch is never a dependency of LearnedLoss itself):
@@ -28,7 +29,7 @@ from torch_fixtures import pattern, rounded, sampled, set_pattern_weights, write
 from torch_reference import (  # noqa: E402
     DCGANDiscriminator, DCGANGenerator, SNGANDiscriminator, SNGANGenerator,
     Colorize28Generator, Completion28Generator, alphagan28_code_discriminator, alphagan28_encoder, dcgan28_discriminator, dcgan28_generator,
-    mlp2d_discriminator, mlp2d_generator)
+    mlp2d_discriminator, mlp2d_generator, NLayerDiscriminator, UnetGenerator)
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -119,6 +120,11 @@ cases = {
     # mode: each of its 4 forwards takes a power iteration, and weight_u, weight_v move as in PyTorch.
     "sngan32_generator": lambda: case(SNGANGenerator(32, 3), (2, 128), 2e-4, (0.0, 0.9), training=False, eps=0.1),
     "sngan32_discriminator": lambda: case(SNGANDiscriminator(32, 3), (2, 3, 32, 32), 2e-4, (0.0, 0.9), eps=0.1),
+    # pix2pix at 64 px, gray in and colour out, on one image, as for dcgan64 in evaluation mode (BatchNorm
+    # at 2x2 is float32 noise in training mode). Dropout off: its masks are LearnedLoss's
+    # noise, drawn from its own stream (Dropout.swift); DropoutTests check them against the definition.
+    "pix2pix64_generator": lambda: case(UnetGenerator(1, 3, 64, dropout=False), (1, 1, 64, 64), 2e-4, (0.5, 0.999), training=False),
+    "pix2pix64_discriminator": lambda: case(NLayerDiscriminator(4), (1, 4, 64, 64), 2e-4, (0.5, 0.999), training=False),
 }
 # The packed discriminator judges pairs: rows of 4 features.
 cases["r1"] = lambda: {
