@@ -18,6 +18,8 @@ public enum Preset: String, CaseIterable, Codable, Sendable {
     case dcgan
     /// SNGAN's ResNets with spectral normalization and the hinge loss, at your images' shape.
     case sngan
+    /// pix2pix's U-Net and PatchGAN on the user's (input, target) pairs, at their shape.
+    case pix2pix
 }
 
 extension Preset {

@@ -66,6 +66,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var channels: Int?
     /// DiffAugment's transforms of the images D judges (`--augment`); nil for none.
     public var augment: DiffAugment?
+    /// Where an image-to-image preset's pairs come from (`--pairs`): files, or derived from plain images.
+    public var pairs: PairSource?
+    /// The channels of an image-to-image preset's inputs (its `channels` are the targets'): the
+    /// data's, recorded at the first start.
+    public var inputChannels: Int?
     /// The evaluator network `--eval-every` and `launcher evaluate` measure in (`--evaluator`); nil
     /// for the Fashion-MNIST one.
     public var evaluator: String?
@@ -111,6 +116,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
         case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment, evaluator
+        case pairs, inputChannels = "input-channels"
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

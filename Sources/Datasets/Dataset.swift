@@ -11,6 +11,10 @@ public struct Dataset: Sendable {
         case tinted(Storage, tints: [Tint])
         /// 8-bit pixels read from an HDF5 file as they are needed.
         case streamed(StreamedPixels)
+        /// Pairs: each sample an input of `inputSize` values from the first, then its target from the second.
+        case pairs(Storage, Storage, inputSize: Int)
+        /// The samples of another storage at `indices`.
+        case subset(Storage, indices: [Int])
 
         /// Appends samples `indices`, each of `size` values, in that order: a streamed file's in one read.
         func append(_ indices: [Int], size: Int, to scalars: inout [Float]) throws {
@@ -28,6 +32,16 @@ public struct Dataset: Sendable {
                 }
             case .streamed(let pixels):
                 try pixels.append(indices, to: &scalars)
+            case .pairs(let inputs, let targets, let inputSize):
+                var (inputValues, targetValues) = ([Float](), [Float]())
+                try inputs.append(indices, size: inputSize, to: &inputValues)
+                try targets.append(indices, size: size - inputSize, to: &targetValues)
+                for row in indices.indices {
+                    scalars += inputValues[row * inputSize..<(row + 1) * inputSize]
+                    scalars += targetValues[row * (size - inputSize)..<(row + 1) * (size - inputSize)]
+                }
+            case .subset(let storage, let selected):
+                try storage.append(indices.map { selected[$0] }, size: size, to: &scalars)
             }
         }
     }
@@ -41,10 +55,20 @@ public struct Dataset: Sendable {
     /// Each sample's class, an index into `classNames`; nil for unlabelled data.
     public let labels: [Int]?
     public let classNames: [String]
+    /// For pairs, the channels of the input, which come first in each sample `[C_in + C_out, H, W]`;
+    /// nil for plain images.
+    public let inputChannels: Int?
 
-    init(source: String, sampleShape: [Int], count: Int, storage: Storage, labels: [Int]? = nil, classNames: [String] = []) {
+    init(source: String, sampleShape: [Int], count: Int, storage: Storage, labels: [Int]? = nil, classNames: [String] = [],
+         inputChannels: Int? = nil) {
         (self.source, self.sampleShape, self.count, self.storage) = (source, sampleShape, count, storage)
-        (self.labels, self.classNames) = (labels, classNames)
+        (self.labels, self.classNames, self.inputChannels) = (labels, classNames, inputChannels)
+    }
+
+    /// The samples at `indices`, in that order, as a dataset of their own.
+    public func subset(_ indices: [Int]) -> Dataset {
+        Dataset(source: source, sampleShape: sampleShape, count: indices.count, storage: .subset(storage, indices: indices),
+                labels: labels.map { labels in indices.map { labels[$0] } }, classNames: classNames, inputChannels: inputChannels)
     }
 
     /// Unlabelled samples of `sampleShape` held as 8-bit pixels, scaled to [−1, 1] when batched.
@@ -58,7 +82,7 @@ public struct Dataset: Sendable {
     public func labelled(_ labels: [Int], from file: String) throws -> Dataset {
         guard labels.count == count else { throw DataError("\(file): \(labels.count) labels for the \(count) images of \(source)") }
         return Dataset(source: source, sampleShape: sampleShape, count: count, storage: storage, labels: labels,
-                       classNames: (0...(labels.max() ?? 0)).map(String.init))
+                       classNames: (0...(labels.max() ?? 0)).map(String.init), inputChannels: inputChannels)
     }
 
     /// The samples at `indices`, stacked: `[indices.count] + sampleShape`; throws when a streamed

@@ -50,12 +50,21 @@ extension Dataset {
     /// need them (`StreamedPixels`) unless the file's chunks are too large for that, when they are
     /// loaded whole, as other types are, and `say` says why.
     public static func hdf5Images(at path: String, say: (String) -> Void = { _ in }) throws -> Dataset {
-        let root = try HDF5File.open(path).root
-        let names = try root.childNames().filter { !["labels", "sources"].contains($0) }
+        let names = try HDF5File.open(path).root.childNames().filter { !["labels", "sources"].contains($0) }
         let name = names.contains("images") ? "images" : names.count == 1 ? names[0] : nil
         guard let name else {
+            if Set(names) == ["inputs", "targets"] {
+                throw DataError("\(path) holds pairs (inputs and targets), for an image-to-image preset such as pix2pix")
+            }
             throw DataError("\(path): expected a dataset named \"images\" or a single dataset, found \(names)")
         }
+        return try hdf5Images(at: path, named: name, say: say)
+    }
+
+    /// The images of the HDF5 dataset `name` in the file at `path`, as `hdf5Images(at:say:)` reads them.
+    static func hdf5Images(at path: String, named name: String, say: (String) -> Void) throws -> Dataset {
+        let root = try HDF5File.open(path).root
+        guard root.contains(name) else { throw DataError("\(path): no dataset named \"\(name)\"") }
         let shape = try root.shape(of: name)
         let layout = try ImageLayout(of: root.dataset(name), shape: shape, in: "\(path):/\(name)")
         let sampleShape = layout.sampleShape(of: shape)

@@ -21,6 +21,8 @@ extension Evaluation {
         public var completion: CompletionScores? = nil
         /// colorize28's colourings of the test set.
         public var colorization: ColorizationScores? = nil
+        /// pix2pix's outputs for its held-out pairs.
+        public var paired: PairedScores? = nil
         /// Whether the generator measured was the moving average (`/generator_ema`); nil for real images.
         public var movingAverage: Bool? = nil
     }
@@ -32,6 +34,7 @@ extension Evaluation.Result {
         evaluated = ISO8601DateFormatter().string(from: Date())
         (modeCoverage, images, reconstruction, completion, colorization) = (scores.modeCoverage, scores.images, scores.reconstruction,
                                                                              scores.completion, scores.colorization)
+        paired = scores.paired
     }
 
     /// The figures measured, by kind.
@@ -39,6 +42,7 @@ extension Evaluation.Result {
         var scores = MeasuredScores()
         (scores.modeCoverage, scores.images, scores.reconstruction, scores.completion, scores.colorization) = (modeCoverage, images, reconstruction,
                                                                                                                completion, colorization)
+        scores.paired = paired
         return scores
     }
 }

@@ -42,18 +42,21 @@ public struct MeasuredScores: Sendable {
     /// The conditional presets' completions or colourings of the test set.
     public var completion: CompletionScores?
     public var colorization: ColorizationScores?
+    /// An image-to-image preset's outputs for held-out pairs.
+    public var paired: PairedScores?
 
     public init() {}
 
     /// The figures logged during training, under their TensorBoard tags.
     public var scalars: [(tag: String, value: Double)] {
-        [modeCoverage?.scalars, images?.scalars, reconstruction?.scalars, completion?.scalars, colorization?.scalars]
+        [modeCoverage?.scalars, images?.scalars, reconstruction?.scalars, completion?.scalars, colorization?.scalars, paired?.scalars]
             .compactMap { $0 }.flatMap { $0 }
     }
 
     /// The figures as the lines of a table.
     public var tableLines: [String] {
-        [modeCoverage?.tableLines, images?.tableLines, reconstruction?.tableLines, completion?.tableLines, colorization?.tableLines]
+        [modeCoverage?.tableLines, images?.tableLines, reconstruction?.tableLines, completion?.tableLines, colorization?.tableLines,
+         paired?.tableLines]
             .compactMap { $0 }.flatMap { $0 }
     }
 }

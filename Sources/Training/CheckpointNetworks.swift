@@ -41,13 +41,15 @@ public enum CheckpointNetworks {
     /// with the generator inputs they came from. For completion28, completions of Fashion-MNIST
     /// test images, eight of each top half in a row; for colorize28, colourings of the first
     /// `count` test images.
+    /// For pix2pix, outputs for the first `count` pairs held out of training, with their targets.
     /// `raw` samples the trained weights rather than their moving average.
-    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64, raw: Bool = false) throws -> (input: Tensor, samples: Tensor) {
-        let preset = checkpoint.configuration.preset
+    public static func samples(from checkpoint: CheckpointFile, count: Int, seed: UInt64, raw: Bool = false)
+        throws -> (input: Tensor, samples: Tensor, targets: Tensor?) {
+        let preset = checkpoint.configuration.preset, definition = checkpoint.configuration.definition
         let generator = try Self.generator(of: checkpoint, raw: raw)
         var noise = RandomStream(seed: seed, purpose: .sample)
-        let input = try preset.definition.sampleInput(noise: noise.normal(shape: [count, preset.latentSize]))
-        return (input, preset.samples(of: generator, input: input))
+        let input = try definition.sampleInput(noise: noise.normal(shape: [count, preset.latentSize]))
+        return (input, preset.samples(of: generator, input: input), try definition.sampleTargets(count: count))
     }
 
     /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions

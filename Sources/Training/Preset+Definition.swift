@@ -15,6 +15,7 @@ extension Preset {
         case .colorize28: Colorize28Preset()
         case .dcgan: DCGANPreset()
         case .sngan: SNGANPreset()
+        case .pix2pix: Pix2PixPreset()
         }
     }
 
@@ -52,13 +53,6 @@ extension Preset {
         return input.mappingRows(inChunksOf: 256) { definition.samples(of: generator, input: $0) }
     }
 
-    /// A picture of whole samples made from generator inputs `input`: a grid of images (`columns`
-    /// wide; by default the preset's, or square; for colorize28 rows of gray inputs over their
-    /// colourings) or a scatter of points.
-    public func picture(of samples: Tensor, input: Tensor, columns: Int? = nil) -> Picture {
-        definition.picture(of: samples, input: input, columns: columns ?? definition.pictureColumns)
-    }
-
     /// How the configuration's global batch splits over `ranks`: in whole packs, or in the
     /// mode-seeking term's pairs for the conditional presets.
     public func batchSplit(_ configuration: TrainingConfiguration, ranks: Int) throws -> BatchSplit {
@@ -70,16 +64,12 @@ extension Preset {
         }
         return try BatchSplit(batchSize: configuration.batchSize, ranks: ranks, pack: unit.rows, unit: unit.name)
     }
-
-    /// The data the preset trains on (and is measured against) from images read from a file:
-    /// the images, or for colorize28 the images painted with their tints.
-    public func prepared(_ images: Dataset) throws -> Dataset { try definition.prepared(images) }
 }
 
 extension TrainingConfiguration {
     /// Its preset's definition for its shape (`--resolution`, `--channels`): what builds its
     /// networks and knows its samples' shape and measurement.
-    var definition: any PresetDefinition { preset.definition.shaped(resolution: resolution, channels: channels) }
+    var definition: any PresetDefinition { preset.definition.shaped(self) }
 
     /// What `launcher evaluate` and `--eval-every` measure of this run's generator.
     package var measurement: any Measurement { definition.measurement }

@@ -7,9 +7,11 @@ import Models
 /// The files `launcher sample` and `launcher reconstruct` write: HDF5 for analysis, PNG to look at.
 public enum SampleFiles {
     /// Writes samples made from generator inputs `input` to `path`: an HDF5 file with float32
-    /// datasets `samples`, `generator_input` (`input` itself) and `inputs` (the images a
-    /// conditional generator was given, where the preset keeps them), or a PNG picture.
-    public static func write(_ samples: Tensor, input: Tensor, preset: Preset, to path: String) throws {
+    /// datasets `samples`, `generator_input` (`input` itself), `inputs` (the images a
+    /// conditional generator was given, where the preset keeps them) and `targets` (their true
+    /// outputs, where it has them), or a PNG picture.
+    public static func write(_ samples: Tensor, input: Tensor, targets: Tensor? = nil, configuration: TrainingConfiguration, to path: String) throws {
+        let (preset, definition) = (configuration.preset, configuration.definition)
         switch (path as NSString).pathExtension.lowercased() {
         case "h5", "hdf5":
             try HDF5File.writeAtomically(path) { file in
@@ -18,12 +20,15 @@ public enum SampleFiles {
                 try dataset.setAttribute("range", preset.takesImages ? "[-1, 1]" : "data space")
                 // The generator's own input, so that another implementation can be fed the same.
                 try file.root.write(input.scalars, shape: input.shape, to: "generator_input")
-                if let inputs = preset.definition.conditionImages(of: input) {
+                if let inputs = definition.conditionImages(of: input) {
                     try file.root.write(inputs.scalars, shape: inputs.shape, to: "inputs").setAttribute("range", "[-1, 1]")
+                }
+                if let targets {
+                    try file.root.write(targets.scalars, shape: targets.shape, to: "targets").setAttribute("range", "[-1, 1]")
                 }
             }
         case "png":
-            try preset.picture(of: samples, input: input).writePNG(to: path)
+            try definition.picture(of: samples, input: input, targets: targets, columns: definition.pictureColumns).writePNG(to: path)
         default:
             throw ConfigurationError("--out \(path): expected a file ending in .h5 or .png")
         }

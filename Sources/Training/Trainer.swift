@@ -354,10 +354,11 @@ public final class Trainer {
 
     /// The run's data, and in `configuration` what the preset takes from it (dcgan's shape).
     static func loadDataset(_ configuration: inout TrainingConfiguration, say: (String) -> Void = { _ in }) throws -> Dataset {
-        let dataset = try configuration.preset.definition.generatedData(seed: configuration.seed)
-            ?? configuration.preset.prepared(Dataset.images(at: configuration.data ?? FashionMNIST.trainingImages,
-                                                            skipBad: configuration.skipBadImages ?? false, say: say))
-        try configuration.preset.definition.adopt(dataset, into: &configuration)
+        let definition = configuration.definition
+        let dataset = try definition.generatedData(seed: configuration.seed)
+            ?? definition.prepared(definition.images(at: configuration.data ?? FashionMNIST.trainingImages,
+                                                     skipBad: configuration.skipBadImages ?? false, say: say))
+        try definition.adopt(dataset, into: &configuration)
         try dataset.require(sampleShape: configuration.sampleShape, for: "--preset \(configuration.preset.rawValue)")
         return dataset
     }

@@ -43,6 +43,8 @@ extension TrainingConfiguration {
         try require(reconstructionWeight == nil || options.contains(.reconstructionWeight),
                     "--recon-weight is for \(taking(.reconstructionWeight)), not \(preset.rawValue)")
         try require(augment == nil || options.contains(.augment), "--augment is for \(taking(.augment)), not \(preset.rawValue)")
+        try require((pairs == nil && inputChannels == nil) || options.contains(.pairs),
+                    "--pairs and --input-channels are for \(taking(.pairs)), which train on pairs; \(preset.rawValue) does not")
         try require(modeSeeking == nil || options.contains(.modeSeeking), "--mode-seeking is for \(taking(.modeSeeking)), not \(preset.rawValue)")
         try require((r1 ?? 0) == 0 || options.contains(.r1),
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")
@@ -51,6 +53,9 @@ extension TrainingConfiguration {
         if let resolution, let shaped = preset.definition as? any DataShapedPreset {
             try require(type(of: shaped).supports(resolution: resolution),
                         "--resolution \(resolution): \(preset.rawValue) builds its networks for sides \(type(of: shaped).sides)")
+        }
+        if let resolution, preset == .pix2pix {
+            try require(Pix2Pix.supports(resolution: resolution), "--resolution \(resolution): pix2pix builds its networks for power-of-two sides from 32")
         }
         if !options.contains(.packingAndDiscriminatorSteps) {
             try require(discriminatorSteps == 1, "--d-steps \(discriminatorSteps): \(preset.rawValue) updates each network once per step; use 1")

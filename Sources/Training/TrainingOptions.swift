@@ -158,6 +158,13 @@ extension TrainingOption {
         .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
                help: "The channels of the images dcgan and sngan build their networks for; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
+        .choice("pairs", \.pairs, help: "Where pix2pix's (input, target) pairs come from: files (--data holds A/ and B/ folders "
+                    + "paired by file name, or HDF5 inputs and targets), side-by-side (pix2pix's AB images, input left), or derived "
+                    + "from plain images: gray (colourisation), masked-bottom, masked-center (completion), blur (deblurring), "
+                    + "downscale-4 (4x super-resolution)."),
+        .value("input-channels", \.inputChannels, valueName: "1|3", expected: "a whole number",
+               help: "The channels of pix2pix's inputs; the data's, which this only checks.",
+               shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
         .value("augment", \.augment, valueName: "list", expected: "a comma-separated list of color, translation, cutout and mirror, or none",
                help: "DiffAugment: the transforms (color, translation, cutout) applied alike to the real and generated images D judges, "
                    + "drawn per sample from the seed, and mirror, flipping half of the real images; for small data sets.",

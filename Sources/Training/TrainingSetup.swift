@@ -16,6 +16,8 @@ struct Setup {
     /// The generator's input for the sample grid: 64 noise vectors, 2,500 for the 2-D presets, or
     /// for completion28 the top halves of the first 8 training images with 8 noise vectors each.
     let gridLatent: Tensor
+    /// The true outputs of the grid's inputs, for pix2pix.
+    let gridTargets: Tensor?
     /// The generator's moving average, when `--ema-decay` is above 0.
     let average: GeneratorAverage?
 
@@ -40,6 +42,7 @@ struct Setup {
 
         var gridNoise = RandomStream(seed: configuration.seed, purpose: .grid)
         gridLatent = try preset.gridInput(random: &gridNoise, dataset: dataset)
+        gridTargets = try preset.gridTargets(dataset: dataset)
     }
 
     var generator: Layer { players[0].network }
@@ -57,7 +60,8 @@ struct Setup {
     /// The generator's samples of the fixed grid input, in evaluation mode, as a picture: of its
     /// moving average when there is one.
     func sampleGrid() -> Picture {
-        let preset = configuration.preset
-        return preset.picture(of: preset.samples(of: average?.network ?? generator, input: gridLatent), input: gridLatent)
+        let definition = configuration.definition
+        return definition.picture(of: configuration.preset.samples(of: average?.network ?? generator, input: gridLatent), input: gridLatent,
+                                  targets: gridTargets, columns: definition.pictureColumns)
     }
 }

@@ -37,8 +37,8 @@ struct SampleCommand: ParsableCommand {
 
     func run() throws {
         let file = try CheckpointFile(path: checkpoint)
-        let (input, samples) = try CheckpointNetworks.samples(from: file, count: count, seed: seed ?? file.configuration.seed, raw: rawGenerator)
-        try SampleFiles.write(samples, input: input, preset: file.configuration.preset, to: out)
+        let (input, samples, targets) = try CheckpointNetworks.samples(from: file, count: count, seed: seed ?? file.configuration.seed, raw: rawGenerator)
+        try SampleFiles.write(samples, input: input, targets: targets, configuration: file.configuration, to: out)
         print("wrote \(count) samples of \(file.configuration.preset.rawValue) at step \(file.step) to \(out)")
     }
 }

@@ -48,7 +48,7 @@ struct Colorize28Preset: ConditionalPreset {
     }
 
     /// Rows of gray inputs, each over the row of their colourings.
-    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
+    func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture {
         let columns = columns ?? 8, gray = conditionImages(of: input)!
         let asColour = Tensor.concatenate([gray, gray, gray], axis: 1)
         let rows = stride(from: 0, to: samples.shape[0], by: columns).flatMap { start in

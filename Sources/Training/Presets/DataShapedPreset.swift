@@ -25,8 +25,8 @@ extension DataShapedPreset {
     /// FID and the rest in the features of an evaluator trained on images of this shape.
     var measurement: any Measurement { ImageMeasurement(sampleShape: sampleShape) }
 
-    func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition {
-        Self(resolution: resolution ?? self.resolution, channels: channels ?? self.channels)
+    func shaped(_ configuration: TrainingConfiguration) -> any PresetDefinition {
+        Self(resolution: configuration.resolution ?? resolution, channels: configuration.channels ?? channels)
     }
 
     /// Takes the resolution and channels from `dataset`, or checks them against those recorded.

@@ -51,7 +51,7 @@ struct MixturePreset: OneDiscriminatorPreset {
         random.normal(shape: [2500, latentSize])
     }
 
-    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
+    func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture {
         Picture.scatter(of: samples, modes: data.modes, extent: extent)
     }
 }

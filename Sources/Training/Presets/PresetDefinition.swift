@@ -18,6 +18,8 @@ protocol PresetDefinition: Sendable {
     func generatedData(seed: UInt64) -> Dataset?
     /// The rows of a batch that must stay on one rank, and their name: the discriminator's packs.
     func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String)
+    /// The images at `path` as it reads them (pairs, for an image-to-image preset).
+    func images(at path: String, skipBad: Bool, say: (String) -> Void) throws -> Dataset
     /// The data it trains on (and is measured against) from images read from a file.
     func prepared(_ images: Dataset) throws -> Dataset
     /// The options beyond the common ones that it takes.
@@ -31,9 +33,9 @@ protocol PresetDefinition: Sendable {
     /// Its defaults, from `images` (the defaults of a preset training on Fashion-MNIST) or its own.
     func defaults(images: TrainingConfiguration) -> TrainingConfiguration
 
-    /// The definition for a run's `--resolution` and `--channels` (nil: its defaults), for a
-    /// preset whose networks take their shape from the data; itself for the others.
-    func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition
+    /// The definition for a run's configuration (its `--resolution`, `--channels`, `--pairs`; nil:
+    /// its defaults), for a preset whose networks take their shape from the data; itself for the others.
+    func shaped(_ configuration: TrainingConfiguration) -> any PresetDefinition
     /// Records what a run takes from its data in `configuration` (the shape of a preset that
     /// builds its networks for the data's), checking it against what was recorded on resume.
     func adopt(_ dataset: Dataset, into configuration: inout TrainingConfiguration) throws
@@ -58,9 +60,14 @@ protocol PresetDefinition: Sendable {
     func sampleInput(noise: Tensor) throws -> Tensor
     /// Whole samples from one chunk of generator inputs, the generator in evaluation mode.
     func samples(of generator: Layer, input: Tensor) -> Tensor
-    /// A picture of whole samples made from generator inputs `input`; `columns` for a grid of
-    /// images (square by default).
-    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture
+    /// The true outputs of the sample grid's inputs, for a preset that has them (pix2pix's
+    /// targets); nil otherwise.
+    func gridTargets(dataset: Dataset) throws -> Tensor?
+    /// The true outputs of `launcher sample`'s first `count` inputs, or nil.
+    func sampleTargets(count: Int) throws -> Tensor?
+    /// A picture of whole samples made from generator inputs `input`, beside their true outputs
+    /// `targets` when the preset has them; `columns` for a grid of images (square by default).
+    func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture
     /// The images a conditional generator's inputs hold, `[N, C, H, W]`, when they are worth
     /// keeping beside its samples (colorize28's gray images); nil otherwise.
     func conditionImages(of input: Tensor) -> Tensor?
@@ -84,17 +91,24 @@ enum PresetOption: Sendable {
     case modeSeeking
     /// `--augment`: DiffAugment of the images D judges.
     case augment
+    /// `--pairs` and `--input-channels`: an image-to-image preset's pairs.
+    case pairs
 }
 
 extension PresetDefinition {
     var takesImages: Bool { true }
     func generatedData(seed: UInt64) -> Dataset? { nil }
+    func images(at path: String, skipBad: Bool, say: (String) -> Void) throws -> Dataset {
+        try Dataset.images(at: path, skipBad: skipBad, say: say)
+    }
     func prepared(_ images: Dataset) throws -> Dataset { images }
+    func gridTargets(dataset: Dataset) throws -> Tensor? { nil }
+    func sampleTargets(count: Int) throws -> Tensor? { nil }
     func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) { (configuration.packSize, "pack") }
     func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
     var encoderName: String? { nil }
-    func shaped(resolution: Int?, channels: Int?) -> any PresetDefinition { self }
+    func shaped(_ configuration: TrainingConfiguration) -> any PresetDefinition { self }
     func adopt(_ dataset: Dataset, into configuration: inout TrainingConfiguration) throws {}
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? { nil }
 
@@ -105,7 +119,7 @@ extension PresetDefinition {
         random.normal(shape: [64, latentSize])
     }
 
-    func picture(of samples: Tensor, input: Tensor, columns: Int?) -> Picture {
+    func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture {
         Picture.grid(of: samples, columns: columns ?? max(1, Int(Double(samples.shape[0]).squareRoot().rounded(.up))))
     }
 }
