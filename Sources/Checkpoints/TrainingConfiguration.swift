@@ -71,6 +71,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The channels of an image-to-image preset's inputs (its `channels` are the targets'): the
     /// data's, recorded at the first start.
     public var inputChannels: Int?
+    /// The channels of the first level of pix2pix's networks (the reference's `--ngf`, `--ndf`);
+    /// nil for its default, 64.
+    public var width: Int?
     /// The evaluator network `--eval-every` and `launcher evaluate` measure in (`--evaluator`); nil
     /// for the Fashion-MNIST one.
     public var evaluator: String?
@@ -116,7 +119,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
         case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment, evaluator
-        case pairs, inputChannels = "input-channels"
+        case pairs, inputChannels = "input-channels", width
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

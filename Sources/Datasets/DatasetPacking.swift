@@ -71,12 +71,8 @@ public enum DatasetPacking {
                 channels = 3
             }
             let square = try crop(image, options.crop, name: items.name(index))
-            let size = square.width * square.height
             let squarePlanes = options.randomHue ? RandomHue.paint(square.planes(channels: 1), index: index) : square.planes(channels: channels)
-            for plane in 0..<channels {
-                planes += Resampling.resize(squarePlanes[plane * size..<(plane + 1) * size], height: square.height, width: square.width,
-                                            to: options.resolution)
-            }
+            planes += resized(squarePlanes, channels: channels, height: square.height, width: square.width, to: options.resolution)
             if let label = items.label(index) { labels.append(label) }
             sources.append(items.name(index))
             if Double(DispatchTime.now().uptimeNanoseconds - lastReport.uptimeNanoseconds) > 2e9 {
@@ -100,6 +96,14 @@ public enum DatasetPacking {
             if options.randomHue { try file.root.setAttribute("colour", RandomHue.description) }
         }
         return Summary(count: sources.count, channels: channels, classes: items.classNames.count, skipped: skipped)
+    }
+
+    /// Planes `[C, H, W]` resized to `[C, R, R]` one at a time.
+    static func resized(_ planes: [UInt8], channels: Int, height: Int, width: Int, to resolution: Int) -> [UInt8] {
+        let size = height * width
+        return (0..<channels).flatMap { plane in
+            Resampling.resize(planes[plane * size..<(plane + 1) * size], height: height, width: width, to: resolution)
+        }
     }
 
     /// `image` made square by `crop`; `name` names it when it is not square and may not be cropped.

@@ -117,8 +117,7 @@ extension PairSource {
     /// The data at `path` as this source reads it: pairs from files, or plain images to derive them from.
     public func load(_ path: String, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
         switch self {
-        case .files: try Dataset.pairs(at: path, skipBad: skipBad, say: say)
-        case .sideBySide: try Dataset.sideBySidePairs(at: path, skipBad: skipBad, say: say)
+        case .files, .sideBySide: try Dataset.pairs(at: path, layout: self, skipBad: skipBad, say: say)
         case .gray, .maskedBottom, .maskedCenter, .blur, .downscale4: try Dataset.images(at: path, skipBad: skipBad, say: say)
         }
     }

@@ -1,87 +1,103 @@
 import Foundation
 import HDF5
 
-/// Paired images for image-to-image tasks, each sample the input's channels then the target's
-/// `[C_in + C_out, H, W]` (`Dataset.inputChannels` says where they split).
-extension Dataset {
-    /// The pairs at `path`: `A/` and `B/` folders whose files pair by name (without extension), or
-    /// an HDF5 file holding `inputs` and `targets`. Missing partners, pairs of two sizes and
-    /// unreadable files are named; with `skipBad` an unreadable file's pair is left out instead.
-    public static func pairs(at path: String, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError("\(path): no such file") }
-        guard isDirectory.boolValue else { return try hdf5Pairs(at: path, say: say) }
+/// The pairs of a folder, listed at once and decoded one at a time: `A/` and `B/` folders whose
+/// files pair by name without extension (`PairSource.files`), or pix2pix's side-by-side images,
+/// input left and target right (`.sideBySide`).
+struct PairedFolder {
+    let path: String
+    /// Each pair's input file and, for A/B folders, its target file.
+    let files: [(input: String, target: String?)]
+
+    /// Lists the pairs; throws naming every file without a partner.
+    init(_ path: String, layout: PairSource) throws {
+        self.path = path
+        guard layout == .files else {
+            files = try ImageFolder(path).files.map { ($0.path, nil) }
+            return
+        }
         for folder in ["A", "B"] where !FileManager.default.fileExists(atPath: "\(path)/\(folder)") {
             throw DataError("\(path): no \(folder)/ folder; given pairs are A/ (inputs) and B/ (targets) folders whose files pair by name, "
                             + "or an HDF5 file with inputs and targets; --pairs side-by-side reads pix2pix's AB images, and --pairs gray "
                             + "(masked-bottom, masked-center, blur, downscale-4) derives pairs from plain images")
         }
-        let (inputs, targets) = (try ImageFolder("\(path)/A"), try ImageFolder("\(path)/B"))
         func byName(_ folder: ImageFolder) -> [String: String] {
-            Dictionary(folder.files.map { (($0.path as NSString).lastPathComponent as NSString).deletingPathExtension }.enumerated()
-                .map { ($1, folder.files[$0].path) }, uniquingKeysWith: { first, _ in first })
+            Dictionary(folder.files.map { ((($0.path as NSString).lastPathComponent as NSString).deletingPathExtension, $0.path) },
+                       uniquingKeysWith: { first, _ in first })
         }
-        let (inputNames, targetNames) = (byName(inputs), byName(targets))
-        let unpaired = inputNames.keys.filter { targetNames[$0] == nil }.sorted().map { "A/\($0)" }
-            + targetNames.keys.filter { inputNames[$0] == nil }.sorted().map { "B/\($0)" }
+        let (inputs, targets) = (byName(try ImageFolder("\(path)/A")), byName(try ImageFolder("\(path)/B")))
+        let unpaired = inputs.keys.filter { targets[$0] == nil }.sorted().map { inputs[$0]! }
+            + targets.keys.filter { inputs[$0] == nil }.sorted().map { targets[$0]! }
         guard unpaired.isEmpty else {
             throw DataError("\(path): \(unpaired.count) file\(unpaired.count == 1 ? " has" : "s have") no partner of the same name in the other folder: "
                             + unpaired.prefix(5).joined(separator: ", ") + (unpaired.count > 5 ? ", …" : ""))
         }
+        files = inputs.keys.sorted().map { (inputs[$0]!, targets[$0]!) }
+    }
+
+    var count: Int { files.count }
+
+    /// Pair `index`'s files decoded, as they are: throws when one is not a readable image.
+    func decoded(_ index: Int) throws -> [DecodedImage] {
+        try ([files[index].input] + (files[index].target.map { [$0] } ?? [])).map { try ImageDecoding.decode(contentsOf: $0) }
+    }
+
+    /// The input and target of decoded pair `index`: throws when they are of two sizes, or a
+    /// side-by-side image's width is odd.
+    func pair(_ images: [DecodedImage], index: Int) throws -> (input: DecodedImage, target: DecodedImage) {
+        let (first, name) = (images[0], files[index].input)
+        guard images.count == 2 else {
+            guard first.width % 2 == 0 else {
+                throw DataError("\(name) is \(first.width)×\(first.height): a side-by-side pair is an even width, input left and target right")
+            }
+            return (first.columns(0..<first.width / 2), first.columns(first.width / 2..<first.width))
+        }
+        guard (first.width, first.height) == (images[1].width, images[1].height) else {
+            throw DataError("\(name) is \(first.width)×\(first.height) but its target \(files[index].target!) is \(images[1].width)×\(images[1].height): "
+                            + "the two images of a pair have one size")
+        }
+        return (first, images[1])
+    }
+}
+
+/// Paired images for image-to-image tasks, each sample the input's channels then the target's
+/// `[C_in + C_out, H, W]` (`Dataset.inputChannels` says where they split).
+extension Dataset {
+    /// The pairs at `path` laid out as `layout` says (A/B folders or an HDF5 file with `inputs`
+    /// and `targets` for `.files`; a folder of side-by-side images for `.sideBySide`). Missing
+    /// partners, pairs of two sizes and unreadable files are named; with `skipBad` an unreadable
+    /// file's pair is left out instead.
+    public static func pairs(at path: String, layout: PairSource, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError("\(path): no such file") }
+        guard isDirectory.boolValue else {
+            guard layout == .files else { throw DataError("\(path): --pairs side-by-side reads a folder of images; an HDF5 file of pairs is --pairs files") }
+            return try hdf5Pairs(at: path, say: say)
+        }
+        let folder = try PairedFolder(path, layout: layout)
         var pairs: [(input: DecodedImage, target: DecodedImage, name: String)] = [], skipped: [String] = []
-        for name in inputNames.keys.sorted() {
-            let (inputPath, targetPath) = (inputNames[name]!, targetNames[name]!)
-            let input: DecodedImage, target: DecodedImage
-            do { (input, target) = (try ImageDecoding.decode(contentsOf: inputPath), try ImageDecoding.decode(contentsOf: targetPath)) } catch {
+        for index in 0..<folder.count {
+            let images: [DecodedImage]
+            do { images = try folder.decoded(index) } catch {
                 guard skipBad else { throw DataError("\(error); --skip-bad-images leaves such pairs out") }
                 skipped.append("\(error)")
                 continue
             }
-            guard (input.width, input.height) == (target.width, target.height) else {
-                throw DataError("\(inputPath) is \(input.width)×\(input.height) but its target \(targetPath) is \(target.width)×\(target.height): "
-                                + "the two images of a pair have one size")
-            }
-            pairs.append((input, target, inputPath))
+            let (input, target) = try folder.pair(images, index: index)
+            pairs.append((input, target, folder.files[index].input))
         }
         if !skipped.isEmpty { say("skipped \(skipped.count) pair\(skipped.count == 1 ? "" : "s") with an unreadable file in \(path):\n  " + skipped.joined(separator: "\n  ")) }
-        return try joined(pairs, source: path)
-    }
-
-    /// pix2pix's side-by-side pairs at the folder `path`: each image's left half the input, its
-    /// right half the target.
-    public static func sideBySidePairs(at path: String, skipBad: Bool = false, say: (String) -> Void = { _ in }) throws -> Dataset {
-        let folder = try ImageFolder(path)
-        var pairs: [(input: DecodedImage, target: DecodedImage, name: String)] = [], skipped: [String] = []
-        for file in folder.files {
-            let image: DecodedImage
-            do { image = try ImageDecoding.decode(contentsOf: file.path) } catch {
-                guard skipBad else { throw DataError("\(error); --skip-bad-images leaves such files out") }
-                skipped.append("\(error)")
-                continue
-            }
-            guard image.width % 2 == 0 else {
-                throw DataError("\(file.path) is \(image.width)×\(image.height): a side-by-side pair is an even width, input left and target right")
-            }
-            pairs.append((image.columns(0..<image.width / 2), image.columns(image.width / 2..<image.width), file.path))
-        }
-        if !skipped.isEmpty { say("skipped \(skipped.count) unreadable file\(skipped.count == 1 ? "" : "s") in \(path):\n  " + skipped.joined(separator: "\n  ")) }
-        return try joined(pairs, source: path)
-    }
-
-    /// Decoded pairs of one size as samples `[C_in + C_out, H, W]`, gray inputs or targets joining
-    /// colour ones as three equal channels.
-    static func joined(_ pairs: [(input: DecodedImage, target: DecodedImage, name: String)], source: String) throws -> Dataset {
-        guard let first = pairs.first else { throw DataError("\(source): no readable pairs") }
+        guard let first = pairs.first else { throw DataError("\(path): none of its \(folder.count) pairs is readable") }
         for pair in pairs where (pair.input.width, pair.input.height) != (first.input.width, first.input.height) {
             throw DataError("\(pair.name) is \(pair.input.width)×\(pair.input.height), \(first.name) \(first.input.width)×\(first.input.height): "
-                            + "pairs train at one size; `launcher dataset \(source) --pairs … --out pairs.h5 --resolution R` resizes them")
+                            + "pairs train at one size; `launcher dataset \(path) --pairs \(layout.rawValue) --out pairs.h5 --resolution R` resizes them")
         }
         let inputChannels = pairs.contains { $0.input.channels == 3 } ? 3 : 1
         let targetChannels = pairs.contains { $0.target.channels == 3 } ? 3 : 1
         var pixels: [UInt8] = []
         pixels.reserveCapacity(pairs.count * (inputChannels + targetChannels) * first.input.width * first.input.height)
         for pair in pairs { pixels += pair.input.planes(channels: inputChannels) + pair.target.planes(channels: targetChannels) }
-        return Dataset(source: source, sampleShape: [inputChannels + targetChannels, first.input.height, first.input.width], count: pairs.count,
+        return Dataset(source: path, sampleShape: [inputChannels + targetChannels, first.input.height, first.input.width], count: pairs.count,
                        storage: .pixels(pixels), inputChannels: inputChannels)
     }
 

@@ -45,6 +45,7 @@ extension TrainingConfiguration {
         try require(augment == nil || options.contains(.augment), "--augment is for \(taking(.augment)), not \(preset.rawValue)")
         try require((pairs == nil && inputChannels == nil) || options.contains(.pairs),
                     "--pairs and --input-channels are for \(taking(.pairs)), which train on pairs; \(preset.rawValue) does not")
+        try require(width == nil || options.contains(.width), "--width is for \(taking(.width)), not \(preset.rawValue)")
         try require(modeSeeking == nil || options.contains(.modeSeeking), "--mode-seeking is for \(taking(.modeSeeking)), not \(preset.rawValue)")
         try require((r1 ?? 0) == 0 || options.contains(.r1),
                     "--r1 is for \(taking(.r1)), whose discriminator is piecewise linear; \(preset.rawValue)'s is not")

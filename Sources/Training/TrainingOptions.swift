@@ -165,6 +165,10 @@ extension TrainingOption {
         .value("input-channels", \.inputChannels, valueName: "1|3", expected: "a whole number",
                help: "The channels of pix2pix's inputs; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
+        .value("width", \.width, valueName: "channels", expected: "a whole number",
+               help: "The channels of the first level of pix2pix's U-Net and PatchGAN (the reference's --ngf and --ndf), "
+                   + "doubling with depth up to 8 times this: smaller trains faster, 64 is the paper's.",
+               shownDefault: .computed { $0.definition.options.contains(.width) ? "64" : nil }, requirement: .atLeast(1)),
         .value("augment", \.augment, valueName: "list", expected: "a comma-separated list of color, translation, cutout and mirror, or none",
                help: "DiffAugment: the transforms (color, translation, cutout) applied alike to the real and generated images D judges, "
                    + "drawn per sample from the seed, and mirror, flipping half of the real images; for small data sets.",

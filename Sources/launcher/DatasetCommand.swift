@@ -17,6 +17,13 @@ struct DatasetCommand: ParsableCommand {
               launcher dataset /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --out fashion-32.h5 --resolution 32
               launcher dataset /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz --labels \\
                   /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz --random-hue --out colour-fashion-32.h5 --resolution 32
+
+            With --pairs, SRC holds pairs for pix2pix: A/ (inputs) and B/ (targets) folders whose files pair \
+            by name (--pairs files), or side-by-side images, input left and target right (--pairs \
+            side-by-side). The two images of a pair are cropped alike and resized together into `inputs` and \
+            `targets` uint8 [N, C, R, R], each side keeping its channels: `launcher train --preset pix2pix --data OUT`.
+
+              launcher dataset facades/ --pairs side-by-side --out facades-128.h5 --resolution 128
             """
     )
 
@@ -51,10 +58,20 @@ struct DatasetCommand: ParsableCommand {
                                valueName: "N"))
     var maxImages: Int?
 
+    @Option(help: ArgumentHelp("Pack pairs rather than images: files (A/ and B/ folders paired by name) or side-by-side (input left, target right).",
+                               valueName: "files|side-by-side"))
+    var pairs: PairSource?
+
     func run() throws {
         var options = DatasetPacking.Options(resolution: resolution)
         (options.crop, options.channels, options.skipBad, options.maximumCount) = (crop, channels, skipBadImages, maxImages)
         (options.labels, options.randomHue) = (labels, randomHue)
+        if let pairs {
+            let summary = try DatasetPacking.packPairs(source, layout: pairs, to: out, options: options) { print($0) }
+            print("wrote \(out): \(summary.count) pairs, \(resolution)×\(resolution)"
+                  + (summary.skipped > 0 ? "; skipped \(summary.skipped) with an unreadable file" : ""))
+            return
+        }
         let summary = try DatasetPacking.pack(source, to: out, options: options) { print($0) }
         print("wrote \(out): \(summary.count) images, \(summary.channels) channel\(summary.channels == 1 ? "" : "s"), \(resolution)×\(resolution)"
               + (summary.classes > 0 ? ", \(summary.classes) classes" : ", unlabelled")
@@ -63,3 +80,4 @@ struct DatasetCommand: ParsableCommand {
 }
 
 extension DatasetPacking.Crop: ExpressibleByArgument {}
+extension PairSource: ExpressibleByArgument {}

@@ -3,8 +3,9 @@
 /// discriminator, with that repository's state names (`UnetGenerator`'s `model.model.1.model.1.weight`,
 /// `NLayerDiscriminator`'s `model.0.weight`), so a checkpoint's tensors load there.
 public enum Pix2Pix {
-    /// The repository's `ngf` and `ndf`.
-    public static let width = 64
+    /// The repository's default `ngf` and `ndf`: the first level's channels, which the deeper
+    /// levels double up to 8 times it.
+    public static let defaultWidth = 64
     /// The noise per sample: it keys the dropout masks (`Dropout`), the paper's only noise.
     public static let noiseSize = 8
 
@@ -15,13 +16,14 @@ public enum Pix2Pix {
     /// The U-Net, input `[N, inputChannels·R·R + 8]` (the condition image flattened, then the
     /// noise; `ConditionalGenerator.input`) → output `[N, outputChannels, R, R]` in (−1, 1).
     ///
-    /// Levels, outermost first, each a `UNetBlock` whose output joins its input along the channels:
+    /// Levels, outermost first, each a `UNetBlock` whose output joins its input along the channels
+    /// (channels here for `width` 64, the paper's; each scales with it):
     /// Conv2d(in, 64, k4, s2, p1) … ConvTranspose2d(128, out, k4, s2, p1) → Tanh (the only biases);
     /// then 64 → 128, 128 → 256 and 256 → 512 levels of LeakyReLU(0.2) → Conv2d(k4, s2, p1) →
     /// BatchNorm … ReLU → ConvTranspose2d(2·inner, outer, k4, s2, p1) → BatchNorm; then log2(R) − 5
     /// levels 512 → 512 that end in Dropout(0.5) when `dropout`; innermost LeakyReLU → Conv2d(512, 512)
     /// → ReLU → ConvTranspose2d(512, 512) → BatchNorm at 1×1.
-    public static func generator(resolution: Int, inputChannels: Int, outputChannels: Int, dropout: Bool = true,
+    public static func generator(resolution: Int, inputChannels: Int, outputChannels: Int, width: Int = defaultWidth, dropout: Bool = true,
                                  random: inout RandomStream) -> Pix2PixGenerator {
         precondition(supports(resolution: resolution), "pix2pix builds for power-of-two sides from 32, got \(resolution)")
         let levels = resolution.trailingZeroBitCount
@@ -50,10 +52,10 @@ public enum Pix2Pix {
     }
 
     /// The PatchGAN, a pair joined along the channels `[N, channels, R, R]` → one logit per
-    /// overlapping 70×70 patch `[N, (R/8 − 2)²]`: Conv2d(channels, 64, k4, s2, p1) → LeakyReLU(0.2),
+    /// overlapping 70×70 patch `[N, (R/8 − 2)²]` (channels for `width` 64): Conv2d(channels, 64, k4, s2, p1) → LeakyReLU(0.2),
     /// then Conv2d(64, 128) and Conv2d(128, 256) (k4, s2, p1), Conv2d(256, 512, k4, s1, p1), each →
     /// BatchNorm → LeakyReLU(0.2), then Conv2d(512, 1, k4, s1, p1); the first and last have biases.
-    public static func discriminator(channels: Int, random: inout RandomStream) -> PyTorchSequential {
+    public static func discriminator(channels: Int, width: Int = defaultWidth, random: inout RandomStream) -> PyTorchSequential {
         var layers: [Layer] = [Conv2d(channels, width, kernel: 4, stride: 2, padding: 1, random: &random), LeakyReLU(slope: 0.2)]
         for (inner, stride) in [(2 * width, 2), (4 * width, 2), (8 * width, 1)] {
             layers += [Conv2d(inner / 2, inner, kernel: 4, stride: stride, padding: 1, bias: false, random: &random), BatchNorm(inner),

@@ -8,7 +8,7 @@ import Models
 /// 3 each), which the run takes from its `--data` and records. The last tenth of the pairs (at
 /// most 1,000) is held out of training for `evaluate` (`PairSource.heldOut`).
 struct Pix2PixPreset: ConditionalPreset {
-    var resolution = 256, channels = 3, inputChannels = 3, pairs = PairSource.files
+    var resolution = 256, channels = 3, inputChannels = 3, pairs = PairSource.files, width = Pix2Pix.defaultWidth
     var data: String?
 
     var latentSize: Int { Pix2Pix.noiseSize }
@@ -19,7 +19,7 @@ struct Pix2PixPreset: ConditionalPreset {
         return ConditionalTask(split: { pairs.split($0, inputChannels: inputChannels) }, pairingAxis: 1)
     }
     var defaultLoss: CompletionLoss { .l1Adversarial }
-    var options: Set<PresetOption> { [.loss, .reconstructionWeight, .modeSeeking, .shape, .pairs] }
+    var options: Set<PresetOption> { [.loss, .reconstructionWeight, .modeSeeking, .shape, .pairs, .width] }
     var measurement: any Measurement {
         PairedMeasurement(data: data ?? "", pairs: pairs, inputChannels: inputChannels, targetShape: [channels, resolution, resolution])
     }
@@ -42,7 +42,7 @@ struct Pix2PixPreset: ConditionalPreset {
         let channels = configuration.channels ?? channels
         return Pix2PixPreset(resolution: configuration.resolution ?? resolution, channels: channels,
                              inputChannels: configuration.inputChannels ?? (pairs.isDerived ? pairs.derivedInputChannels(targetChannels: channels) : inputChannels),
-                             pairs: pairs, data: configuration.data)
+                             pairs: pairs, width: configuration.width ?? width, data: configuration.data)
     }
 
     func images(at path: String, skipBad: Bool, say: (String) -> Void) throws -> Dataset {
@@ -91,11 +91,11 @@ struct Pix2PixPreset: ConditionalPreset {
 
     /// Input and noise `[N, C_in·R·R + 8]` → output `[N, C_out, R, R]`.
     func makeGenerator(random: inout RandomStream) -> Layer {
-        Pix2Pix.generator(resolution: resolution, inputChannels: inputChannels, outputChannels: channels, random: &random)
+        Pix2Pix.generator(resolution: resolution, inputChannels: inputChannels, outputChannels: channels, width: width, random: &random)
     }
     /// The pair joined along the channels `[N, C_in + C_out, R, R]` → patch logits.
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer {
-        Pix2Pix.discriminator(channels: inputChannels + channels, random: &random)
+        Pix2Pix.discriminator(channels: inputChannels + channels, width: width, random: &random)
     }
 
     /// The inputs of the first 8 training pairs, one noise draw each.

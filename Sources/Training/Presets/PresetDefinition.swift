@@ -93,6 +93,8 @@ enum PresetOption: Sendable {
     case augment
     /// `--pairs` and `--input-channels`: an image-to-image preset's pairs.
     case pairs
+    /// `--width`: the base width of its networks.
+    case width
 }
 
 extension PresetDefinition {
