@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Draws docs/learned-loss.md's yellow-bird figure from `launcher sample CKPT --count 8 --out F.h5`
-files of colorize28 checkpoints: the first row the gray inputs, then one row per file (its
-colourings of the same test images), 2-pixel black borders.
+"""Draws docs/learned-loss.md's yellow-bird figures from `launcher sample CKPT --count 8 --out F.h5`
+files of colorize28 or pix2pix checkpoints: the first row the inputs (gray ones in three equal
+channels), then one row per file (its outputs for the same inputs), then the targets when the files
+hold them (pix2pix's), 2-pixel black borders.
 
     python3 scripts/yellow-bird.py OUT.png l2.h5 adversarial.h5 [adversarial-seed2.h5 ...]
+    python3 scripts/yellow-bird.py docs/pix2pix-colour.png l2.h5 l1.h5 l1+adversarial.h5 adversarial.h5
 """
 import struct
 import sys
@@ -29,18 +31,21 @@ def main():
         sys.exit(__doc__)
     rows = []
     with h5py.File(files[0]) as f:
-        gray = f["inputs"][()]
-        rows.append(np.repeat(gray, 3, axis=1))
+        inputs = f["inputs"][()]
+        rows.append(inputs if inputs.shape[1] == 3 else np.repeat(inputs, 3, axis=1))
+        targets = f["targets"][()] if "targets" in f else None
     for name in files:
         with h5py.File(name) as f:
             rows.append(f["samples"][()])
-    count, border = rows[0].shape[0], 2
-    picture = np.zeros((len(rows) * (28 + border) + border, count * (28 + border) + border, 3), dtype=np.uint8)
+    if targets is not None:
+        rows.append(targets)
+    count, side, border = rows[0].shape[0], rows[0].shape[2], 2
+    picture = np.zeros((len(rows) * (side + border) + border, count * (side + border) + border, 3), dtype=np.uint8)
     for r, images in enumerate(rows):
         for c in range(count):
             tile = np.clip(np.round((images[c].transpose(1, 2, 0) + 1) * 127.5), 0, 255).astype(np.uint8)
-            top, left = border + r * (28 + border), border + c * (28 + border)
-            picture[top:top + 28, left:left + 28] = tile
+            top, left = border + r * (side + border), border + c * (side + border)
+            picture[top:top + side, left:left + side] = tile
     write_png(out, picture)
     print(f"wrote {out}: {len(rows)} rows of {count}")
 

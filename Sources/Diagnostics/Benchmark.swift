@@ -13,7 +13,8 @@ public struct Benchmark {
         public var iterations = 20
         public var warmup = 3
         public var threads = 1
-        /// The image side and channels, for a preset that builds its networks for the data's (dcgan, sngan).
+        /// The image side and channels, for a preset that builds its networks for the data's (dcgan,
+        /// sngan; pix2pix's inputs and targets alike).
         public var resolution: Int?, channels: Int?
         public init() {}
     }
@@ -47,7 +48,7 @@ public struct Benchmark {
     }
 
     /// The presets whose iteration is one G and one D update, which the benchmark times (with
-    /// the preset's R1 penalty, if it has one).
+    /// the preset's objective, its R1 penalty if it has one, and one D update per iteration).
     public static let presets = Preset.allCases.filter(\.trainsOneDiscriminator)
 
     let options: Options
@@ -57,15 +58,11 @@ public struct Benchmark {
         Kernels.threads = options.threads
         var configuration = TrainingConfiguration.defaults(for: options.preset)
         (configuration.resolution, configuration.channels) = (options.resolution, options.channels)
+        if options.preset == .pix2pix { configuration.inputChannels = options.channels }
+        // One D update per iteration, whatever the preset trains with.
+        configuration.discriminatorSteps = 1
         var random = RandomStream(seed: 1, purpose: .bench)
-        let generator = configuration.makeGenerator(random: &random)
-        let discriminator = configuration.makeDiscriminator(random: &random)
-        let step = AdversarialStep(
-            generator: generator, discriminator: discriminator,
-            generatorOptimizer: Adam(parameters: generator.parameters, learningRate: 2e-4, beta1: 0.5),
-            discriminatorOptimizer: Adam(parameters: discriminator.parameters, learningRate: 2e-4, beta1: 0.5),
-            objective: .nonSaturating)
-        step.r1Gamma = configuration.r1 ?? 0
+        let (networks, step) = configuration.makeTraining(random: &random)
         let batch = options.batchSize
         let real = random.uniform(shape: [batch] + configuration.sampleShape, low: -1, high: 1)
         func iterate() throws {
@@ -92,7 +89,7 @@ public struct Benchmark {
             sgemmPeakGigaflopsPerSecond: Benchmark.sgemmPeak(),
             kernels: Kernels.summary,
             dataPathImagesPerSecond: dataPath,
-            convolutionImplementations: Kernels.convolutionImplementations(in: [generator, discriminator]),
+            convolutionImplementations: Kernels.convolutionImplementations(in: networks),
             peakResidentMegabytes: ResidentMemory.peakMegabytes,
             residentGrowthMegabytes: ResidentMemory.megabytes - residentAfterWarmup)
     }
@@ -106,6 +103,7 @@ public struct Benchmark {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("learnedloss-bench-\(getpid()).h5").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try HDF5File.create(path).root.write(pixels, shape: [1024] + sampleShape, to: "images", chunkBytes: Dataset.streamedChunkBytes)
+            .setAttribute("layout", "NCHW")
         let dataset = try Dataset.images(at: path)
         let augment = DiffAugment(Set(DiffAugment.Transform.allCases))
         let start = DispatchTime.now()

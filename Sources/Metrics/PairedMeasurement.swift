@@ -6,8 +6,9 @@ import Models
 /// training (`PairSource.heldOut`), output i from noise stream (seed, "evaluate", i), against
 /// their targets (`PairedScores`).
 public struct PairedMeasurement: Measurement {
-    /// The run's `--data`, how its pairs are made, and the inputs' channels.
-    public let data: String
+    /// The run's `--data` (nil in a configuration without one, which cannot be measured), how its
+    /// pairs are made, and the inputs' channels.
+    public let data: String?
     public let pairs: PairSource
     public let inputChannels: Int
     /// `[C, H, W]` of the targets, which an evaluator network must classify for FID.
@@ -15,7 +16,7 @@ public struct PairedMeasurement: Measurement {
     /// Inputs measured for diversity, each with two more noise draws.
     static let diversityInputs = 100
 
-    public init(data: String, pairs: PairSource, inputChannels: Int, targetShape: [Int]) {
+    public init(data: String?, pairs: PairSource, inputChannels: Int, targetShape: [Int]) {
         (self.data, self.pairs, self.inputChannels, self.targetShape) = (data, pairs, inputChannels, targetShape)
     }
 
@@ -91,6 +92,7 @@ public struct PairedMeasurement: Measurement {
     /// The data and the rows of it held out of training, on every rank.
     func heldOut(_ context: MeasurementContext) throws -> (Dataset, [Int]) {
         try context.world.agree {
+            guard let data else { throw ConfigurationError("pix2pix is measured on the pairs held out of its --data, which this run does not name") }
             let dataset = try pairs.load(data)
             return (dataset, Array(PairSource.heldOut(count: dataset.count)))
         }

@@ -29,8 +29,9 @@ extension Preset {
     /// What `launcher evaluate` and `--eval-every` measure of its generator.
     package var measurement: any Measurement { definition.measurement }
 
-    /// Whether an iteration is one update of G and of one D (an `AdversarialStep`).
-    package var trainsOneDiscriminator: Bool { definition is any OneDiscriminatorPreset }
+    /// Whether an iteration updates G and one D (an `AdversarialStep`, or a `ConditionalStep`
+    /// under an adversarial loss).
+    package var trainsOneDiscriminator: Bool { definition is any OneDiscriminatorPreset || definition is any ConditionalPreset }
 
     /// Whether the preset trains on image files (rather than data generated from the seed).
     public var takesImages: Bool { definition.takesImages }
@@ -79,4 +80,13 @@ extension TrainingConfiguration {
     /// The generator and discriminator this run trains, for its shape.
     public func makeGenerator(random: inout RandomStream) -> Layer { definition.makeGenerator(random: &random) }
     public func makeDiscriminator(random: inout RandomStream) -> Layer { definition.makeDiscriminator(pack: packSize, random: &random) }
+
+    /// This run's networks, generator first, and the step that trains them in one process, as a
+    /// run builds them (`launcher bench` times it).
+    public func makeTraining(random: inout RandomStream) -> (networks: [Layer], algorithm: TrainingAlgorithm) {
+        let player = Player.make(self)
+        let generator = player("generator", makeGenerator(random: &random), generatorLearningRate)
+        let (players, algorithm) = definition.makeTraining(self, generator: generator, random: &random, player: player, context: .singleProcess)
+        return (players.map(\.network), algorithm)
+    }
 }

@@ -153,10 +153,10 @@ extension TrainingOption {
                    + "not), or HDF5 [N, H, W], [N, C, H, W] or [N, H, W, C] as `launcher dataset` writes it "
                    + "(default Fashion-MNIST's training images).", shownDefault: .hidden),
         .value("resolution", \.resolution, valueName: "pixels", expected: "a whole number",
-               help: "The side of the square images dcgan and sngan build their networks for; the data's, which this only checks.",
+               help: "The side of the square images dcgan, sngan and pix2pix build their networks for; the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "a power of two from 16") { DCGAN.supports(resolution: $0) }),
         .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
-               help: "The channels of the images dcgan and sngan build their networks for; the data's, which this only checks.",
+               help: "The channels of the images dcgan and sngan build their networks for (pix2pix's targets); the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
         .choice("pairs", \.pairs, help: "Where pix2pix's (input, target) pairs come from: files (--data holds A/ and B/ folders "
                     + "paired by file name, or HDF5 inputs and targets), side-by-side (pix2pix's AB images, input left), or derived "

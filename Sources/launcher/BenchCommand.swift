@@ -34,10 +34,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Threads for oneDNN's kernels (and OpenBLAS's).")
     var threads = 1
 
-    @Option(help: ArgumentHelp("The side of the random images, for dcgan (a power of two from 16; default 64) and sngan (32, 64 or 128; default 32).", valueName: "pixels"))
+    @Option(help: ArgumentHelp("The side of the random images, for dcgan (a power of two from 16; default 64), sngan (32, 64 or 128; default 32) "
+                               + "and pix2pix (a power of two from 32; default 256).", valueName: "pixels"))
     var resolution: Int?
 
-    @Option(help: ArgumentHelp("The channels of the random images, for dcgan and sngan (1 or 3; default 3).", valueName: "1|3"))
+    @Option(help: ArgumentHelp("The channels of the random images, for dcgan and sngan, and of pix2pix's random inputs and targets (1 or 3; default 3).",
+                               valueName: "1|3"))
     var channels: Int?
 
     @Flag(help: "Print one JSON object instead of a table.")

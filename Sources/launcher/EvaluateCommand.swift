@@ -25,7 +25,10 @@ struct EvaluateCommand: ParsableCommand {
             evaluator's confidence, and L1 and L2 to the truth (docs/evaluation.md). colorize28 paints \
             the test set's gray images and reports the share painted red, green and yellow (the mean colour \
             of the garment's pixels, nearest in chromaticity), the share of 1,000 images whose 8 noise \
-            draws give both red and green, and L1 and L2 to the truth. A checkpoint with a generator \
+            draws give both red and green, and L1 and L2 to the truth. pix2pix maps the inputs of the \
+            pairs held out of its training (the last tenth of its --data, at most 1,000) and reports L1 and \
+            L2 to their targets, colourfulness and sharpness relative to the targets', the L1 between two \
+            noise draws, and with an --evaluator for the targets' shape the FID against the targets. A checkpoint with a generator \
             average (/generator_ema) is measured by it unless --raw-generator. Every result is appended \
             to evaluations.jsonl beside the checkpoint.
 

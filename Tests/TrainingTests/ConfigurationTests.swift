@@ -81,7 +81,7 @@ final class ConfigurationTests: XCTestCase {
         // Each option's text round-trips through a configuration.
         var configuration = TrainingConfiguration.defaults(for: .completion28)
         for option in TrainingOption.all {
-            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0", "exact": "8", "skip-bad-images": "true", "resolution": "32", "channels": "3", "augment": "color,translation,cutout,mirror", "evaluator": "evaluator/colour.h5"][option.key], option.key)
+            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0", "exact": "8", "skip-bad-images": "true", "resolution": "32", "channels": "3", "augment": "color,translation,cutout,mirror", "evaluator": "evaluator/colour.h5", "pairs": "gray", "input-channels": "1", "width": "8"][option.key], option.key)
             try option.apply(text, to: &configuration, file: nil)
             XCTAssertEqual(option.get(configuration), text, option.key)
         }

@@ -231,10 +231,10 @@ final class LearnedLossPresetTests: XCTestCase {
 
     func testBadOptionsForThesePresets() throws {
         let cases: [([String], String)] = [
-            (["--preset", "dcgan28", "--loss", "l2"], "--loss is for completion28 and colorize28 only; dcgan28 trains with --objective"),
+            (["--preset", "dcgan28", "--loss", "l2"], "--loss is for completion28, colorize28 and pix2pix only; dcgan28 trains with --objective"),
             (["--preset", "alphagan28", "--recon-weight=-1"], "--recon-weight must be a number at least 0, got -1.0"),
-            (["--preset", "grid2d", "--recon-weight", "5"], "--recon-weight is for alphagan28, completion28 and colorize28, not grid2d"),
-            (["--preset", "dcgan28", "--mode-seeking", "1"], "--mode-seeking is for completion28 and colorize28, not dcgan28"),
+            (["--preset", "grid2d", "--recon-weight", "5"], "--recon-weight is for alphagan28, completion28, colorize28 and pix2pix, not grid2d"),
+            (["--preset", "dcgan28", "--mode-seeking", "1"], "--mode-seeking is for completion28, colorize28 and pix2pix, not dcgan28"),
             (["--preset", "colorize28", "--batch-size", "5"], "--batch-size 5 is not a whole number of mode-seeking pairs of 2; use a multiple of 2"),
             (["--preset", "dcgan28", "--ema-decay", "1"], "--ema-decay must be in [0, 1), got 1.0"),
             (["--preset", "alphagan28", "--pack", "2"], "--pack 2: packing is for dcgan28, grid2d, ring2d, dcgan and sngan"),

@@ -21,7 +21,7 @@ struct Pix2PixPreset: ConditionalPreset {
     var defaultLoss: CompletionLoss { .l1Adversarial }
     var options: Set<PresetOption> { [.loss, .reconstructionWeight, .modeSeeking, .shape, .pairs, .width] }
     var measurement: any Measurement {
-        PairedMeasurement(data: data ?? "", pairs: pairs, inputChannels: inputChannels, targetShape: [channels, resolution, resolution])
+        PairedMeasurement(data: data, pairs: pairs, inputChannels: inputChannels, targetShape: [channels, resolution, resolution])
     }
     var pictureColumns: Int? { 6 }
 
