@@ -19,6 +19,24 @@ final class BlockedLayoutTests: XCTestCase {
         XCTAssertEqual(blocked.converted(to: .channelBlocks(width: 16)).converted(to: .plain), plain)
     }
 
+    /// The U-Net's skips: images in one block layout join along the channels without leaving it,
+    /// to the plain join's values; each part's gradient comes back as its slice, in its layout.
+    func testChannelConcatenationStaysInItsBlocks() {
+        let (first, second) = (Tensor(shape: [2, 16, 2, 3], generator: Float.init), Tensor(shape: [2, 8, 2, 3]) { Float(-$0) })
+        let layout = TensorLayout.channelBlocks(width: 8)
+        let tape = Tape()
+        let parts = [tape.variable(first.converted(to: layout), requiresGradient: true), tape.variable(second.converted(to: layout), requiresGradient: true)]
+        let joined = Variable.concatenate(parts, axis: 1)
+        XCTAssertEqual(joined.value.layout, layout)
+        XCTAssertEqual(joined.value.converted(to: .plain), Tensor.concatenate([first, second], axis: 1))
+        let weights = Tensor(shape: [2, 24, 2, 3], generator: { Float($0 % 7) })
+        tape.backward(from: joined.converted(to: .plain).weightedSum(weights))
+        XCTAssertEqual(parts[0].gradient?.converted(to: .plain), weights.slice(0..<16, axis: 1))
+        XCTAssertEqual(parts[1].gradient?.converted(to: .plain), weights.slice(16..<24, axis: 1))
+        let mixed = Variable.concatenate([Variable(first.converted(to: layout)), Variable(second)], axis: 1)
+        XCTAssertEqual(mixed.value, Tensor.concatenate([first, second], axis: 1), "a mix of layouts joins plain")
+    }
+
     /// A 16-to-32-channel convolution against the definition, summed by hand in Double.
     func testWideConvolutionMatchesTheDefinition() {
         var random = Sample.stream

@@ -77,9 +77,13 @@ extension Variable {
         }
     }
 
-    /// Variables concatenated along `axis` (features: 1; channels of NCHW images: 1).
+    /// Variables concatenated along `axis` (features: 1; channels of NCHW images: 1). Images all
+    /// in one channel-block layout stay in it when joined along the channels (the U-Net's skips);
+    /// any other mix is joined plain.
     public static func concatenate(_ parts: [Variable], axis: Int) -> Variable {
-        let parts = parts.map { $0.converted(to: .plain) }
+        let layout = parts[0].value.layout
+        let keepsBlocks = axis == 1 && layout != .plain && parts.allSatisfy { $0.value.layout == layout }
+        let parts = keepsBlocks ? parts : parts.map { $0.converted(to: .plain) }
         let sizes = parts.map { $0.value.shape[axis] }
         return Variable.result(Tensor.concatenate(parts.map(\.value), axis: axis), of: parts) { gradient in
             var start = 0

@@ -20,10 +20,14 @@ extension Tensor {
         }
     }
 
-    /// Tensors concatenated along `axis`; every other dimension must agree.
+    /// Tensors concatenated along `axis`; every other dimension must agree. Plain tensors, or
+    /// images all in one channel-block layout joined along the channels: in `[N, C/w, H, W, w]`
+    /// each image's blocks are one run as in plain `[N, C, H, W]`, so the same copies join them.
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
         precondition(!parts.isEmpty, "nothing to concatenate")
-        precondition(parts.allSatisfy { $0.layout == .plain }, "concatenate takes plain tensors")
+        let layout = parts[0].layout
+        precondition(parts.allSatisfy { $0.layout == layout } && (layout == .plain || axis == 1),
+                     "concatenate takes plain tensors, or images in one channel-block layout along the channels")
         let first = parts[0].shape
         for part in parts {
             precondition(part.rank == first.count && (0..<first.count).allSatisfy { $0 == axis || part.shape[$0] == first[$0] },
@@ -41,13 +45,15 @@ extension Tensor {
                 result.append(contentsOf: part.scalars[(block * width)..<((block + 1) * width)])
             }
         }
-        return Tensor(shape: shape, scalars: result)
+        return Tensor(shape: shape, scalars: result, layout: layout)
     }
 
-    /// The elements with index `range` along `axis`.
+    /// The elements with index `range` along `axis`: of a plain tensor, or of an image in a
+    /// channel-block layout along the channels in whole blocks (one run per image, as plain).
     public func slice(_ range: Range<Int>, axis: Int) -> Tensor {
         precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis], "slice \(range) out of \(shape) on axis \(axis)")
-        precondition(layout == .plain, "slice takes a plain tensor")
+        precondition(layout == .plain || (axis == 1 && layout.fits([1, range.lowerBound, 1, 1]) && layout.fits([1, range.count, 1, 1])),
+                     "slice takes a plain tensor, or whole channel blocks of an image")
         let outer = shape[..<axis].reduce(1, *)
         let inner = shape[(axis + 1)...].reduce(1, *)
         var result = [Float]()
@@ -58,7 +64,7 @@ extension Tensor {
         }
         var newShape = shape
         newShape[axis] = range.count
-        return Tensor(shape: newShape, scalars: result)
+        return Tensor(shape: newShape, scalars: result, layout: layout)
     }
 }
 

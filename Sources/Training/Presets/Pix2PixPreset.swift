@@ -16,7 +16,10 @@ struct Pix2PixPreset: ConditionalPreset {
     var sampleShape: [Int] { [(pairs.isDerived ? 0 : inputChannels) + channels, resolution, resolution] }
     var task: ConditionalTask {
         let (pairs, inputChannels) = (pairs, inputChannels)
-        return ConditionalTask(split: { pairs.split($0, inputChannels: inputChannels) }, pairingAxis: 1)
+        return ConditionalTask(split: { batch in
+            let pair = pairs.split(batch, inputChannels: inputChannels)
+            return (pair.input, pair.target)
+        }, pairingAxis: 1)
     }
     var defaultLoss: CompletionLoss { .l1Adversarial }
     var options: Set<PresetOption> { [.loss, .reconstructionWeight, .modeSeeking, .shape, .pairs, .width] }
