@@ -103,6 +103,11 @@ extension Dataset {
 
     /// Pairs from an HDF5 file's `inputs` and `targets`, each images as `hdf5Images` reads them.
     static func hdf5Pairs(at path: String, say: (String) -> Void) throws -> Dataset {
+        let names = try HDF5File.open(path).root.childNames()
+        guard names.contains("inputs") && names.contains("targets") else {
+            throw DataError("\(path) holds no pairs (HDF5 datasets inputs and targets; `launcher dataset DIR --pairs files|side-by-side` "
+                            + "writes them); --pairs gray, masked-bottom, masked-center, blur or downscale-4 derives pairs from plain images")
+        }
         let (inputs, targets) = (try hdf5Images(at: path, named: "inputs", say: say), try hdf5Images(at: path, named: "targets", say: say))
         guard inputs.count == targets.count, inputs.sampleShape.dropFirst() == targets.sampleShape.dropFirst() else {
             throw DataError("\(path): \(inputs.count) inputs of \(inputs.sampleShape) but \(targets.count) targets of \(targets.sampleShape); "

@@ -154,7 +154,7 @@ extension TrainingOption {
                    + "(default Fashion-MNIST's training images).", shownDefault: .hidden),
         .value("resolution", \.resolution, valueName: "pixels", expected: "a whole number",
                help: "The side of the square images dcgan, sngan and pix2pix build their networks for; the data's, which this only checks.",
-               shownDefault: .hidden, requirement: .init(phrase: "a power of two from 16") { DCGAN.supports(resolution: $0) }),
+               shownDefault: .hidden, requirement: .init(phrase: "a power of two") { $0 > 0 && $0 & ($0 - 1) == 0 }),
         .value("channels", \.channels, valueName: "1|3", expected: "a whole number",
                help: "The channels of the images dcgan and sngan build their networks for (pix2pix's targets); the data's, which this only checks.",
                shownDefault: .hidden, requirement: .init(phrase: "1 or 3") { [1, 3].contains($0) }),
