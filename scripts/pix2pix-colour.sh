@@ -5,13 +5,14 @@
 # on one budget and seed, each evaluated on the 1,000 held-out pairs (with an evaluator trained on
 # the colour set, for FID against the targets) and sampled as input | output | target; then the
 # figure: 12 held-out inputs, each loss's outputs, the targets (needs h5py and numpy).
-# Usage: bash scripts/pix2pix-colour.sh [steps] [output-dir] [width]   (defaults 1500, checkpoints/pix2pix-colour, 32)
+# Usage: bash scripts/pix2pix-colour.sh [steps] [output-dir] [width] [seed]   (defaults 1500, checkpoints/pix2pix-colour, 32, 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/mpi-env.sh
 steps=${1:-1500}
 out=${2:-checkpoints/pix2pix-colour}
 width=${3:-32}
+seed=${4:-1}
 launcher=.build/release/launcher
 swift build -c release >/dev/null
 mkdir -p "$out"
@@ -23,7 +24,7 @@ fashion=/usr/share/datasets/fashion-mnist
 
 for loss in l2 l1 l1+adversarial adversarial; do
     started=$SECONDS
-    "$launcher" train --preset pix2pix --data "$data" --pairs gray --loss "$loss" --width "$width" --steps "$steps" --seed 1 \
+    "$launcher" train --preset pix2pix --data "$data" --pairs gray --loss "$loss" --width "$width" --steps "$steps" --seed "$seed" \
         --threads 2 --checkpoint-every "$steps" --sample-every "$steps" --tensorboard false --run-dir "$out/$loss" > "$out/$loss.train.log"
     echo "$loss: trained $steps steps in $((SECONDS - started)) s" | tee -a "$out/times.txt"
     checkpoint="$out/$loss/checkpoint-$(printf %08d "$steps").h5"
