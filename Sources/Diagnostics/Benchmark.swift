@@ -58,7 +58,6 @@ public struct Benchmark {
         Kernels.threads = options.threads
         var configuration = TrainingConfiguration.defaults(for: options.preset)
         (configuration.resolution, configuration.channels) = (options.resolution, options.channels)
-        if options.preset == .pix2pix { configuration.inputChannels = options.channels }
         // One D update per iteration, whatever the preset trains with.
         configuration.discriminatorSteps = 1
         var random = RandomStream(seed: 1, purpose: .bench)

@@ -48,8 +48,8 @@ public enum CheckpointNetworks {
         let preset = checkpoint.configuration.preset, definition = checkpoint.configuration.definition
         let generator = try Self.generator(of: checkpoint, raw: raw)
         var noise = RandomStream(seed: seed, purpose: .sample)
-        let input = try definition.sampleInput(noise: noise.normal(shape: [count, preset.latentSize]))
-        return (input, preset.samples(of: generator, input: input), try definition.sampleTargets(count: count))
+        let (input, targets) = try definition.sampleInput(noise: noise.normal(shape: [count, preset.latentSize]))
+        return (input, preset.samples(of: generator, input: input), targets)
     }
 
     /// The first `count` Fashion-MNIST test images and the alphagan28 checkpoint's reconstructions

@@ -41,8 +41,7 @@ struct Setup {
             ? GeneratorAverage(of: players[0].network, in: preset.makeGenerator(random: &averageRandom), decay: configuration.emaDecay!) : nil
 
         var gridNoise = RandomStream(seed: configuration.seed, purpose: .grid)
-        gridLatent = try preset.gridInput(random: &gridNoise, dataset: dataset)
-        gridTargets = try preset.gridTargets(dataset: dataset)
+        (gridLatent, gridTargets) = try preset.gridInput(random: &gridNoise, dataset: dataset)
     }
 
     var generator: Layer { players[0].network }

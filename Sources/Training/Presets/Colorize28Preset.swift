@@ -31,16 +31,16 @@ struct Colorize28Preset: ConditionalPreset {
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { Colorize28.discriminator(random: &random) }
 
     /// The gray images of the first 32 training images, one noise vector each.
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
-        ConditionalGenerator.input(condition: Colorize28.gray(of: try dataset.batch(0..<min(32, dataset.count))),
-                                   noise: random.normal(shape: [min(32, dataset.count), latentSize]))
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?) {
+        (ConditionalGenerator.input(condition: Colorize28.gray(of: try dataset.batch(0..<min(32, dataset.count))),
+                                    noise: random.normal(shape: [min(32, dataset.count), latentSize])), nil)
     }
 
     /// Colourings of the first N Fashion-MNIST test images.
-    func sampleInput(noise: Tensor) throws -> Tensor {
+    func sampleInput(noise: Tensor) throws -> (input: Tensor, targets: Tensor?) {
         let test = try TestImages.fashionMNIST(for: "colourings").tinted()
         let gray = Colorize28.gray(of: try test.batch((0..<noise.shape[0]).map { $0 % test.count }))
-        return ConditionalGenerator.input(condition: gray, noise: noise)
+        return (ConditionalGenerator.input(condition: gray, noise: noise), nil)
     }
 
     func conditionImages(of input: Tensor) -> Tensor? {

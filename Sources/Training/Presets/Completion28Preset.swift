@@ -25,16 +25,16 @@ struct Completion28Preset: ConditionalPreset {
     func makeDiscriminator(pack: Int, random: inout RandomStream) -> Layer { Completion28.discriminator(random: &random) }
 
     /// The top halves of the first 8 training images, 8 noise vectors each.
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?) {
         let tops = Completion28.halves(of: try dataset.batch(Array(0..<8).flatMap { Array(repeating: $0, count: 8) })).top
-        return Completion28.generatorInput(top: tops, noise: random.normal(shape: [64, latentSize]))
+        return (Completion28.generatorInput(top: tops, noise: random.normal(shape: [64, latentSize])), nil)
     }
 
     /// Completions of Fashion-MNIST test images, eight of each top half in a row.
-    func sampleInput(noise: Tensor) throws -> Tensor {
+    func sampleInput(noise: Tensor) throws -> (input: Tensor, targets: Tensor?) {
         let test = try TestImages.fashionMNIST(for: "completions")
         let tops = Completion28.halves(of: try test.batch((0..<noise.shape[0]).map { $0 / 8 % test.count })).top
-        return Completion28.generatorInput(top: tops, noise: noise)
+        return (Completion28.generatorInput(top: tops, noise: noise), nil)
     }
 
     /// Each input's top over its generated bottom, `[N, 1, 28, 28]`.

@@ -47,8 +47,8 @@ struct MixturePreset: OneDiscriminatorPreset {
     func generatedData(seed: UInt64) -> Dataset? { data.sample(count: 100_000, seed: seed, name: name) }
 
     /// 2,500 points, enough to show every mode's spread.
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
-        random.normal(shape: [2500, latentSize])
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?) {
+        (random.normal(shape: [2500, latentSize]), nil)
     }
 
     func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture {

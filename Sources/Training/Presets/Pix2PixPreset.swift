@@ -44,7 +44,7 @@ struct Pix2PixPreset: ConditionalPreset {
         let pairs = configuration.pairs ?? pairs
         let channels = configuration.channels ?? channels
         return Pix2PixPreset(resolution: configuration.resolution ?? resolution, channels: channels,
-                             inputChannels: configuration.inputChannels ?? (pairs.isDerived ? pairs.derivedInputChannels(targetChannels: channels) : inputChannels),
+                             inputChannels: configuration.inputChannels ?? (pairs.isDerived ? pairs.derivedInputChannels(targetChannels: channels) : channels),
                              pairs: pairs, width: configuration.width ?? width, data: configuration.data)
     }
 
@@ -101,24 +101,19 @@ struct Pix2PixPreset: ConditionalPreset {
         Pix2Pix.discriminator(channels: inputChannels + channels, width: width, random: &random)
     }
 
-    /// The inputs of the first 8 training pairs, one noise draw each.
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
-        let (input, _) = task.split(try dataset.batch(0..<min(8, dataset.count)))
-        return ConditionalGenerator.input(condition: input, noise: random.normal(shape: [input.shape[0], latentSize]))
+    /// The inputs of the first 8 training pairs, one noise draw each, and their targets.
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?) {
+        let (condition, target) = task.split(try dataset.batch(0..<min(8, dataset.count)))
+        return (ConditionalGenerator.input(condition: condition, noise: random.normal(shape: [condition.shape[0], latentSize])), target)
     }
-    func gridTargets(dataset: Dataset) throws -> Tensor? { task.split(try dataset.batch(0..<min(8, dataset.count))).target }
 
-    /// The inputs of the first N held-out pairs (repeated when N is more than they are).
-    func sampleInput(noise: Tensor) throws -> Tensor {
-        ConditionalGenerator.input(condition: try heldOutPairs(noise.shape[0]).condition, noise: noise)
-    }
-    func sampleTargets(count: Int) throws -> Tensor? { try heldOutPairs(count).target }
-
-    private func heldOutPairs(_ count: Int) throws -> (condition: Tensor, target: Tensor) {
+    /// The inputs of the first N held-out pairs (repeated when N is more than they are), and their targets.
+    func sampleInput(noise: Tensor) throws -> (input: Tensor, targets: Tensor?) {
         guard let data else { throw ConfigurationError("pix2pix samples from its run's --data, which this configuration lacks") }
         let dataset = try pairs.load(data)
         let rows = Array(PairSource.heldOut(count: dataset.count))
-        return task.split(try dataset.batch((0..<count).map { rows[$0 % rows.count] }))
+        let (condition, target) = task.split(try dataset.batch((0..<noise.shape[0]).map { rows[$0 % rows.count] }))
+        return (ConditionalGenerator.input(condition: condition, noise: noise), target)
     }
 
     func conditionImages(of input: Tensor) -> Tensor? {

@@ -54,17 +54,14 @@ protocol PresetDefinition: Sendable {
     /// `stored` names the entries the checkpoint holds for it, for layouts of earlier versions.
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer?
 
-    /// The generator's input for the run's sample grid, drawn from `random`.
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor
-    /// The generator's input for `launcher sample`, from noise `[N, latentSize]`.
-    func sampleInput(noise: Tensor) throws -> Tensor
+    /// The generator's input for the run's sample grid, drawn from `random`, and the true outputs
+    /// of those inputs for a preset that has them (pix2pix's targets).
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?)
+    /// The generator's input for `launcher sample`, from noise `[N, latentSize]`, and its true
+    /// outputs where the preset has them.
+    func sampleInput(noise: Tensor) throws -> (input: Tensor, targets: Tensor?)
     /// Whole samples from one chunk of generator inputs, the generator in evaluation mode.
     func samples(of generator: Layer, input: Tensor) -> Tensor
-    /// The true outputs of the sample grid's inputs, for a preset that has them (pix2pix's
-    /// targets); nil otherwise.
-    func gridTargets(dataset: Dataset) throws -> Tensor?
-    /// The true outputs of `launcher sample`'s first `count` inputs, or nil.
-    func sampleTargets(count: Int) throws -> Tensor?
     /// A picture of whole samples made from generator inputs `input`, beside their true outputs
     /// `targets` when the preset has them; `columns` for a grid of images (square by default).
     func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture
@@ -104,8 +101,6 @@ extension PresetDefinition {
         try Dataset.images(at: path, skipBad: skipBad, say: say)
     }
     func prepared(_ images: Dataset) throws -> Dataset { images }
-    func gridTargets(dataset: Dataset) throws -> Tensor? { nil }
-    func sampleTargets(count: Int) throws -> Tensor? { nil }
     func rowsKeptTogether(_ configuration: TrainingConfiguration) -> (rows: Int, name: String) { (configuration.packSize, "pack") }
     func conditionImages(of input: Tensor) -> Tensor? { nil }
     var pictureColumns: Int? { nil }
@@ -114,11 +109,11 @@ extension PresetDefinition {
     func adopt(_ dataset: Dataset, into configuration: inout TrainingConfiguration) throws {}
     func makeNetwork(named name: String, random: inout RandomStream, stored: Set<String>) -> Layer? { nil }
 
-    func sampleInput(noise: Tensor) throws -> Tensor { noise }
+    func sampleInput(noise: Tensor) throws -> (input: Tensor, targets: Tensor?) { (noise, nil) }
     func samples(of generator: Layer, input: Tensor) -> Tensor { generator(Variable(input)).value }
 
-    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> Tensor {
-        random.normal(shape: [64, latentSize])
+    func gridInput(random: inout RandomStream, dataset: Dataset) throws -> (input: Tensor, targets: Tensor?) {
+        (random.normal(shape: [64, latentSize]), nil)
     }
 
     func picture(of samples: Tensor, input: Tensor, targets: Tensor?, columns: Int?) -> Picture {
