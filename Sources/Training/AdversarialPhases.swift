@@ -24,15 +24,16 @@ extension Phase where Early == (loss: Variable, real: RealSide), Result == Discr
     ///
     /// - Parameters:
     ///   - real: D's logits on the real batch (and R1's penalty), recorded on the tape.
-    ///   - fake: D's logits on G's outputs; G is frozen and its input constant, so G records nothing.
+    ///   - fake: D's logits on G's outputs, taken as constants on this tape (G may have recorded
+    ///     its forward on its own phase's tape, begun for the purpose).
     static func discriminator(_ network: Layer, optimizer: any Optimizer, objective: AdversarialObjective,
-                              real: @escaping (Tape) -> RealSide, fake: @escaping (Tape) -> Variable) -> Self {
+                              real: @escaping (Tape) -> RealSide, fake: @escaping (Tape) throws -> Variable) -> Self {
         Phase(updating: [(network, optimizer)], first: { tape in
             let side = real(tape)
             let loss = discriminatorRealLoss(objective, realLogits: side.logits)
             return (side.penalty.map { loss + $0 } ?? loss, (loss, side))
         }, thenAfterLanding: { tape, early in
-            let fakeLogits = fake(tape)
+            let fakeLogits = try fake(tape)
             let fakeLoss = discriminatorFakeLoss(objective, fakeLogits: fakeLogits)
             return (fakeLoss, DiscriminatorReport(loss: early.loss.value.scalar + fakeLoss.value.scalar,
                                                   realScore: early.real.logits.value.meanSigmoid, fakeScore: fakeLogits.value.meanSigmoid,
@@ -42,9 +43,10 @@ extension Phase where Early == (loss: Variable, real: RealSide), Result == Discr
 }
 
 extension Phase where Early == Variable {
-    /// A generator's update: its forward pass first, which needs no discriminator and so runs
-    /// while D's last update may still be in flight, then `loss` on its outputs, through the
-    /// frozen D (gradients flow through D's layers to its input, none into D's weights).
+    /// A generator's update: its forward pass first, which needs no discriminator (so it can begin
+    /// inside D's phase, which judges its outputs, or run while D's last update is in flight), then
+    /// `loss` on its outputs, through the frozen D (gradients flow through D's layers to its
+    /// input, none into D's weights).
     static func generator(_ network: Layer, optimizer: any Optimizer, forward: @escaping (Tape) -> Variable,
                           loss: @escaping (Tape, Variable) -> (loss: Variable, result: Result)) -> Self {
         Phase(updating: [(network, optimizer)], first: { tape in (nil, forward(tape)) }, thenAfterLanding: loss)

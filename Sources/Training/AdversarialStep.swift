@@ -45,16 +45,28 @@ public final class AdversarialStep: TrainingAlgorithm {
     }
 
     /// `discriminatorSteps` discriminator updates, each on its own real batch `[N, ...sample]` and
-    /// noise (`.discriminatorNoise`, substep), then one generator update on `.generatorNoise`;
-    /// with `augmentation`, its draws are the noise of the `.augment…` purposes.
+    /// noise (`.discriminatorNoise`, substep), then one generator update on the last one's samples:
+    /// G's forward pass is recorded once, judged by D as constants, then by the updated D with
+    /// gradients into G (PyTorch's DCGAN example's iteration). With `augmentation`, its draws are
+    /// the noise of the `.augment…` purposes.
     public func iterate(nextBatch: () throws -> Tensor, noise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         var metrics = StepMetrics(generatorLoss: 0)
+        let generatorDraws = augmentation.map { _ in noise(.augmentGenerator, 0) }
+        var generated: BegunPhase<Variable, Variable>?
         for substep in 0..<discriminatorSteps {
             let draws = augmentation.map { _ in (real: noise(.augmentReal, substep), fake: noise(.augmentFake, substep)) }
-            metrics = StepMetrics(try runner.run(discriminatorPhase(real: try nextBatch(), latent: noise(.discriminatorNoise, substep), draws: draws)))
+            let latent = noise(.discriminatorNoise, substep)
+            let samples: () throws -> Tensor = if substep < discriminatorSteps - 1 {
+                { [self] in generator(Variable(latent)).value }
+            } else {
+                { [self] in
+                    generated = try runner.begin(generatorPhase(latent: latent, draws: generatorDraws))
+                    return generated!.value.value
+                }
+            }
+            metrics = StepMetrics(try runner.run(discriminatorPhase(real: try nextBatch(), samples: samples, draws: draws)))
         }
-        let draws = augmentation.map { _ in noise(.augmentGenerator, 0) }
-        metrics.generatorLoss = try runner.run(generatorPhase(latent: noise(.generatorNoise, 0), draws: draws)).value.scalar
+        metrics.generatorLoss = try runner.finish(generated!).value.scalar
         return metrics
     }
 
@@ -68,13 +80,19 @@ public final class AdversarialStep: TrainingAlgorithm {
     /// `latent` `[N, latent]`, each augmented with its `draws` `[N, DiffAugment.drawsPerSample]` if any.
     func discriminatorPhase(real: Tensor, latent: Tensor, draws: (real: Tensor, fake: Tensor)? = nil)
         -> Phase<(loss: Variable, real: RealSide), DiscriminatorReport> {
+        discriminatorPhase(real: real, samples: { [self] in generator(Variable(latent)).value }, draws: draws)
+    }
+
+    /// D's update on `real` and on the images `samples` makes, once G's last update has landed.
+    func discriminatorPhase(real: Tensor, samples: @escaping () throws -> Tensor, draws: (real: Tensor, fake: Tensor)?)
+        -> Phase<(loss: Variable, real: RealSide), DiscriminatorReport> {
         .discriminator(discriminator, optimizer: discriminatorOptimizer, objective: objective, real: { [self] tape in
             let input = judged(tape.variable(real), draws: draws?.real, real: true)
             guard r1Gamma > 0 else { return RealSide(logits: discriminator(input), penalty: nil) }
             let (logits, penalty) = discriminatorWithR1Penalty(discriminator as! Sequential, real: input, gamma: r1Gamma)
             return RealSide(logits: logits, penalty: penalty)
         }, fake: { [self] tape in
-            discriminator(judged(tape.variable(generator(tape.variable(latent)).value), draws: draws?.fake, real: false))
+            discriminator(judged(tape.variable(try samples()), draws: draws?.fake, real: false))
         })
     }
 

@@ -73,27 +73,30 @@ public final class ConditionalStep: TrainingAlgorithm {
     }
 
     /// One iteration on the next batch of data `[N, ...]` with noise `[N, z]` (`.generatorNoise`):
-    /// D's phase on real pairs and on the conditions with G's outputs, when the loss has a D, then G's.
+    /// D's phase on real pairs and on the conditions with G's outputs, when the loss has a D, then
+    /// G's, from the same forward pass of G.
     public func iterate(nextBatch: () throws -> Tensor, noise makeNoise: (RandomPurpose, Int) -> Tensor) throws -> StepMetrics {
         let (real, noise) = (try nextBatch(), makeNoise(.generatorNoise, 0))
         let (condition, target) = task.split(real)
         let rows = pairing(real.shape[0], shards: runner.context.shards)
         let (pairedCondition, pairedTarget) = (condition.rows(rows.conditions), target.rows(rows.conditions))
         let input = ConditionalGenerator.input(condition: pairedCondition, noise: noise.rows(rows.noise))
+        let generatorPhase = Phase.generator(generator, optimizer: generatorOptimizer, forward: { [self] tape in generator(tape.variable(input)) },
+                                             loss: { [self] tape, generated in
+            let (loss, l1) = generatorLoss(condition: tape.variable(pairedCondition), input: input, generated: generated, target: pairedTarget)
+            return (loss, (loss, l1))
+        })
         var metrics = StepMetrics(generatorLoss: 0)
+        var generated: BegunPhase<Variable, (Variable, Float)>?
         if let discriminator, let discriminatorOptimizer {
             metrics = StepMetrics(try runner.run(.discriminator(discriminator, optimizer: discriminatorOptimizer, objective: objective, real: { [self] tape in
                 RealSide(logits: discriminator(tape.variable(Tensor.concatenate([condition, target], axis: task.pairingAxis))), penalty: nil)
             }, fake: { [self] tape in
-                let generated = generator(tape.variable(input)).value
-                return discriminator(tape.variable(Tensor.concatenate([pairedCondition, generated], axis: task.pairingAxis)))
+                generated = try runner.begin(generatorPhase)
+                return discriminator(tape.variable(Tensor.concatenate([pairedCondition, generated!.value.value], axis: task.pairingAxis)))
             })))
         }
-        let (loss, l1) = try runner.run(.generator(generator, optimizer: generatorOptimizer, forward: { [self] tape in generator(tape.variable(input)) },
-                                                   loss: { [self] tape, generated in
-            let (loss, l1) = generatorLoss(condition: tape.variable(pairedCondition), input: input, generated: generated, target: pairedTarget)
-            return (loss, (loss, l1))
-        }))
+        let (loss, l1) = try runner.finish(generated ?? runner.begin(generatorPhase))
         metrics.generatorLoss = loss.value.scalar
         metrics.reconstruction = l1
         return metrics

@@ -122,29 +122,56 @@ public final class PhaseRunner {
     /// Runs `phase` and returns its result; its update is made, or left in flight.
     @discardableResult
     func run<Early, Result>(_ phase: Phase<Early, Result>) throws -> Result {
+        try finish(begin(phase))
+    }
+
+    /// Runs the first part of `phase`, so that another phase can use its value before `finish`
+    /// runs the rest: G's phase begins inside D's, whose fake side judges G's samples, and goes on
+    /// from the same forward pass and tape after D's update (the one forward of PyTorch's DCGAN
+    /// example). Nothing may update `phase`'s networks between the two, or its tape would hold
+    /// their old weights.
+    func begin<Early, Result>(_ phase: Phase<Early, Result>) throws -> BegunPhase<Early, Result> {
         let updated = Set(phase.updates.map { update in ObjectIdentifier(update.network) })
         if inFlight.contains(where: { $0.networks.contains { updated.contains(ObjectIdentifier($0)) } }) {
             try settle()
         }
+        return try freezingAllBut(phase) { parameters in
+            parameters.forEach { $0.zeroGradient() }
+            let tape = Tape(shards: context.shards)
+            let first = try phase.first(tape)
+            if let loss = first.loss { tape.backward(from: loss, scale: context.lossScale) }
+            return BegunPhase(phase: phase, tape: tape, value: first.value)
+        }
+    }
+
+    /// Runs the rest of a phase `begin` started and returns its result; its update is made, or
+    /// left in flight.
+    @discardableResult
+    func finish<Early, Result>(_ begun: BegunPhase<Early, Result>) throws -> Result {
+        let phase = begun.phase
+        return try freezingAllBut(phase) { parameters in
+            if phase.restReadsOtherNetworks { try settle() }
+            let (loss, result) = try phase.rest(begun.tape, begun.value)
+            let gradients = context.reduction.start(parameters)
+            begun.tape.backward(from: loss, scale: context.lossScale, observer: gradients)
+            parameters.forEach { $0.combineShardGradients() }
+
+            let update = UpdateInFlight(networks: phase.updates.map { update in update.network }, gradients: gradients,
+                                        steps: phase.updates.map { update in (update.optimizer, update.optimizer.learningRate) })
+            if try gradients.sendRest() { inFlight.append(update) } else { try update.land() }
+            return result
+        }
+    }
+
+    /// Runs `body` on the parameters `phase` updates with every other network frozen, then
+    /// restores each network's flag however `body` ends.
+    private func freezingAllBut<Early, Result, Value>(_ phase: Phase<Early, Result>,
+                                                      _ body: ([Parameter]) throws -> Value) throws -> Value {
+        let updated = Set(phase.updates.map { update in ObjectIdentifier(update.network) })
         let frozen = networks.map { network in network.isFrozen }
         defer { zip(networks, frozen).forEach { $0.isFrozen = $1 } }
         for network in networks { network.isFrozen = !updated.contains(ObjectIdentifier(network)) }
-        let parameters = phase.updates.flatMap { update in update.network.parameters }
-        parameters.forEach { $0.zeroGradient() }
-
-        let tape = Tape(shards: context.shards)
-        let first = try phase.first(tape)
-        if let loss = first.loss { tape.backward(from: loss, scale: context.lossScale) }
-        if phase.restReadsOtherNetworks { try settle() }
-        let (loss, result) = try phase.rest(tape, first.value)
-        let gradients = context.reduction.start(parameters)
-        tape.backward(from: loss, scale: context.lossScale, observer: gradients)
-        parameters.forEach { $0.combineShardGradients() }
-
-        let update = UpdateInFlight(networks: phase.updates.map { update in update.network }, gradients: gradients,
-                                    steps: phase.updates.map { update in (update.optimizer, update.optimizer.learningRate) })
-        if try gradients.sendRest() { inFlight.append(update) } else { try update.land() }
-        return result
+        return try body(phase.updates.flatMap { update in update.network.parameters })
     }
 
     /// Lands every update still in flight, oldest first, then runs what waited for them.
@@ -157,6 +184,14 @@ public final class PhaseRunner {
     public func whenSettled(_ work: @escaping () -> Void) {
         if inFlight.isEmpty { work() } else { inFlight[inFlight.count - 1].then.append(work) }
     }
+}
+
+/// A phase whose first part has run: its tape, holding what the rest differentiates through, and
+/// the first part's value.
+struct BegunPhase<Early, Result> {
+    fileprivate let phase: Phase<Early, Result>
+    fileprivate let tape: Tape
+    let value: Early
 }
 
 /// A phase's update waiting for its gradients' reduction: the optimizers' steps, at the learning

@@ -40,9 +40,9 @@ final class AdversarialStepTests: XCTestCase {
                                objective: objective, context: PhaseContext(reduction: reduction ?? self.reduction))
     }
 
-    /// One iteration on the batch of seed 1, D's noise of seed 2 and G's of seed 3.
+    /// One iteration on the batch of seed 1 and the noise of seed 2, which both phases use.
     func iterate(_ step: AdversarialStep) throws -> StepMetrics {
-        try step.iterate(nextBatch: { batch(1, [16, 2]) }, noise: { purpose, _ in batch(purpose == .discriminatorNoise ? 2 : 3, [16, 2]) })
+        try step.iterate(nextBatch: { batch(1, [16, 2]) }, noise: { _, _ in batch(2, [16, 2]) })
     }
 
     func batch(_ seed: UInt64, _ shape: [Int]) -> Tensor {
@@ -166,17 +166,16 @@ final class AdversarialStepTests: XCTestCase {
         }
     }
 
-    /// D's loss is the objective's on the networks as they were; G's, on G's samples as they were
+    /// D's loss is the objective's on the networks as they were; G's, on the samples D judged,
     /// through D as it is after its update.
     func testStepsReportTheirObjectivesLossesAndTrainBothNetworks() throws {
         for objective in AdversarialObjective.allCases {
             let step = makeStep(objective: objective)
             let generatorBefore = step.generator.parameters.map(\.value)
             let discriminatorBefore = step.discriminator.parameters.map(\.value)
-            let (real, forD, forG) = (Variable(batch(1, [16, 2])), Variable(batch(2, [16, 2])), Variable(batch(3, [16, 2])))
-            let expectedD = discriminatorLoss(objective, realLogits: step.discriminator(real),
-                                              fakeLogits: step.discriminator(Variable(step.generator(forD).value))).value.scalar
-            let samples = Variable(step.generator(forG).value)
+            let (real, latent) = (Variable(batch(1, [16, 2])), Variable(batch(2, [16, 2])))
+            let samples = Variable(step.generator(latent).value)
+            let expectedD = discriminatorLoss(objective, realLogits: step.discriminator(real), fakeLogits: step.discriminator(samples)).value.scalar
             let metrics = try iterate(step)
             XCTAssertEqual(try XCTUnwrap(metrics.discriminatorLoss), expectedD, accuracy: 1e-5 * max(1, abs(expectedD)), "\(objective): D's loss")
             let expectedG = generatorLoss(objective, fakeLogits: step.discriminator(samples)).value.scalar
@@ -190,16 +189,16 @@ final class AdversarialStepTests: XCTestCase {
     }
 
     /// With DiffAugment, D judges augmented real and generated images in its phase, and G learns
-    /// through the augmentation in its own: both networks' gradients are those of the losses
-    /// written out by hand on the augmented images, each side with its own draws.
+    /// through the augmentation in its own, on the samples D judged: both networks' gradients are
+    /// those of the losses written out by hand on the augmented images, each side with its own draws.
     func testAugmentationReachesBothPhasesWithItsOwnDraws() throws {
         let step = makeStep(.dcgan28, objective: .hinge)
         let discriminator = step.discriminator
         let augment = DiffAugment([.color, .translation, .cutout, .mirror])
         step.augmentation = augment
-        let seeds: [RandomPurpose: UInt64] = [.discriminatorNoise: 2, .generatorNoise: 3, .augmentReal: 4, .augmentFake: 5, .augmentGenerator: 6]
+        let seeds: [RandomPurpose: UInt64] = [.discriminatorNoise: 2, .augmentReal: 4, .augmentFake: 5, .augmentGenerator: 6]
         func noise(_ purpose: RandomPurpose) -> Tensor {
-            batch(seeds[purpose]!, [4, [.discriminatorNoise, .generatorNoise].contains(purpose) ? 100 : DiffAugment.drawsPerSample])
+            batch(seeds[purpose]!, [4, purpose == .discriminatorNoise ? 100 : DiffAugment.drawsPerSample])
         }
         let real = batch(1, [4, 1, 28, 28]).map { max(-1, min(1, $0)) }
         var observed: [[Tensor]] = []
@@ -220,7 +219,7 @@ final class AdversarialStepTests: XCTestCase {
         // G's phase runs through D as D's update left it.
         for (twin, trained) in zip(twinD.state, discriminator.state) { twin.entry.tensor = trained.entry.tensor }
         let generatorTape = Tape()
-        let samples = twinG(generatorTape.variable(noise(.generatorNoise)))
+        let samples = twinG(generatorTape.variable(noise(.discriminatorNoise)))
         generatorTape.backward(from: generatorLoss(.hinge, fakeLogits: twinD(augment(samples, draws: noise(.augmentGenerator), real: false))))
         for (index, parameter) in twinG.parameters.enumerated() {
             assertClose(observed[1][index].scalars, parameter.gradient.scalars, rtol: 1e-4, atol: 1e-6, "G's gradient \(index)")

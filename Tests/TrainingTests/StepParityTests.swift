@@ -6,7 +6,7 @@ import XCTest
 @testable import Training
 
 /// One whole training step against PyTorch, each phase with Adam, the non-saturating objective
-/// and BatchNorm in training mode: dcgan28's and grid2d's D then G phases, alphagan28's three
+/// and BatchNorm in training mode: dcgan28's and grid2d's D then G phases from one forward pass of G, alphagan28's three
 /// phases, completion28's conditional D then G (λ·L1 and the mode-seeking term); the losses, D's
 /// scores and the change of every weight, running statistic and counter of every network, from
 /// `Fixtures/step.json`, which `Fixtures/make_step_fixtures.py` wrote.
@@ -46,8 +46,10 @@ final class StepParityTests: XCTestCase {
                                    generatorOptimizer: adam(generator, reference.lr_g, reference), discriminatorOptimizer: adam(discriminator, reference.lr_d, reference),
                                    objective: .nonSaturating)
         let batch = reference.real_shape[0]
+        // One noise draw: G's phase goes on from the samples D's phase judged.
         let metrics = try step.iterate(nextBatch: { PatternWeights.pattern(reference.real_shape, seed: 1000) }) { purpose, _ in
-            PatternWeights.pattern([batch, reference.latent], seed: purpose == .discriminatorNoise ? 3000 : 4000)
+            XCTAssertEqual(purpose, .discriminatorNoise)
+            return PatternWeights.pattern([batch, reference.latent], seed: 3000)
         }
         try check(metrics, reference, preset.rawValue)
         try checkChanges(networks, from: before, reference, learningRates: ["generator": reference.lr_g, "discriminator": reference.lr_d], preset.rawValue)

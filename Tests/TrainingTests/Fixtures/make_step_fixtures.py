@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Writes step.json: one whole training step in PyTorch, each phase with Adam, the non-saturating
 objective and BatchNorm in training mode, for TrainingTests/StepParityTests.swift:
-- dcgan28 and grid2d: the discriminator's phase, then the generator's through the frozen discriminator;
+- dcgan28 and grid2d: the discriminator's phase, then the generator's through the frozen discriminator,
+  from one forward pass of G (PyTorch's DCGAN example: the fake batch D judged is G's batch);
 - alphagan28: E and G through frozen D and C (L1 + three generator terms), then D on real images
   against reconstructions and samples, then C on prior samples against codes;
 - completion28 (l1+adversarial, the mode-seeking term): the conditional discriminator on real
   images and on tops over generated bottoms, then G through it with λ·L1 and the mode-seeking term
-  over pairs of noise draws for one top.
+  over pairs of noise draws for one top, from the same one forward pass of G.
 
 Run by hand when a preset's step changes (PyTorch is never a dependency of LearnedLoss itself);
 named cases are computed anew and the others kept from the existing file:
@@ -48,23 +49,23 @@ def step_case(generator, discriminator, real_shape, latent, batch, lr_g, lr_d, b
     initial_g = {name: t.clone() for name, t in generator.state_dict().items()}
     initial_d = {name: t.clone() for name, t in discriminator.state_dict().items()}
     real = pattern(real_shape, 1000)
-    noise_d, noise_g = pattern((batch, latent), 3000), pattern((batch, latent), 4000)
+    noise = pattern((batch, latent), 3000)
     adam_g = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     adam_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
 
-    # D's phase: real and generated batches through D separately; G's samples are constants.
-    fake = generator(noise_d).detach()
-    real_logits, fake_logits = discriminator(real), discriminator(fake)
+    # D's phase: real and generated batches through D separately; G's samples are constants to it.
+    fake = generator(noise)
+    real_logits, fake_logits = discriminator(real), discriminator(fake.detach())
     d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
               + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
     adam_d.zero_grad()
     d_loss.backward()
     adam_d.step()
 
-    # G's phase through D, whose weights it does not update.
+    # G's phase through the updated D, whose weights it does not update, on the same samples.
     for p in discriminator.parameters():
         p.requires_grad_(False)
-    judged = discriminator(generator(noise_g))
+    judged = discriminator(fake)
     g_loss = F.binary_cross_entropy_with_logits(judged, torch.ones_like(judged))
     adam_g.zero_grad()
     g_loss.backward()
@@ -162,19 +163,17 @@ def completion_case(lam, mode_seeking, lr_g, lr_d, betas, batch=4):
     paired_top, paired_bottom = top[conditions], bottom[conditions]
     generator_input = torch.cat([paired_top.reshape(batch, -1), noise[noise_rows]], dim=1)
 
-    # D's phase: real images, then the paired tops over G's bottoms (G frozen, its output a constant).
-    frozen(g, True)
+    # D's phase: real images, then the paired tops over G's bottoms (constants to it).
+    generated = g(generator_input)
     real_logits = d(real)
-    fake_logits = d(torch.cat([paired_top, g(generator_input).detach()], dim=2))
+    fake_logits = d(torch.cat([paired_top, generated.detach()], dim=2))
     d_loss = real_loss(real_logits) + fake_loss(fake_logits)
     adam_d.zero_grad()
     d_loss.backward()
     adam_d.step()
-    frozen(g, False)
 
-    # G's phase through frozen D: adversarial + λ·L1 + the mode-seeking term over the pairs.
+    # G's phase through frozen D on the same outputs: adversarial + λ·L1 + the mode-seeking term over the pairs.
     frozen(d, True)
-    generated = g(generator_input)
     l1 = (generated - paired_bottom).abs().mean()
     pairs = len(firsts)
     first, second = generated[:pairs], generated[pairs:2 * pairs]
