@@ -6,8 +6,9 @@ of the given side and channels, timed the way `launcher bench` times (warm-up ex
 One iteration, as the example writes it: D on the real batch, backward; G makes the fake batch
 once; D on it detached, backward; D's Adam step; then D on the same fake batch for G's loss,
 backward through D into G; G's Adam step. BCE on logits (the example's Sigmoid and BCELoss, fused).
-LearnedLoss's dcgan iteration computes G's forward twice (once in each phase), so it does more
-work than this one.
+LearnedLoss's dcgan iteration does the same work, but for D's weight gradients in G's step, which
+the example computes (it leaves D trainable there) and LearnedLoss skips (D frozen); --freeze-d
+freezes D in G's step, for the same work on both sides.
 
     pip install torch
     python3 benchmarks/dcgan_example_bench.py --resolution 64 --channels 3 --threads 1 --batch-size 64
@@ -30,7 +31,8 @@ def example_init(module):
 
 
 def main():
-    args = image_arguments(__doc__, resolution=64)
+    args = image_arguments(__doc__, resolution=64, add_options=lambda parser: parser.add_argument(
+        "--freeze-d", action="store_true", help="D frozen in G's step (no weight gradients for D there)"))
     generator, discriminator = DCGANGenerator(args.resolution, args.channels), DCGANDiscriminator(args.resolution, args.channels)
     generator.apply(example_init)
     discriminator.apply(example_init)
@@ -48,7 +50,9 @@ def main():
         criterion(discriminator(fake.detach()), zeros).backward()
         optimizer_d.step()
         generator.zero_grad()
+        discriminator.requires_grad_(not args.freeze_d)
         criterion(discriminator(fake), ones).backward()
+        discriminator.requires_grad_(True)
         optimizer_g.step()
 
     report_images("PyTorch DCGAN example", iterate, args)

@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""The PyTorch yardstick for `launcher bench`: the same iteration of a preset (dcgan28 or grid2d) in
-PyTorch's fastest idiomatic CPU form, timed the same way (warm-up excluded, random data).
+"""The PyTorch yardstick for `launcher bench`: the same iteration of a preset (dcgan28 or grid2d),
+timed the same way (warm-up excluded, random data), in the form a user writes.
 
-One iteration: D on real and fake together in one pass (fake made under no_grad), BCE-with-logits,
-Adam step; then G through D with D's parameters frozen (requires_grad False), Adam step.
-With --separate-passes, D sees real and fake in two passes, as LearnedLoss's training step does
-(a BatchNorm in D then normalises real and fake batches apart, as in G's phase). grid2d adds the
-preset's R1 penalty, γ/2 · mean ‖∇D(real)‖² by double backward, which needs its own real pass.
+--form example (default): PyTorch's own DCGAN example (pytorch/examples, dcgan/main.py): D on the
+  real batch, backward; one forward of G, D on its detached output, backward; D's Adam step; then D
+  on the same fake batch, G's loss backward through D and G's tape from that one forward (D's weights
+  get gradients too, as the example leaves them trainable), G's Adam step. This is the comparison.
+--form example-frozen: the same with D's parameters frozen during G's step, which skips D's
+  weight gradients there: the least work the iteration needs, and what LearnedLoss does.
+--form separate / --form joint: the older yardstick, which does more work (flattering LearnedLoss):
+  G's forward once under no_grad for D and again for G's step, D frozen then; D sees real and fake in
+  two passes (separate) or one pass over both (joint, where a BatchNorm in D mixes their statistics).
+grid2d adds the preset's R1 penalty to D's real side, γ/2 · mean ‖∇D(real)‖² by double backward, in
+every form.
 
     pip install torch
     python3 benchmarks/pytorch_bench.py --preset dcgan28 --threads 1 --batch-size 64 --iterations 20
@@ -27,6 +33,9 @@ PRESETS = {
 }
 
 
+FORMS = ("example", "example-frozen", "separate", "joint")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", choices=sorted(PRESETS), default="dcgan28")
@@ -34,7 +43,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--separate-passes", action="store_true")
+    parser.add_argument("--form", choices=FORMS, default="example")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -49,20 +58,37 @@ def main():
     real = torch.rand(n, *sample_shape) * 2 - 1
     ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
 
-    def iterate():
+    def real_loss():
+        """D's loss on the real batch, with R1 for grid2d."""
+        if not gamma:
+            return loss(discriminator(real), ones)
+        x = real.detach().requires_grad_(True)
+        real_logits = discriminator(x)
+        slope, = torch.autograd.grad(real_logits.sum(), x, create_graph=True)
+        return loss(real_logits, ones) + gamma / 2 * slope.pow(2).sum(1).mean()
+
+    def example():
+        optimizer_d.zero_grad(set_to_none=True)
+        real_loss().backward()
+        fake = generator(torch.randn(n, latent))
+        loss(discriminator(fake.detach()), zeros).backward()
+        optimizer_d.step()
+
+        if args.form == "example-frozen":
+            discriminator.requires_grad_(False)
+        optimizer_g.zero_grad(set_to_none=True)
+        loss(discriminator(fake), ones).backward()
+        optimizer_g.step()
+        discriminator.requires_grad_(True)
+
+    def fresh_generator_forward():
         with torch.no_grad():
             fake = generator(torch.randn(n, latent))
-        if gamma:
-            x = real.detach().requires_grad_(True)
-            real_logits = discriminator(x)
-            slope, = torch.autograd.grad(real_logits.sum(), x, create_graph=True)
-            penalty = gamma / 2 * slope.pow(2).sum(1).mean()
-            loss_d = loss(real_logits, ones) + loss(discriminator(fake), zeros) + penalty
-        elif args.separate_passes:
-            loss_d = loss(discriminator(real), ones) + loss(discriminator(fake), zeros)
-        else:
+        if args.form == "joint" and not gamma:
             logits = discriminator(torch.cat([real, fake]))
             loss_d = loss(logits[:n], ones) + loss(logits[n:], zeros)
+        else:
+            loss_d = real_loss() + loss(discriminator(fake), zeros)
         optimizer_d.zero_grad(set_to_none=True)
         loss_d.backward()
         optimizer_d.step()
@@ -74,17 +100,18 @@ def main():
         optimizer_g.step()
         discriminator.requires_grad_(True)
 
+    iterate = example if args.form.startswith("example") else fresh_generator_forward
     seconds = seconds_per_run(iterate, args.warmup, args.iterations)
     result = {
         "framework": f"pytorch {torch.__version__}", "preset": args.preset, "threads": args.threads, "batchSize": n,
-        "discriminatorPasses": 2 if args.separate_passes or gamma else 1,
+        "form": args.form,
         "iterations": args.iterations, "imagesPerSecond": n * args.iterations / seconds,
         "millisecondsPerIteration": seconds * 1000 / args.iterations,
     }
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
-        print(f"pytorch {torch.__version__}, {args.preset}, batch {n}, {args.threads} thread(s): "
+        print(f"pytorch {torch.__version__}, {args.preset}, {args.form} form, batch {n}, {args.threads} thread(s): "
               f"{result['imagesPerSecond']:.1f} samples/s, {result['millisecondsPerIteration']:.1f} ms/iteration")
 
 

@@ -7,9 +7,11 @@ import time
 import torch
 
 
-def image_arguments(description, resolution):
-    """The yardsticks' options: the images' side and channels, threads, batch and iterations."""
+def image_arguments(description, resolution, add_options=lambda parser: None):
+    """The yardsticks' options: the images' side and channels, threads, batch and iterations, and
+    what `add_options` adds to the parser."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(parser)
     parser.add_argument("--resolution", type=int, default=resolution)
     parser.add_argument("--channels", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
