@@ -30,8 +30,8 @@ ours, theirs = runs[0::2], runs[1::2]
 rate = statistics.median(r['imagesPerSecond'] for r in ours)
 reference = statistics.median(r['images_per_second'] for r in theirs)
 last = ours[-1]
-print(f"pix2pix, {last['threads']} thread(s): LearnedLoss {rate:.2f} images/s (two G forwards per iteration), "
-      f"PyTorch {theirs[0]['torch']} {reference:.2f} (one); ratio {rate / reference:.2f}; "
+print(f"pix2pix, {last['threads']} thread(s): LearnedLoss {rate:.2f} images/s, "
+      f"PyTorch {theirs[0]['torch']} {reference:.2f}; ratio {rate / reference:.2f}; "
       f"{last['gigaflopsPerSecond']:.0f} GFLOP/s of sgemm's {last['sgemmPeakGigaflopsPerSecond']:.0f}, {max(r['peakResidentMegabytes'] for r in ours):.0f} MB peak")
 PY
 done

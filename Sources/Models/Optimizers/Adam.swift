@@ -19,8 +19,9 @@ public final class Adam: Optimizer {
                 epsilon: Float = 1e-8, weightDecay: Float = 0) {
         self.parameters = parameters
         (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay) = (learningRate, beta1, beta2, epsilon, weightDecay)
+        // Apart, so the first step writes each without copying the other.
         firstMoments = parameters.map { Tensor(shape: $0.value.shape) }
-        secondMoments = firstMoments
+        secondMoments = parameters.map { Tensor(shape: $0.value.shape) }
     }
 
     public func step(learningRate: Float) {
@@ -35,7 +36,14 @@ public final class Adam: Optimizer {
                 parameter.gradient.scalars.withUnsafeBufferPointer { gradient in
                     firstMoments[index].scalars.withUnsafeMutableBufferPointer { m in
                         secondMoments[index].scalars.withUnsafeMutableBufferPointer { v in
-                            update.apply(theta: theta, gradient: gradient, m: m, v: v)
+                            // Elementwise, so any split gives the same bits; one thread alone left
+                            // the others waiting for a twelfth of a 2-thread dcgan28 step.
+                            Parallel.forEach(theta.count) { range in
+                                update.apply(theta: UnsafeMutableBufferPointer(rebasing: theta[range]),
+                                             gradient: UnsafeBufferPointer(rebasing: gradient[range]),
+                                             m: UnsafeMutableBufferPointer(rebasing: m[range]),
+                                             v: UnsafeMutableBufferPointer(rebasing: v[range]))
+                            }
                         }
                     }
                 }
