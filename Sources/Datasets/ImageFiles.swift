@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import HDF5
 
@@ -20,26 +19,10 @@ extension Dataset {
     /// An IDX file of unsigned bytes with 3 (`[N, H, W]`) or 4 (`[N, C, H, W]`) dimensions.
     /// zlib reads gzipped and plain files alike.
     public static func idx(at path: String) throws -> Dataset {
-        let bytes = try readAll(path)
-        guard bytes.count >= 4, bytes[0] == 0, bytes[1] == 0 else {
-            throw DataError("\(path): not an IDX file (expected the IDX magic number 0x0000)")
-        }
-        guard bytes[2] == 0x08 else {
-            throw DataError("\(path): IDX element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes (0x08)")
-        }
-        let rank = Int(bytes[3])
-        guard rank == 3 || rank == 4 else {
-            throw DataError("\(path): IDX file of \(rank) dimensions; images need 3 ([N, H, W]) or 4 ([N, C, H, W])")
-        }
-        guard bytes.count >= 4 + 4 * rank else { throw DataError("\(path): truncated IDX header") }
-        let dims = (0..<rank).map { d in (0..<4).reduce(0) { $0 << 8 | Int(bytes[4 + 4 * d + $1]) } }
-        let expected = dims.reduce(1, *)
-        let header = 4 + 4 * rank
-        guard bytes.count - header == expected else {
-            throw DataError("\(path): IDX header promises \(expected) pixels (\(dims)), the file holds \(bytes.count - header)")
-        }
-        let shape = rank == 3 ? [1, dims[1], dims[2]] : Array(dims[1...])
-        return Dataset(source: path, sampleShape: shape, count: dims[0], storage: .pixels(Array(bytes[header...])))
+        let file = try IDXFile(path, ranks: [3, 4], kind: "images need 3 ([N, H, W]) or 4 ([N, C, H, W])")
+        let dims = file.dimensions
+        let shape = dims.count == 3 ? [1, dims[1], dims[2]] : Array(dims[1...])
+        return Dataset(source: path, sampleShape: shape, count: dims[0], storage: .pixels(file.bytes))
     }
 
     /// The images of an HDF5 file: the dataset named "images" (or its one dataset), `[N, H, W]`,
@@ -96,37 +79,13 @@ extension Dataset {
         }
         return Dataset(source: path, sampleShape: sampleShape, count: shape[0], storage: storage, labels: labels, classNames: classNames)
     }
-
-    static func readAll(_ path: String) throws -> [UInt8] {
-        guard let file = gzopen(path, "rb") else { throw DataError("\(path): cannot open: \(String(cString: strerror(errno)))") }
-        defer { gzclose(file) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let read = gzread(file, &chunk, UInt32(chunk.count))
-            if read < 0 {
-                var code: Int32 = 0
-                // zlib starts its message with the path itself.
-                let message = (gzerror(file, &code).map { String(cString: $0) } ?? "read error").replacing("\(path): ", with: "")
-                throw DataError("\(path): damaged or truncated gzip data (zlib: \(message))")
-            }
-            if read == 0 { break }
-            bytes.append(contentsOf: chunk[..<Int(read)])
-        }
-        return bytes
-    }
 }
 
 /// Class labels from an IDX file of unsigned bytes with one dimension (MNIST's `*-labels-idx1-ubyte`).
 public enum Labels {
     public static func idx(at path: String) throws -> [Int] {
         guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
-        let bytes = try Dataset.readAll(path)
-        guard bytes.count >= 8, bytes[0] == 0, bytes[1] == 0, bytes[2] == 0x08, bytes[3] == 1 else {
-            throw DataError("\(path): not an IDX label file (expected unsigned bytes in one dimension)")
-        }
-        let count = (4..<8).reduce(0) { $0 << 8 | Int(bytes[$1]) }
-        guard bytes.count - 8 == count else { throw DataError("\(path): IDX header promises \(count) labels, the file holds \(bytes.count - 8)") }
-        return bytes[8...].map(Int.init)
+        let file = try IDXFile(path, ranks: [1], kind: "an IDX label file holds unsigned bytes in one dimension")
+        return file.bytes.map(Int.init)
     }
 }

@@ -22,11 +22,7 @@ final class DataTests: XCTestCase {
     func testIDXPlainAndGzipped() throws {
         let plain = scratch.file("images-idx3-ubyte")
         try writeIDX(count: 4, to: plain)
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        gzip.arguments = ["-k", plain]
-        try gzip.run()
-        gzip.waitUntilExit()
+        try gzip(plain)
         for path in [plain, plain + ".gz"] {
             let dataset = try Dataset.images(at: path)
             XCTAssertEqual(dataset.count, 4)
@@ -71,8 +67,51 @@ final class DataTests: XCTestCase {
         let short = scratch.file("short-idx3-ubyte")
         try writeIDX(count: 3, to: short, truncateBy: 5)
         XCTAssertThrowsError(try Dataset.images(at: short)) {
-            XCTAssertEqual("\($0)", "\(short): IDX header promises 18 pixels ([3, 2, 3]), the file holds 13")
+            XCTAssertEqual("\($0)", "\(short): IDX header promises 18 bytes ([3, 2, 3]), the file holds 13")
         }
+    }
+
+    /// Headers whose sizes overflow or exceed what the file can hold, and a gzip bomb, are refused
+    /// by name before their data is read past the header's promise.
+    func testHostileIDXHeadersAndGzipBombsAreRefusedBeforeTheyCostMemory() throws {
+        func header(_ dimensions: [UInt32]) -> [UInt8] {
+            [0, 0, 0x08, UInt8(dimensions.count)] + dimensions.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
+        }
+        let overflowing = scratch.file("overflow-idx3-ubyte")
+        try Data(header([1 << 31, 1 << 31, 1 << 31]) + [1, 2, 3]).write(to: URL(fileURLWithPath: overflowing))
+        XCTAssertThrowsError(try Dataset.images(at: overflowing)) {
+            XCTAssertEqual("\($0)", "\(overflowing): IDX header promises more than \(Int.max) bytes ([2147483648, 2147483648, 2147483648]), the file holds 3")
+        }
+        // 10^12 bytes promised by a gzip file of a few dozen bytes: refused without reading.
+        let huge = scratch.file("huge-idx3-ubyte")
+        try Data(header([1_000_000, 1000, 1000])).write(to: URL(fileURLWithPath: huge))
+        try gzip(huge)
+        XCTAssertThrowsError(try Dataset.images(at: huge + ".gz")) {
+            XCTAssertTrue("\($0)".hasPrefix("\(huge).gz: IDX header promises 1000000000000 bytes ([1000000, 1000, 1000]), more than a gzip file of"), "\($0)")
+        }
+        // A bomb: the header promises 100 images of 28×28, the stream inflates to 64 MB of zeros.
+        let bomb = scratch.file("bomb-idx3-ubyte")
+        try Data(header([100, 28, 28]) + [UInt8](repeating: 0, count: 64 << 20)).write(to: URL(fileURLWithPath: bomb))
+        try gzip(bomb)
+        XCTAssertThrowsError(try Dataset.images(at: bomb + ".gz")) {
+            XCTAssertEqual("\($0)", "\(bomb).gz: IDX header promises 78400 bytes ([100, 28, 28]), the file holds more (it inflates past the header's size)")
+        }
+        let labels = scratch.file("bomb-idx1-ubyte")
+        try Data(header([10]) + [UInt8](repeating: 0, count: 1 << 20)).write(to: URL(fileURLWithPath: labels))
+        try gzip(labels)
+        XCTAssertThrowsError(try Labels.idx(at: labels + ".gz")) {
+            XCTAssertEqual("\($0)", "\(labels).gz: IDX header promises 10 bytes ([10]), the file holds more (it inflates past the header's size)")
+        }
+    }
+
+    /// Gzips `path` to `path.gz`, keeping it.
+    func gzip(_ path: String) throws {
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-kf", path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        XCTAssertEqual(gzip.terminationStatus, 0, "gzip \(path)")
     }
 
     func testMixturesMatchPacGAN() throws {
