@@ -21,6 +21,8 @@ public struct RunDirectory {
     }
     public var metricsPath: String { (path as NSString).appendingPathComponent("metrics.jsonl") }
     public var evaluationsPath: String { (path as NSString).appendingPathComponent("evaluations.jsonl") }
+    /// The file a job holds locked while it trains here (`RunLock`).
+    public var lockPath: String { (path as NSString).appendingPathComponent(".lock") }
     /// The checkpoint of the best evaluation during training so far; never pruned.
     public var bestPath: String { (path as NSString).appendingPathComponent("best.h5") }
 
@@ -55,8 +57,9 @@ public struct RunDirectory {
         return try BestCheckpoint(of: CheckpointFile(path: bestPath))
     }
 
-    /// Deletes all but the newest `keep` checkpoints.
-    public func prune(keep: Int) {
-        for old in checkpoints().dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }
+    /// Deletes all but the newest `keep` checkpoints up to `step`, the one just written; a
+    /// checkpoint of a later step is not this run's to delete.
+    public func prune(keep: Int, through step: Int) {
+        for old in checkpoints().filter({ $0.step <= step }).dropLast(keep) { try? FileManager.default.removeItem(atPath: old.path) }
     }
 }

@@ -57,6 +57,20 @@ public final class Trainer {
             Kernels.threads = 1
         }
 
+        // Before anything slow, so that a second job in this directory is refused at once.
+        let directory = RunDirectory(configuration.runDirectory)
+        var lock: RunLock?
+        _ = try world.onRoot {
+            try directory.create()
+            lock = try RunLock(directory, host: MPIRuntime.processorName)
+            if resumeFrom == nil, let newest = directory.checkpoints().last {
+                throw ConfigurationError("--run-dir \(directory.path) already holds checkpoints of a run (newest \(newest.path)): "
+                                         + "continue it with --resume auto, or give this run an empty --run-dir")
+            }
+            return ""
+        }
+        defer { withExtendedLifetime(lock) {} }
+
         let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
                                 launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
         defer { watchdog.stop() }
@@ -85,8 +99,6 @@ public final class Trainer {
         }
         try setup.parallel.broadcastFromRoot(setup.players, networks: setup.average.map { [$0.network] } ?? [])
 
-        let directory = RunDirectory(configuration.runDirectory)
-        _ = try world.onRoot { try directory.create(); return "" }
         let log = try world.agree {
             try ProgressLog(directory: world.rank == 0 ? directory : nil, tensorboard: configuration.tensorboard ?? true, firstStep: step, print: say)
         }
@@ -288,7 +300,7 @@ public final class Trainer {
             let writing = DispatchTime.now()
             let path = directory.checkpointPath(step: step)
             try snapshot.write(to: path)
-            directory.prune(keep: configuration.keep)
+            directory.prune(keep: configuration.keep, through: step)
             saved.checkpoint = path
             saved.seconds = Double(DispatchTime.now().uptimeNanoseconds - writing.uptimeNanoseconds) / 1e9
         }

@@ -43,7 +43,7 @@ final class DistributedTrainingTests: XCTestCase {
         for ranks in [1, 2, 4] {
             let generator = try HDF5File.open(scratch.file("agree-\(ranks)/checkpoint-00000020.h5")).root.group("generator")
             XCTAssertTrue(try generator.storesIntegers("1.num_batches_tracked"))
-            XCTAssertEqual(try generator.read("1.num_batches_tracked", as: Int64.self).values, [40], "20 D phases + 20 G phases in training mode")
+            XCTAssertEqual(try generator.read("1.num_batches_tracked", as: Int64.self).values, [20], "one forward pass of G per step, which both phases use")
         }
     }
 
@@ -168,8 +168,8 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.combinedOutput)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         XCTAssertEqual(files.filter { !$0.hasPrefix("events.out.tfevents.") },
-                       ["checkpoint-00000003.h5", "checkpoint-00000004.h5", "metrics.jsonl", "samples-00000002.png", "samples-00000004.png"],
-                       "the newest --keep checkpoints, and no partial files")
+                       [".lock", "checkpoint-00000003.h5", "checkpoint-00000004.h5", "metrics.jsonl", "samples-00000002.png", "samples-00000004.png"],
+                       "the job's lock, the newest --keep checkpoints, and no partial files")
         XCTAssertEqual(files.filter { $0.hasPrefix("events.out.tfevents.") }.count, 1, "one TensorBoard event file")
         XCTAssertTrue(result.standardOutput.contains("checkpoint \(directory)/checkpoint-00000004.h5; samples \(directory)/samples-00000004.png"))
 

@@ -113,6 +113,49 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(inspect.status, 0, inspect.combinedOutput)
     }
 
+    /// One job per run directory: a second `train` into it is refused at once, naming the first;
+    /// after the first is killed (-9) the kernel has released its lock and the run can go on.
+    func testASecondJobInARunDirectoryIsRefusedWhileTheFirstRuns() throws {
+        let directory = scratch.file("run")
+        let job = startJob(["--checkpoint-every", "5", "--run-dir", directory])
+        RunProgress.waitForSteps(in: directory, atLeast: 5)
+        let second = try Subprocess.run(try Subprocess.product("launcher"), ["train", "--preset", "grid2d", "--steps", "10", "--threads", "1",
+                                                                          "--resume", "auto", "--run-dir", directory], timeout: 60)
+        XCTAssertNotEqual(second.status, 0, second.combinedOutput)
+        XCTAssertTrue(second.standardError.contains("--run-dir \(directory) is in use by another job (pid "), second.standardError)
+        let holder = try XCTUnwrap(rankProcesses(runningIn: directory)[0])
+        XCTAssertTrue(second.standardError.contains("pid \(holder) on host "), second.standardError)
+
+        killEverything(runningIn: directory)
+        _ = try job.wait(timeout: 60)
+        let after = try Subprocess.run(try Subprocess.product("launcher"), ["train", "--preset", "grid2d", "--steps", "10", "--threads", "1",
+                                                                         "--resume", "auto", "--run-dir", directory], timeout: 120)
+        XCTAssertEqual(after.status, 0, after.combinedOutput)
+    }
+
+    /// A reused run directory holding a later run's checkpoint: a new run is refused without
+    /// `--resume`; a resumed one prunes (`--keep 1`) only checkpoints up to the step it wrote.
+    func testAStaleCheckpointIsRefusedWithoutResumeAndNeverPrunesANewerCheckpoint() throws {
+        let (first, reused) = (scratch.file("first"), scratch.file("reused"))
+        let common = ["train", "--preset", "grid2d", "--batch-size", "20", "--threads", "1", "--checkpoint-every", "2", "--keep", "1"]
+        let launcher = try Subprocess.product("launcher")
+        let made = try Subprocess.run(launcher, common + ["--steps", "2", "--run-dir", first], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.combinedOutput)
+        try FileManager.default.createDirectory(atPath: reused, withIntermediateDirectories: true)
+        let stale = "\(reused)/checkpoint-00009000.h5"
+        try FileManager.default.copyItem(atPath: "\(first)/checkpoint-00000002.h5", toPath: stale)
+
+        let fresh = try Subprocess.run(launcher, common + ["--steps", "4", "--run-dir", reused], timeout: 120)
+        XCTAssertNotEqual(fresh.status, 0, fresh.combinedOutput)
+        XCTAssertTrue(fresh.standardError.contains("--run-dir \(reused) already holds checkpoints of a run (newest \(stale))"), fresh.standardError)
+
+        let resumed = try Subprocess.run(launcher, common + ["--steps", "6", "--resume", "\(first)/checkpoint-00000002.h5", "--run-dir", reused],
+                                         timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.combinedOutput)
+        let checkpoints = RunDirectory(reused).checkpoints().map(\.step)
+        XCTAssertEqual(checkpoints, [6, 9000], "the newest of this run kept, the later one left alone")
+    }
+
     // MARK: A job in the background, and its processes
 
     private func startJob(_ arguments: [String]) -> BackgroundJob {
