@@ -8,7 +8,10 @@ public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
         do {
             try AtomicReplacement.replace(path) { temporary in
-                let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                // A temporary left by a dead process of the same pid goes first; a link planted
+                // at the name is refused rather than followed.
+                unlink(temporary)
+                let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
                 guard descriptor >= 0 else { throw Failure(description: String(cString: strerror(errno))) }
                 defer { close(descriptor) }
                 var written = 0
