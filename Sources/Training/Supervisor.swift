@@ -16,13 +16,20 @@ public struct Supervisor {
         (self.command, self.runDirectory, self.maxRestarts, self.say) = (command, runDirectory, maxRestarts, say)
     }
 
-    /// Runs the job until it succeeds or has failed `maxRestarts + 1` times; returns its last exit status.
+    /// Runs the job until it succeeds or has failed `maxRestarts + 1` times; returns its last exit
+    /// status. SIGINT, SIGTERM or SIGHUP to the supervisor is passed on to the job, which is waited
+    /// for (`StopSignals.grace` seconds, then killed) and not restarted.
     public func run(firstResume: String?) throws -> Int32 {
+        StopSignals.install()
         var resume = firstResume
         var restarts = 0
         while true {
             let status = try runOnce(resume: resume)
             if status.code == 0 { return 0 }
+            if let signal = StopSignals.received {
+                say("supervisor: stopped by signal \(signal); the job ended (\(status.reason)), no restart")
+                return 128 + signal
+            }
             guard restarts < maxRestarts else {
                 say("supervisor: the job failed (\(status.reason)) and --max-restarts \(maxRestarts) are used up; stopping")
                 return status.code
@@ -45,11 +52,54 @@ public struct Supervisor {
         do { try process.run() } catch {
             throw ConfigurationError("--max-restarts: cannot start \(command[0]): \(error.localizedDescription)")
         }
+        StopSignals.child = process.processIdentifier
+        // A signal that came while the job was starting is passed on now.
+        if let signal = StopSignals.received { kill(process.processIdentifier, signal) }
+        var killAt: Date?
+        while process.isRunning {
+            if StopSignals.received != nil, killAt == nil { killAt = Date().addingTimeInterval(StopSignals.grace) }
+            if let killAt, Date() > killAt { kill(process.processIdentifier, SIGKILL) }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        StopSignals.child = 0
         process.waitUntilExit()
         let code = process.terminationStatus
         switch process.terminationReason {
         case .uncaughtSignal: return (128 + code, "killed by signal \(code)")
         default: return (code, "exit status \(code)")
+        }
+    }
+}
+
+/// The signals that stop a supervised run, caught so the supervisor outlives them long enough to
+/// end its job. The handler only forwards (`kill` is async-signal-safe) and records; a caught
+/// signal reverts to its default in the job's processes at exec, where an ignored or blocked one
+/// would stay ignored or blocked.
+enum StopSignals {
+    /// Seconds the job has to end after the signal before it is killed (its ranks then see their
+    /// launcher gone and exit by themselves).
+    static let grace: TimeInterval = 10
+    // Written by the handler and the supervisor's one thread only: a pid and a signal number.
+    nonisolated(unsafe) static var child: pid_t = 0
+    nonisolated(unsafe) private static var signal: Int32 = 0
+
+    /// The first stop signal received, if any.
+    static var received: Int32? { signal == 0 ? nil : signal }
+
+    static func install() {
+        // A launcher started from a thread that blocks them (a dispatch worker's) inherits the block.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblocked, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+        for number in [SIGINT, SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                if StopSignals.signal == 0 { StopSignals.signal = number }
+                if StopSignals.child > 0 { kill(StopSignals.child, number) }
+            }
+            sigemptyset(&action.sa_mask)
+            sigaction(number, &action, nil)
         }
     }
 }

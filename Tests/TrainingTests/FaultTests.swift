@@ -113,6 +113,32 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(inspect.status, 0, inspect.combinedOutput)
     }
 
+    /// SIGTERM (a batch system's cancel) and SIGINT (Ctrl-C) to a `--max-restarts` supervisor: it
+    /// passes the signal on, the job ends and is not restarted, and no process of it is left.
+    func testASignalledSupervisorEndsItsJobAndLeavesNothing() throws {
+        let launcher = try Subprocess.product("launcher")
+        for signal in [SIGTERM, SIGINT] {
+            let directory = scratch.file("run-\(signal)")
+            let job = BackgroundJob(marker: directory) {
+                try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
+                                              "--max-restarts", "2", "--checkpoint-every", "5", "--run-dir", directory], timeout: 300)
+            }
+            RunProgress.waitForSteps(in: directory, atLeast: 5)
+            let supervisor = try XCTUnwrap(Processes.all().first { process in
+                process.command.first?.hasSuffix("launcher") == true && process.command.contains("--max-restarts") && process.command.contains(directory)
+            }?.pid, "the supervisor's process")
+            let sent = Date()
+            kill(supervisor, signal)
+            let result = try job.wait(timeout: 60)
+            XCTAssertEqual(result.status, 128 + signal, result.combinedOutput)
+            XCTAssertTrue(result.combinedOutput.contains("supervisor: stopped by signal \(signal)"), result.combinedOutput)
+            XCTAssertFalse(result.combinedOutput.contains("restart 1 of 2"), result.combinedOutput)
+            let gone = Processes.waitFor(timeout: 10) { !Processes.all().contains { $0.command.contains { $0.contains(directory) } } }
+            XCTAssertTrue(gone, "a process of the job outlived its supervisor by 10 s")
+            XCTAssertLessThan(Date().timeIntervalSince(sent), 20, "signal \(signal)")
+        }
+    }
+
     /// One job per run directory: a second `train` into it is refused at once, naming the first;
     /// after the first is killed (-9) the kernel has released its lock and the run can go on.
     func testASecondJobInARunDirectoryIsRefusedWhileTheFirstRuns() throws {
