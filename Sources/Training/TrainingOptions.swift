@@ -282,24 +282,35 @@ public struct TrainingOptions: Sendable {
     /// The preset the options name, if they name one.
     public var preset: Preset? { given["preset"].flatMap { Preset(rawValue: $0.text) } }
 
+    /// The largest configuration file read: a few hundred options' worth.
+    static let maximumYAMLBytes = 1 << 16
+
     /// Reads a YAML mapping of option keys (`batch-size: 128`), naming the file and key on error.
+    /// The file is composed, not loaded: an alias stays one shared node, and a value that is not a
+    /// scalar is refused before anything walks it, so aliases nested to expand without bound
+    /// ("billion laughs") cost nothing.
     public static func load(yamlFile path: String) throws -> TrainingOptions {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= maximumYAMLBytes else {
+            throw ConfigurationError("\(path): \(size) bytes; a configuration file is a short list of options (at most \(maximumYAMLBytes) bytes)")
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ConfigurationError("\(path): cannot read the configuration file (\(error.localizedDescription))")
         }
-        let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch { throw ConfigurationError("\(path): not valid YAML: \(error)") }
-        guard let loaded else { return TrainingOptions() }
-        guard let mapping = loaded as? [String: Any] else {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch { throw ConfigurationError("\(path): not valid YAML: \(error)") }
+        guard let root else { return TrainingOptions() }
+        guard let mapping = root.mapping else {
             throw ConfigurationError("\(path): expected a mapping of options such as `steps: 1000`")
         }
         var options = TrainingOptions()
-        for (key, value) in mapping.sorted(by: { $0.key < $1.key }) {
-            try options.set(key, "\(value)", file: path)
-            guard value is String || value is Int || value is Double || value is Bool else {
-                throw ConfigurationError("\(path): `\(key)`: expected a single value, got \(value)")
+        for (keyNode, value) in mapping.sorted(by: { ($0.key.scalar?.string ?? "") < ($1.key.scalar?.string ?? "") }) {
+            guard let key = keyNode.scalar?.string else { throw ConfigurationError("\(path): option names are plain words, got a list or mapping") }
+            guard let text = value.scalar?.string else {
+                throw ConfigurationError("\(path): `\(key)`: expected a single value, got a \(value.sequence != nil ? "list" : "mapping")")
             }
+            try options.set(key, text, file: path)
         }
         // Each value is read as its option's type now, so that a bad one is named before training starts.
         _ = try options.applied(to: TrainingConfiguration.defaults(for: options.preset ?? .dcgan28))

@@ -113,6 +113,23 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try TrainingOptions.load(yamlFile: scratch.file("absent.yaml"))) { XCTAssertTrue("\($0)".contains("cannot read"), "\($0)") }
     }
 
+    /// Aliases nested to expand to 10^30 values, and a file far larger than any list of options,
+    /// are refused by name at once.
+    func testHostileYAMLIsRefusedBeforeItExpands() throws {
+        let path = scratch.file("laughs.yaml")
+        var text = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        for level in 1...30 { text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        try (text + "steps: *a30\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let started = Date()
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: path)) { XCTAssertEqual("\($0)", "\(path): `a0`: expected a single value, got a list") }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "refused without expanding the aliases")
+        let large = scratch.file("large.yaml")
+        try String(repeating: "# a comment\n", count: 10_000).write(toFile: large, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try TrainingOptions.load(yamlFile: large)) {
+            XCTAssertEqual("\($0)", "\(large): 120000 bytes; a configuration file is a short list of options (at most 65536 bytes)")
+        }
+    }
+
     func testValidationNamesTheFlag() {
         var configuration = TrainingConfiguration.defaults(for: .grid2d)
         configuration.steps = 0
