@@ -20,9 +20,24 @@ public final class HDF5Group: HDF5Object {
         return HDF5Group(handle: Handle(id, close: H5Gclose), filePath: filePath, path: childPath(name))
     }
 
+    /// Refuses a path through an external link: every file LearnedLoss reads is self-contained, and
+    /// a link would open (and trust) another file. Call once `contains(name)` holds.
+    private func requireInternalLinks(_ name: String, _ operation: String) throws(HDF5Error) {
+        var prefix = ""
+        for component in name.split(separator: "/") {
+            prefix += prefix.isEmpty ? String(component) : "/\(component)"
+            var info = H5L_info_t()
+            try checked(H5Lget_info(handle.id, prefix, &info, H5P_DEFAULT), operation, object: childPath(prefix))
+            guard info.type != H5L_TYPE_EXTERNAL else {
+                throw error(operation, object: childPath(prefix), message: "an external link to another file; the file must be self-contained")
+            }
+        }
+    }
+
     /// Opens an existing child group.
     public func group(_ name: String) throws(HDF5Error) -> HDF5Group {
         guard contains(name) else { throw error("open group", object: childPath(name), message: "no such group") }
+        try requireInternalLinks(name, "open group")
         let id = try checked(H5Gopen2(handle.id, name, H5P_DEFAULT), "open group", object: childPath(name))
         return HDF5Group(handle: Handle(id, close: H5Gclose), filePath: filePath, path: childPath(name))
     }
@@ -85,8 +100,15 @@ public final class HDF5Group: HDF5Object {
     public func dataset(_ name: String) throws(HDF5Error) -> HDF5Dataset {
         let object = childPath(name)
         guard contains(name) else { throw error("open dataset", object: object, message: "no such dataset") }
+        try requireInternalLinks(name, "open dataset")
         let id = try checked(H5Dopen2(handle.id, name, H5P_DEFAULT), "open dataset", object: object)
-        return HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: filePath, path: object)
+        let dataset = HDF5Dataset(handle: Handle(id, close: H5Dclose), filePath: filePath, path: object)
+        // Values kept in other files (external storage, a virtual dataset's sources) are refused alike.
+        let creation = Handle(try checked(H5Dget_create_plist(id), "read dataset properties", object: object), close: H5Pclose)
+        guard H5Pget_external_count(creation.id) == 0, H5Pget_layout(creation.id) != H5D_VIRTUAL else {
+            throw error("open dataset", object: object, message: "its values are stored in other files; the file must be self-contained")
+        }
+        return dataset
     }
 
     /// Reads a whole numeric dataset, converted to `T` by HDF5.
@@ -136,7 +158,11 @@ public final class HDF5Group: HDF5Object {
         let rank = Int(try checked(H5Sget_simple_extent_ndims(space.id), "read dataspace", object: dataset.path))
         var dims = [hsize_t](repeating: 0, count: rank)
         try checked(H5Sget_simple_extent_dims(space.id, &dims, nil), "read dataspace", object: dataset.path)
-        return dims.map { Int($0) }
+        let shape = dims.compactMap { Int(exactly: $0) }
+        guard shape.count == dims.count else {
+            throw error("read dataspace", object: dataset.path, message: "its shape \(dims) has sides too large to count")
+        }
+        return shape
     }
 }
 

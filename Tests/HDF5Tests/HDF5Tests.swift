@@ -85,6 +85,34 @@ final class HDF5Tests: XCTestCase {
         XCTAssertThrowsError(try root.rows("images", as: UInt8.self, cacheBytes: 1 << 20)) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
     }
 
+    /// A file that points elsewhere (an external link, external storage) is refused by name:
+    /// every file LearnedLoss reads must hold what it says.
+    func testLinksAndStorageInOtherFilesAreRefused() throws {
+        let (elsewhere, linking) = (scratch.file("elsewhere.h5"), scratch.file("linking.h5"))
+        try HDF5File.create(elsewhere).root.createGroup("generator").write([Float(1), 2], shape: [2], to: "0.weight")
+        let file = H5Fcreate(linking, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+        XCTAssertGreaterThanOrEqual(H5Lcreate_external(elsewhere, "/generator", file, "generator", H5P_DEFAULT, H5P_DEFAULT), 0)
+        let raw = scratch.file("values.bin")
+        try Data(count: 8).write(to: URL(fileURLWithPath: raw))
+        let creation = H5Pcreate(H5P_DATASET_CREATE)
+        XCTAssertGreaterThanOrEqual(H5Pset_external(creation, raw, 0, 8), 0)
+        let space = H5Screate_simple(1, [2], nil)
+        let dataset = H5Dcreate2(file, "images", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, creation, H5P_DEFAULT)
+        XCTAssertGreaterThanOrEqual(dataset, 0)
+        for (id, close) in [(dataset, H5Dclose), (space, H5Sclose), (creation, H5Pclose), (file, H5Fclose)] { XCTAssertGreaterThanOrEqual(close(id), 0) }
+
+        let root = try HDF5File.open(linking).root
+        XCTAssertThrowsError(try root.group("generator")) {
+            XCTAssertEqual("\($0)", "\(linking):/generator: cannot open group: an external link to another file; the file must be self-contained")
+        }
+        XCTAssertThrowsError(try root.read("generator/0.weight", as: Float.self)) {
+            XCTAssertEqual("\($0)", "\(linking):/generator: cannot open dataset: an external link to another file; the file must be self-contained")
+        }
+        XCTAssertThrowsError(try root.read("images", as: Float.self)) {
+            XCTAssertEqual("\($0)", "\(linking):/images: cannot open dataset: its values are stored in other files; the file must be self-contained")
+        }
+    }
+
     func testMissingFileIsNamed() {
         let path = scratch.file("absent.h5")
         XCTAssertThrowsError(try HDF5File.open(path)) { error in
