@@ -26,12 +26,20 @@ public final class Watchdog: @unchecked Sendable {
     private var lastProgress = Date()
     private var stopped = false
     private let launcher: Launcher?
+    /// The `--max-restarts` supervisor this rank's job runs under, if any (`supervisorVariable`).
+    private let supervisor: Launcher?
+
+    /// The environment variable through which a supervisor gives its job its pid: a rank ends when
+    /// that process is gone (killed with SIGKILL, it cannot pass a signal on), and as one rank's
+    /// end ends the job, no job outlives its supervisor.
+    public static let supervisorVariable = "LEARNEDLOSS_SUPERVISOR_PID"
 
     /// Starts watching until `stop()`. `launched`: the rank was started by mpirun or srun, whose
     /// death should end it. `heartbeats`: sent (or on rank 0 collected) by the watchdog's thread.
     public init(rank: Int, host: String, timeout: Double, launched: Bool, heartbeats: Heartbeats? = nil) {
         (self.rank, self.host, self.timeout, self.heartbeats) = (rank, host, timeout, heartbeats)
         launcher = launched ? Launcher(pid: getppid()) : nil
+        supervisor = ProcessInfo.processInfo.environment[Self.supervisorVariable].flatMap { pid_t($0) }.map { Launcher(pid: $0) }
         // The thread holds the watchdog until it sees `stop()`, so it never reads a freed one.
         let thread = Thread { [self] in watch() }
         thread.name = "watchdog"
@@ -77,6 +85,9 @@ public final class Watchdog: @unchecked Sendable {
             if let launcher, !launcher.isAlive {
                 end("its launcher (process \(launcher.pid)) is gone; ending this rank at step \(step), \(phase)")
             }
+            if let supervisor, !supervisor.isRunning {
+                end("its supervisor (process \(supervisor.pid)) is gone; ending this rank at step \(step), \(phase)")
+            }
             // A margin past the timeout lets a check-in's own timeout, which names the missing
             // ranks, speak first when the ranks are stuck at the start of a step.
             if idle > timeout + 2 {
@@ -105,8 +116,8 @@ public final class Watchdog: @unchecked Sendable {
     public static let launcherGrace = 10
 }
 
-/// The process that started this rank, recognised by its pid and start time so that a reused
-/// pid is never taken for it.
+/// The process that started this rank (or the supervisor above it), recognised by its pid and
+/// start time so that a reused pid is never taken for it.
 private struct Launcher {
     let pid: pid_t
     private let startTime: String?
@@ -120,6 +131,9 @@ private struct Launcher {
     }
 
     var isAlive: Bool { getppid() == pid }
+
+    /// Whether the process still runs, for one that is not this rank's parent.
+    var isRunning: Bool { startTime != nil && Self.startTime(of: pid) == startTime }
 
     /// Field 22 of /proc/PID/stat, the process's start time in clock ticks since boot.
     private static func startTime(of pid: pid_t) -> String? {

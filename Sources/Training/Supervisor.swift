@@ -1,4 +1,5 @@
 import Checkpoints
+import Distributed
 import Foundation
 
 /// `launcher train --max-restarts K`: runs the training job as a child and, when it fails (a
@@ -49,6 +50,7 @@ public struct Supervisor {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = command + (resume.map { ["--resume", $0] } ?? [])
+        process.environment = ProcessInfo.processInfo.environment.merging([Watchdog.supervisorVariable: "\(getpid())"]) { $1 }
         do { try process.run() } catch {
             throw ConfigurationError("--max-restarts: cannot start \(command[0]): \(error.localizedDescription)")
         }

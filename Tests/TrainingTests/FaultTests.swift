@@ -139,6 +139,25 @@ final class FaultTests: XCTestCase {
         }
     }
 
+    /// A supervisor killed with SIGKILL cannot pass anything on: its job's ranks see it gone and end
+    /// the job by themselves.
+    func testAJobEndsByItselfWhenItsSupervisorIsKilled() throws {
+        let directory = scratch.file("run")
+        let launcher = try Subprocess.product("launcher")
+        let job = BackgroundJob(marker: directory) {
+            try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
+                                          "--max-restarts", "2", "--checkpoint-every", "5", "--run-dir", directory], timeout: 300)
+        }
+        RunProgress.waitForSteps(in: directory, atLeast: 5)
+        let supervisor = try XCTUnwrap(Processes.all().first { process in
+            process.command.first?.hasSuffix("launcher") == true && process.command.contains("--max-restarts") && process.command.contains(directory)
+        }?.pid, "the supervisor's process")
+        kill(supervisor, SIGKILL)
+        _ = try job.wait(timeout: 60)
+        let gone = Processes.waitFor(timeout: 20) { !Processes.all().contains { $0.command.contains { $0.contains(directory) } } }
+        XCTAssertTrue(gone, "the job outlived its supervisor by 20 s: \(Processes.all().filter { $0.command.contains { $0.contains(directory) } })")
+    }
+
     /// One job per run directory: a second `train` into it is refused at once, naming the first;
     /// after the first is killed (-9) the kernel has released its lock and the run can go on.
     func testASecondJobInARunDirectoryIsRefusedWhileTheFirstRuns() throws {
