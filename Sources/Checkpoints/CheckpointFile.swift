@@ -96,6 +96,13 @@ public final class CheckpointFile {
         return (Int(try group.attribute("epoch", as: Int64.self)), Int(try group.attribute("position", as: Int64.self)))
     }
 
+    /// The fingerprint of the data set the run trained on (`Dataset.fingerprint()`); nil in
+    /// checkpoints from before it was recorded.
+    public func dataFingerprint() throws -> String? {
+        let group = try root.group("sampler")
+        return group.hasAttribute("data_fingerprint") ? try group.stringAttribute("data_fingerprint") : nil
+    }
+
     /// Every dataset of a group with its shape, for `launcher inspect`.
     public func shapes(in name: String) throws -> [(name: String, shape: [Int])] {
         let group = try root.group(name)

@@ -20,6 +20,8 @@ public struct TrainingSnapshot {
     public var generatorAverage: Layer?
     /// Set for `best.h5`: the evaluation that made this checkpoint the best so far.
     public var best: BestCheckpoint?
+    /// The data set's `Dataset.fingerprint()`, checked on `--resume`; nil records none.
+    public var dataFingerprint: String?
 
     public init(configuration: TrainingConfiguration, step: Int, worldSize: Int, threadsPerRank: Int, players: [Player],
                 sampler: EpochSampler, gridLatent: Tensor, grid: Picture, generatorAverage: Layer? = nil) {
@@ -60,6 +62,7 @@ extension TrainingSnapshot {
             try samplerGroup.setAttribute("position", Int64(sampler.position))
             try samplerGroup.setAttribute("global_batch", Int64(sampler.globalBatch))
             try samplerGroup.setAttribute("dataset_count", Int64(sampler.datasetCount))
+            if let dataFingerprint { try samplerGroup.setAttribute("data_fingerprint", dataFingerprint) }
 
             let samples = try root.createGroup("samples")
             try samples.write(gridLatent.scalars, shape: gridLatent.shape, to: "latent")

@@ -60,6 +60,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Whether files of a `--data` folder that are not readable images are left out (named in
     /// the log) rather than stopping the run; nil means no.
     public var skipBadImages: Bool?
+    /// Whether `--resume` goes on although the data set's fingerprint differs from the one the
+    /// checkpoint recorded; nil means no.
+    public var dataChangedOK: Bool?
     /// The side and channel count of the images a preset that takes its shape from the data
     /// (dcgan) builds its networks for: the data's, recorded at the first start.
     public var resolution: Int?
@@ -119,7 +122,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case loss, reconstructionWeight = "recon-weight", r1, modeSeeking = "mode-seeking", emaDecay = "ema-decay"
         case evalEvery = "eval-every", evalSamples = "eval-samples", tensorboard, bucketMegabytes = "bucket-mb"
         case exactShards = "exact", skipBadImages = "skip-bad-images", resolution, channels, augment, evaluator
-        case pairs, inputChannels = "input-channels", width
+        case pairs, inputChannels = "input-channels", width, dataChangedOK = "data-changed-ok"
     }
 
     /// The configuration as JSON text with sorted keys (the checkpoint's `config` attribute).

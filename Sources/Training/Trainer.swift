@@ -76,6 +76,7 @@ public final class Trainer {
         defer { watchdog.stop() }
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(&configuration, say: say) }
+        let fingerprint = try world.agree { try dataset.fingerprint() }
 
         let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
         if evaluationsWanted {
@@ -92,7 +93,7 @@ public final class Trainer {
         }
         var step = 0
         if resumeFrom != nil {
-            let position = try restore(from: checkpoint, into: setup)
+            let position = try restore(from: checkpoint, into: setup, fingerprint: fingerprint)
             step = position.step
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
                                        epoch: position.epoch, position: position.position)
@@ -161,7 +162,8 @@ public final class Trainer {
                 watchdog.mark("writing the checkpoint and samples")
                 let saved: (samples: String?, checkpoint: String?, seconds: Double)
                 do {
-                    saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory, log: log, best: newBest)
+                    saved = try saveOutputs(step: step, setup: setup, sampler: sampler, directory: directory, log: log, best: newBest,
+                                            fingerprint: fingerprint)
                 } catch {
                     throw CheckpointError("\(error); " + (lastCheckpoint.isEmpty ? "no checkpoint was written yet"
                                                           : "the last good checkpoint is \(lastCheckpoint)"))
@@ -225,9 +227,14 @@ public final class Trainer {
 
     /// Rank 0 loads the networks and optimizers of `setup` from the checkpoint (the others receive
     /// them by broadcast afterwards); every rank learns where to continue.
-    private func restore(from checkpoint: CheckpointFile?, into setup: Setup) throws -> ResumePoint {
+    private func restore(from checkpoint: CheckpointFile?, into setup: Setup, fingerprint: String) throws -> ResumePoint {
         try world.valueFromRoot {
             guard let checkpoint else { preconditionFailure("rank 0 opened the checkpoint it resumes from") }
+            if let trained = try checkpoint.dataFingerprint(), trained != fingerprint, setup.configuration.dataChangedOK != true {
+                throw ConfigurationError("--resume \(checkpoint.path): the data set is not the one the run trained on: it trained on \(trained), "
+                                         + "\(setup.configuration.data ?? "the data") now holds \(fingerprint); "
+                                         + "pass --data-changed-ok true if the change is meant")
+            }
             for player in setup.players {
                 try checkpoint.restore(player.network, from: player.name)
                 try checkpoint.restore(player.optimizer, of: player.network, from: player.name)
@@ -276,7 +283,7 @@ public final class Trainer {
     /// On rank 0, after `step`: the sample grid and the checkpoint when they are due (and at the
     /// end), and best.h5 when this step's evaluation was the best so far.
     private func saveOutputs(step: Int, setup: Setup, sampler: EpochSampler, directory: RunDirectory, log: ProgressLog,
-                             best: BestCheckpoint?) throws -> (samples: String?, checkpoint: String?, seconds: Double) {
+                             best: BestCheckpoint?, fingerprint: String) throws -> (samples: String?, checkpoint: String?, seconds: Double) {
         let configuration = setup.configuration
         guard configuration.outputsDue(after: step) || best != nil else { return (nil, nil, 0) }
         let final = step == configuration.steps
@@ -291,6 +298,7 @@ public final class Trainer {
         var snapshot = TrainingSnapshot(configuration: configuration, step: step, worldSize: world.size, threadsPerRank: Kernels.threads,
                                         players: setup.players, sampler: sampler, gridLatent: setup.gridLatent, grid: grid,
                                         generatorAverage: setup.average?.network)
+        snapshot.dataFingerprint = fingerprint
         if let best {
             snapshot.best = best
             try snapshot.write(to: directory.bestPath)

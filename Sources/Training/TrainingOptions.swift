@@ -191,6 +191,9 @@ extension TrainingOption {
         .value("beta2", \.beta2, valueName: "beta", expected: "a number", help: "Adam's beta2.", requirement: .fraction),
         .value("seed", \.seed, valueName: "n", expected: "a whole number at least 0",
                help: "Seed of every random choice: initial weights, data order, noise."),
+        .value("data-changed-ok", \.dataChangedOK, valueName: "true|false", expected: "true or false", changeableOnResume: true,
+               help: "On --resume, go on although the data set is not the one the run trained on (its sample count, shape or "
+                   + "checksum of 64 rows differ), which the run is otherwise refused for.", shownDefault: .computed { _ in "false" }),
         .value("run-dir", \.runDirectory, valueName: "dir", expected: "a directory", changeableOnResume: true,
                help: "Where checkpoints, samples and metrics go (default checkpoints/<preset>-<date>-<time>).", shownDefault: .hidden),
         .value("checkpoint-every", \.checkpointEvery, valueName: "n", expected: "a whole number", changeableOnResume: true,

@@ -76,12 +76,12 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(Set(keys).count, keys.count, "no option declared twice")
         XCTAssertEqual(Set(keys), Set(TrainingConfiguration.CodingKeys.allCases.map(\.rawValue)), "the JSON keys are the flags")
         XCTAssertEqual(TrainingOption.all.filter(\.changeableOnResume).map(\.key),
-                       ["steps", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout", "eval-every", "evaluator", "eval-samples", "tensorboard",
+                       ["steps", "data-changed-ok", "run-dir", "checkpoint-every", "keep", "sample-every", "stall-timeout", "eval-every", "evaluator", "eval-samples", "tensorboard",
                         "bucket-mb"])
         // Each option's text round-trips through a configuration.
         var configuration = TrainingConfiguration.defaults(for: .completion28)
         for option in TrainingOption.all {
-            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0", "exact": "8", "skip-bad-images": "true", "resolution": "32", "channels": "3", "augment": "color,translation,cutout,mirror", "evaluator": "evaluator/colour.h5", "pairs": "gray", "input-channels": "1", "width": "8"][option.key], option.key)
+            let text = try XCTUnwrap(option.get(configuration) ?? ["pack": "1", "r1": "0.0", "eval-every": "0", "eval-samples": "500", "tensorboard": "true", "bucket-mb": "0.0", "exact": "8", "skip-bad-images": "true", "resolution": "32", "channels": "3", "augment": "color,translation,cutout,mirror", "evaluator": "evaluator/colour.h5", "pairs": "gray", "input-channels": "1", "width": "8", "data-changed-ok": "true"][option.key], option.key)
             try option.apply(text, to: &configuration, file: nil)
             XCTAssertEqual(option.get(configuration), text, option.key)
         }

@@ -139,6 +139,28 @@ final class DistributedTrainingTests: XCTestCase {
             "note: --lr-decay linear falls towards --steps, now 4 instead of 2: the rates go on at 50% of their start, not 0%"), resumed.standardOutput)
     }
 
+    /// A run resumed on a data file that changed since it started is refused on both ranks,
+    /// naming both data sets, unless `--data-changed-ok true` says the change is meant.
+    func testResumeOnChangedDataIsRefusedUnlessMeant() throws {
+        let images = scratch.file("images.h5"), directory = scratch.file("run")
+        func writeImages(_ phase: Double) throws {
+            let pixels = (0..<40 * 784).map { Float(0.5 + 0.5 * sin(phase + 0.013 * Double($0))) }
+            try HDF5File.create(images).root.write(pixels, shape: [40, 28, 28], to: "images")
+        }
+        try writeImages(0)
+        let common = ["--preset", "dcgan28", "--data", images, "--batch-size", "8", "--checkpoint-every", "2", "--run-dir", directory]
+        let first = try train(ranks: 2, common + ["--steps", "2"])
+        XCTAssertEqual(first.status, 0, first.combinedOutput)
+        try FileManager.default.removeItem(atPath: images)
+        try writeImages(1)
+        try expectFailure(ranks: 2, common + ["--steps", "4", "--resume", "auto"],
+                          saying: "the data set is not the one the run trained on: it trained on 40 samples of shape [1, 28, 28], checksum ")
+        let meant = try train(ranks: 2, common + ["--steps", "4", "--resume", "auto", "--data-changed-ok", "true"])
+        XCTAssertEqual(meant.status, 0, meant.combinedOutput)
+        XCTAssertEqual(try CheckpointFile(path: "\(directory)/checkpoint-00000004.h5").dataFingerprint(),
+                       try Dataset.images(at: images).fingerprint(), "the new data's fingerprint is recorded from then on")
+    }
+
     func testResumeOnAnotherNumberOfRanksSaysSo() throws {
         let directory = scratch.file("run")
         XCTAssertEqual(try train(["--preset", "grid2d", "--batch-size", "20", "--steps", "2", "--run-dir", directory]).status, 0)
