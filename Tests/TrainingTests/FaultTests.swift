@@ -116,17 +116,9 @@ final class FaultTests: XCTestCase {
     /// SIGTERM (a batch system's cancel) and SIGINT (Ctrl-C) to a `--max-restarts` supervisor: it
     /// passes the signal on, the job ends and is not restarted, and no process of it is left.
     func testASignalledSupervisorEndsItsJobAndLeavesNothing() throws {
-        let launcher = try Subprocess.product("launcher")
         for signal in [SIGTERM, SIGINT] {
             let directory = scratch.file("run-\(signal)")
-            let job = BackgroundJob(marker: directory) {
-                try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
-                                              "--max-restarts", "2", "--checkpoint-every", "5", "--run-dir", directory], timeout: 300)
-            }
-            RunProgress.waitForSteps(in: directory, atLeast: 5)
-            let supervisor = try XCTUnwrap(Processes.all().first { process in
-                process.command.first?.hasSuffix("launcher") == true && process.command.contains("--max-restarts") && process.command.contains(directory)
-            }?.pid, "the supervisor's process")
+            let (job, supervisor) = try startSupervisedJob(in: directory)
             let sent = Date()
             kill(supervisor, signal)
             let result = try job.wait(timeout: 60)
@@ -143,15 +135,7 @@ final class FaultTests: XCTestCase {
     /// the job by themselves.
     func testAJobEndsByItselfWhenItsSupervisorIsKilled() throws {
         let directory = scratch.file("run")
-        let launcher = try Subprocess.product("launcher")
-        let job = BackgroundJob(marker: directory) {
-            try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
-                                          "--max-restarts", "2", "--checkpoint-every", "5", "--run-dir", directory], timeout: 300)
-        }
-        RunProgress.waitForSteps(in: directory, atLeast: 5)
-        let supervisor = try XCTUnwrap(Processes.all().first { process in
-            process.command.first?.hasSuffix("launcher") == true && process.command.contains("--max-restarts") && process.command.contains(directory)
-        }?.pid, "the supervisor's process")
+        let (job, supervisor) = try startSupervisedJob(in: directory)
         kill(supervisor, SIGKILL)
         _ = try job.wait(timeout: 60)
         let gone = Processes.waitFor(timeout: 20) { !Processes.all().contains { $0.command.contains { $0.contains(directory) } } }
@@ -209,6 +193,21 @@ final class FaultTests: XCTestCase {
             try Subprocess.mpirun(ranks: 2, "launcher", ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1"] + arguments,
                                   timeout: 300)
         }
+    }
+
+    /// A `--max-restarts 2` supervisor of a 2-rank job in `directory`, once the job has logged step 5,
+    /// and the supervisor's pid.
+    private func startSupervisedJob(in directory: String) throws -> (job: BackgroundJob, supervisor: pid_t) {
+        let launcher = try Subprocess.product("launcher")
+        let job = BackgroundJob(marker: directory) {
+            try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
+                                          "--max-restarts", "2", "--checkpoint-every", "5", "--run-dir", directory], timeout: 300)
+        }
+        RunProgress.waitForSteps(in: directory, atLeast: 5)
+        let supervisor = try XCTUnwrap(Processes.all().first { process in
+            process.command.first?.hasSuffix("launcher") == true && process.command.contains("--max-restarts") && process.command.contains(directory)
+        }?.pid, "the supervisor's process")
+        return (job, supervisor)
     }
 
     /// The launcher processes training in `directory`, by rank.
