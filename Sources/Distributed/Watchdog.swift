@@ -23,7 +23,9 @@ public final class Watchdog: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var step = 0
     private var phase = "starting"
-    private var lastProgress = Date()
+    /// On the monotonic clock: a step of the wall clock (NTP, a resumed VM) neither kills a healthy
+    /// rank nor blinds the watchdog.
+    private var lastProgress = Watchdog.now()
     private var stopped = false
     private let launcher: Launcher?
     /// The `--max-restarts` supervisor this rank's job runs under, if any (`supervisorVariable`).
@@ -52,7 +54,7 @@ public final class Watchdog: @unchecked Sendable {
         condition.lock()
         if let step { self.step = step }
         self.phase = phase
-        lastProgress = Date()
+        lastProgress = Self.now()
         condition.unlock()
     }
 
@@ -74,14 +76,13 @@ public final class Watchdog: @unchecked Sendable {
         while true {
             condition.lock()
             if !stopped { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
-            let (done, idle, step, phase) = (stopped, Date().timeIntervalSince(lastProgress), self.step, self.phase)
+            let (done, idle, step, phase) = (stopped, Self.now() - lastProgress, self.step, self.phase)
             condition.unlock()
             if done {
                 heartbeats?.close()
                 finished.signal()
                 return
             }
-            heartbeats?.beat(step: step, phase: phase)
             if let launcher, !launcher.isAlive {
                 end("its launcher (process \(launcher.pid)) is gone; ending this rank at step \(step), \(phase)")
             }
@@ -98,8 +99,14 @@ public final class Watchdog: @unchecked Sendable {
                 }
                 end(message)
             }
+            // After the decisions, which make no MPI call: a beat held up inside MPI delays the
+            // next check, never this one.
+            heartbeats?.beat(step: step, phase: phase)
         }
     }
+
+    /// Seconds on the monotonic clock.
+    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private func end(_ message: String) -> Never {
         let line = "error: rank \(rank) (host \(host)): \(message)\n"
