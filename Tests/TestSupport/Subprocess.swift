@@ -8,6 +8,8 @@ public struct ProcessResult {
     public let standardError: String
     /// Whether the process had to be killed at the timeout.
     public let timedOut: Bool
+    /// Whether it ended by a signal (a crash, or the kill at the timeout); `status` is then the signal.
+    public var killedBySignal = false
 
     public var combinedOutput: String { standardOutput + standardError }
 }
@@ -73,7 +75,7 @@ public enum Subprocess {
         return ProcessResult(status: process.terminationStatus,
                              standardOutput: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
                              standardError: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "",
-                             timedOut: timedOut)
+                             timedOut: timedOut, killedBySignal: process.terminationReason == .uncaughtSignal)
     }
 
     /// Runs one of the package's executables under `mpirun -np ranks`, oversubscribed and root-safe.
