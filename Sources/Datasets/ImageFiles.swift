@@ -84,7 +84,6 @@ extension Dataset {
 /// Class labels from an IDX file of unsigned bytes with one dimension (MNIST's `*-labels-idx1-ubyte`).
 public enum Labels {
     public static func idx(at path: String) throws -> [Int] {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError("\(path): no such file") }
         let file = try IDXFile(path, ranks: [1], kind: "an IDX label file holds unsigned bytes in one dimension")
         return file.bytes.map(Int.init)
     }

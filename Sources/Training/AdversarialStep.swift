@@ -55,16 +55,13 @@ public final class AdversarialStep: TrainingAlgorithm {
         var generated: BegunPhase<Variable, Variable>?
         for substep in 0..<discriminatorSteps {
             let draws = augmentation.map { _ in (real: noise(.augmentReal, substep), fake: noise(.augmentFake, substep)) }
-            let latent = noise(.discriminatorNoise, substep)
-            let samples: () throws -> Tensor = if substep < discriminatorSteps - 1 {
-                { [self] in generator(Variable(latent)).value }
-            } else {
-                { [self] in
+            let (real, latent) = (try nextBatch(), noise(.discriminatorNoise, substep))
+            let phase = substep < discriminatorSteps - 1 ? discriminatorPhase(real: real, latent: latent, draws: draws)
+                : discriminatorPhase(real: real, samples: { [self] in
                     generated = try runner.begin(generatorPhase(latent: latent, draws: generatorDraws))
                     return generated!.value.value
-                }
-            }
-            metrics = StepMetrics(try runner.run(discriminatorPhase(real: try nextBatch(), samples: samples, draws: draws)))
+                }, draws: draws)
+            metrics = StepMetrics(try runner.run(phase))
         }
         metrics.generatorLoss = try runner.finish(generated!).value.scalar
         return metrics

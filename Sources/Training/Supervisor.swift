@@ -57,10 +57,10 @@ public struct Supervisor {
         StopSignals.child = process.processIdentifier
         // A signal that came while the job was starting is passed on now.
         if let signal = StopSignals.received { kill(process.processIdentifier, signal) }
-        var killAt: Date?
+        var killAt: DispatchTime?
         while process.isRunning {
-            if StopSignals.received != nil, killAt == nil { killAt = Date().addingTimeInterval(StopSignals.grace) }
-            if let killAt, Date() > killAt { kill(process.processIdentifier, SIGKILL) }
+            if StopSignals.received != nil, killAt == nil { killAt = .now() + StopSignals.grace }
+            if let killAt, DispatchTime.now() > killAt { kill(process.processIdentifier, SIGKILL) }
             Thread.sleep(forTimeInterval: 0.1)
         }
         StopSignals.child = 0

@@ -76,7 +76,8 @@ public final class Trainer {
         defer { watchdog.stop() }
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(&configuration, say: say) }
-        let fingerprint = try world.agree { try dataset.fingerprint() }
+        // Read once, on rank 0, which alone writes and checks it.
+        let fingerprint = try world.onRoot { try dataset.fingerprint() }
 
         let evaluationsWanted = (configuration.evalEvery ?? 0) > 0
         if evaluationsWanted {
