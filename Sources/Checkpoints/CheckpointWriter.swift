@@ -47,6 +47,7 @@ extension TrainingSnapshot {
 
             let optimizers = try root.createGroup("optimizer")
             for player in players {
+                LongWork.progressed()
                 try NetworkState.write(player.network, into: try root.createGroup(player.name))
                 try Self.write(player.optimizer, of: player.network, into: try optimizers.createGroup(player.name))
             }

@@ -56,6 +56,7 @@ extension Dataset {
         var decoded: [(image: DecodedImage, label: Int?, path: String)] = []
         var skipped: [String] = []
         for file in folder.files {
+            LongWork.progressed()
             do {
                 decoded.append((try ImageDecoding.decode(contentsOf: file.path), file.label, file.path))
             } catch {

@@ -77,6 +77,7 @@ extension Dataset {
         let folder = try PairedFolder(path, layout: layout)
         var pairs: [(input: DecodedImage, target: DecodedImage, name: String)] = [], skipped: [String] = []
         for index in 0..<folder.count {
+            LongWork.progressed()
             let images: [DecodedImage]
             do { images = try folder.decoded(index) } catch {
                 guard skipBad else { throw DataError("\(error); --skip-bad-images leaves such pairs out") }

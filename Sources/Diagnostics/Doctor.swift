@@ -22,6 +22,7 @@ public struct Doctor {
 
     /// Prints the report from rank 0 and returns whether every check passed on every rank.
     public func run(print output: (String) -> Void = { Swift.print($0) }) throws(MPIError) -> Bool {
+        Watchdog.process?.mark("gathering every rank's environment")
         let report = try environmentReport()
 
         let checks: [(name: String, run: () throws(MPIError) -> String?)] = [
@@ -35,6 +36,7 @@ public struct Doctor {
         var lines = report
         var failed = 0
         for check in checks {
+            Watchdog.process?.mark("running the doctor's \(check.name) check")
             let failures = try world.allGather(string: try check.run() ?? "")
             let failing = failures.indices.filter { !failures[$0].isEmpty }
             if failing.isEmpty {
@@ -48,6 +50,7 @@ public struct Doctor {
         }
         lines.append(failed == 0 ? "ok" : "FAILED: \(failed) of \(checks.count) checks")
         if world.rank == 0 { output(lines.joined(separator: "\n")) }
+        Watchdog.process?.mark("finished the doctor's checks")
         return failed == 0
     }
 

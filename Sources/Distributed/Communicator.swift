@@ -161,6 +161,8 @@ public final class Communicator: @unchecked Sendable {
         MPI_Initialized(&initialized)
         MPI_Finalized(&finalized)
         if initialized != 0 && finalized == 0 && size > 1 {
+            // An abort sent over a dead link never arrives: the watchdog bounds it.
+            Watchdog.process?.closeHeartbeats(entering: "ending the job (MPI_Abort)")
             MPI_Abort(handle, code)
         }
         exit(code)

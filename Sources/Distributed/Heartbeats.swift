@@ -5,15 +5,15 @@ import Foundation
 /// name the ranks that went silent: stopped, or behind a cut link.
 ///
 /// A collective says nothing about who has not arrived, and a rank stuck in one cannot send from
-/// its main thread. So the watchdog threads exchange small messages about once a second, on a
+/// its main thread. So a thread of its own exchanges small messages about once a second, on a
 /// communicator of their own: every rank tells rank 0 where it is, and rank 0 tells every rank
 /// where it is. Rank 0 so knows every rank's last sighting, the others rank 0's. This needs
-/// `MPI_THREAD_MULTIPLE`; without it there are no heartbeats. Only the watchdog's thread may call
-/// the instance methods.
+/// `MPI_THREAD_MULTIPLE`; without it there are no heartbeats. The watchdog reads the sightings
+/// and never calls MPI itself, so an MPI that holds a thread cannot keep it from deciding.
 public final class Heartbeats: @unchecked Sendable {
-    /// What one rank last said: when, at which step, doing what.
+    /// What one rank last said: when (seconds on the monotonic clock), at which step, doing what.
     public struct Sighting: Sendable {
-        public let time: Date
+        public let time: Double
         public let step: Int
         public let phase: String
     }
@@ -21,10 +21,14 @@ public final class Heartbeats: @unchecked Sendable {
     private let communicator: Communicator
     /// Every rank's host, for the messages.
     public let hosts: [String]
-    private let started = Date()
+    private let started = Watchdog.now()
     /// The ranks this one hears from: all others on rank 0, rank 0 elsewhere.
     private let peers: [Int]
+    private let lock = NSLock()
     private var sightings: [Int: Sighting] = [:]
+    /// Set by `close()`: the sightings stay, for a watchdog that fires in MPI_Finalize.
+    private var closing = false
+    private let closed = DispatchSemaphore(value: 0)
     /// One message in flight per peer and one arriving; their buffers stay allocated while MPI may use them.
     private let outgoing: [Message]
     private let incoming = Message()
@@ -33,9 +37,14 @@ public final class Heartbeats: @unchecked Sendable {
     private static let tag: Int32 = 0x4842
 
     /// Collective over `world`. Nil with one rank or when threads may not call MPI concurrently.
-    public static func start(world: Communicator) throws -> Heartbeats? {
+    /// `position` gives this rank's step and phase for each beat.
+    public static func start(world: Communicator, position: @escaping @Sendable () -> (step: Int, phase: String)) throws(MPIError) -> Heartbeats? {
         guard world.size > 1, MPIRuntime.threadsMayCallConcurrently else { return nil }
-        return Heartbeats(communicator: try world.duplicate(), hosts: try world.allGather(string: MPIRuntime.processorName))
+        let heartbeats = Heartbeats(communicator: try world.duplicate(), hosts: try world.allGather(string: MPIRuntime.processorName))
+        let thread = Thread { [heartbeats] in heartbeats.run(position) }
+        thread.name = "heartbeats"
+        thread.start()
+        return heartbeats
     }
 
     private init(communicator: Communicator, hosts: [String]) {
@@ -44,9 +53,19 @@ public final class Heartbeats: @unchecked Sendable {
         outgoing = peers.map { _ in Message() }
     }
 
+    private func run(_ position: () -> (step: Int, phase: String)) {
+        while !lock.withLock({ closing }) {
+            let (step, phase) = position()
+            beat(step: step, phase: phase)
+            Thread.sleep(forTimeInterval: 1)
+        }
+        for message in outgoing + [incoming] { message.cancel() }
+        closed.signal()
+    }
+
     /// Collects what arrived and tells the peers this rank is at `step`, doing `phase`. Never
     /// blocks: a beat that cannot leave yet (its peer unreachable) is skipped.
-    public func beat(step: Int, phase: String) {
+    private func beat(step: Int, phase: String) {
         collect()
         for (peer, message) in zip(peers, outgoing) where message.isIdle {
             message.store(rank: communicator.rank, step: step, phase: phase)
@@ -64,18 +83,18 @@ public final class Heartbeats: @unchecked Sendable {
                                          communicator.handle, incoming.request))
             }
             guard let (rank, step, phase) = incoming.received() else { return }
-            if peers.contains(rank) { sightings[rank] = Sighting(time: Date(), step: step, phase: phase) }
+            if peers.contains(rank) { lock.withLock { sightings[rank] = Sighting(time: Watchdog.now(), step: step, phase: phase) } }
         }
     }
 
     /// The peers not heard from for longer than `seconds`, each with where it last was.
     public func silentPeers(longerThan seconds: Double) -> [(rank: Int, sighting: Sighting?)] {
-        collect()
-        let now = Date()
-        guard now.timeIntervalSince(started) > seconds else { return [] }
+        let now = Watchdog.now()
+        guard now - started > seconds else { return [] }
+        let sightings = lock.withLock { self.sightings }
         return peers.compactMap { rank in
             guard let sighting = sightings[rank] else { return (rank, nil) }
-            return now.timeIntervalSince(sighting.time) > seconds ? (rank, sighting) : nil
+            return now - sighting.time > seconds ? (rank, sighting) : nil
         }
     }
 
@@ -83,18 +102,22 @@ public final class Heartbeats: @unchecked Sendable {
     public func describeSilentPeers(longerThan seconds: Double) -> String? {
         let silent = silentPeers(longerThan: seconds)
         guard !silent.isEmpty else { return nil }
-        let now = Date()
+        let now = Watchdog.now()
         let each = silent.map { rank, sighting in
-            let last = sighting.map { "last heard \(Int(now.timeIntervalSince($0.time).rounded())) s ago at step \($0.step), \($0.phase)" }
+            let last = sighting.map { "last heard \(Int((now - $0.time).rounded())) s ago at step \($0.step), \($0.phase)" }
             return "rank \(rank) (host \(hosts[rank])): \(last ?? "never heard from")"
         }
-        return "rank \(communicator.rank) has not heard from \(silent.count == 1 ? "1 rank" : "\(silent.count) ranks"): "
+        let ended = lock.withLock { closing } ? " (heartbeats end before MPI_Finalize)" : ""
+        return "rank \(communicator.rank) has not heard from \(silent.count == 1 ? "1 rank" : "\(silent.count) ranks")\(ended): "
             + each.joined(separator: "; ")
     }
 
-    /// Cancels the messages in flight.
-    public func close() {
-        for message in outgoing + [incoming] { message.cancel() }
+    /// Stops the beats and cancels the messages in flight, before MPI is finalized. Waits for the
+    /// thread at most `seconds`: one held inside MPI is left behind, and the finalize's own
+    /// deadline covers what follows.
+    public func close(waiting seconds: Double = 3) {
+        lock.withLock { closing = true }
+        _ = closed.wait(timeout: .now() + seconds)
     }
 }
 

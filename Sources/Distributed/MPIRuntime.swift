@@ -64,13 +64,20 @@ public enum MPIRuntime {
         var initialized: Int32 = 0, finalized: Int32 = 0
         MPI_Initialized(&initialized)
         MPI_Finalized(&finalized)
-        if initialized != 0 && finalized == 0 { MPI_Finalize() }
+        guard initialized != 0 && finalized == 0 else { return }
+        // The watchdog stays until MPI_Finalize returns: it waits for every rank, and a rank that
+        // stopped would hold the others in it forever.
+        Watchdog.process?.closeHeartbeats(entering: "finalizing MPI (MPI_Finalize waits for every rank)")
+        MPI_Finalize()
+        Watchdog.process?.stop()
     }
 
     private static func initializeOnce() throws(MPIError) {
         var initialized: Int32 = 0
         MPI_Initialized(&initialized)
         if initialized != 0 { return }
+        if let rank = launchRank { _ = Watchdog.forThisProcess(rank: rank, host: hostName, timeout: Watchdog.defaultTimeout, launched: true) }
+        Watchdog.process?.mark("starting MPI (MPI_Init)")
         var provided: Int32 = 0
         // The main thread runs the collectives; the watchdog's thread sends its heartbeats
         // while the main thread may be stuck inside one, which needs MULTIPLE.
@@ -79,5 +86,18 @@ public enum MPIRuntime {
         // Without this a failed call aborts the job with no chance to report what failed.
         try check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler")
         atexit { MPIRuntime.finalize() }
+        if let watchdog = Watchdog.process {
+            // From here to MPI_Finalize, a rank that goes silent is named by the others.
+            watchdog.mark("starting the heartbeats")
+            watchdog.attach(try Heartbeats.start(world: Communicator(borrowing: MPI_COMM_WORLD), position: watchdog.position))
+            watchdog.mark("started")
+        }
+    }
+
+    /// This host's name from the kernel, readable before MPI starts.
+    private static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -8,21 +8,27 @@ import Glibc
 ///
 /// MPI gives no timeout on a collective: when one rank stops (SIGSTOP, a swapping node) or a
 /// link is cut, the others wait inside `MPI_Allreduce` indefinitely, and an abort sent over a
-/// dead link never arrives. So every rank watches itself from a thread of its own: the training
-/// loop marks each step and phase, and when the mark has not moved for `timeout` seconds the
-/// rank says where it is stuck (and names the ranks whose heartbeats stopped: see `Heartbeats`) and exits.
+/// dead link never arrives. So every rank watches itself from a thread of its own: the work
+/// marks each step and phase, and when the mark has not moved for `timeout` seconds the rank says
+/// where it is stuck (and names the ranks whose heartbeats stopped: see `Heartbeats`) and exits.
 /// mpirun then ends the ranks it can still reach; the ones it cannot reach time out the same way
 /// on their own. The thread also exits the rank when its launcher (mpirun or the host's daemon)
-/// dies, so no orphans stay behind.
+/// or its supervisor dies, so no orphans stay behind. The thread makes no MPI call: nothing MPI
+/// holds can keep it from deciding.
+///
+/// A rank started by a launcher has one watchdog for its whole life (`process`): from before
+/// `MPI_Init` to the end of `MPI_Finalize` or `MPI_Abort`, whatever the command.
 public final class Watchdog: @unchecked Sendable {
     private let rank: Int
     private let host: String
-    private let timeout: Double
-    private let heartbeats: Heartbeats?
     private let condition = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
+    private var timeout: Double
+    private var heartbeats: Heartbeats?
     private var step = 0
     private var phase = "starting"
+    /// Moves with every mark and every `progressed()`; the supervisor's progress file carries it.
+    private var marks = 0
     /// On the monotonic clock: a step of the wall clock (NTP, a resumed VM) neither kills a healthy
     /// rank nor blinds the watchdog.
     private var lastProgress = Watchdog.now()
@@ -30,22 +36,70 @@ public final class Watchdog: @unchecked Sendable {
     private let launcher: Launcher?
     /// The `--max-restarts` supervisor this rank's job runs under, if any (`supervisorVariable`).
     private let supervisor: Launcher?
+    /// Where rank 0 tells the supervisor it still makes progress (`progressFileVariable`).
+    private let progressFile: String?
+    /// A phase at which this rank stops itself (`stopVariable`), to provoke faults in tests.
+    private let stopAt: String?
+
+    /// The watchdog of this process, which long work tells of its progress: a rank started by a
+    /// launcher has one from before `MPI_Init` (`MPIRuntime.world()`) to the end of
+    /// `MPI_Finalize`; a process started alone, while it trains (`forThisProcess`).
+    public private(set) nonisolated(unsafe) static var process: Watchdog?
+
+    /// The process's watchdog, started now if it has none; the caller stops one it started.
+    public static func forThisProcess(rank: Int, host: String, timeout: Double, launched: Bool) -> (watchdog: Watchdog, started: Bool) {
+        if let process { return (process, false) }
+        process = Watchdog(rank: rank, host: host, timeout: timeout, launched: launched)
+        return (process!, true)
+    }
+
+    /// Seconds of silence allowed until a command says otherwise (`--stall-timeout`).
+    public static let defaultTimeout: Double = 300
 
     /// The environment variable through which a supervisor gives its job its pid: a rank ends when
     /// that process is gone (killed with SIGKILL, it cannot pass a signal on), and as one rank's
     /// end ends the job, no job outlives its supervisor.
     public static let supervisorVariable = "LEARNEDLOSS_SUPERVISOR_PID"
 
+    /// The environment variable naming a file rank 0 writes a counter to whenever it makes
+    /// progress, so that a supervisor can tell a job that stalls as a whole (every rank stopped)
+    /// from one that works.
+    public static let progressFileVariable = "LEARNEDLOSS_PROGRESS_FILE"
+
+    /// `RANK:TEXT`: that rank stops itself (SIGSTOP) on entering a phase whose name contains TEXT.
+    /// For the fault tests, which must stop a rank in a phase too short to hit with a signal.
+    public static let stopVariable = "LEARNEDLOSS_STOP_AT"
+
     /// Starts watching until `stop()`. `launched`: the rank was started by mpirun or srun, whose
-    /// death should end it. `heartbeats`: sent (or on rank 0 collected) by the watchdog's thread.
-    public init(rank: Int, host: String, timeout: Double, launched: Bool, heartbeats: Heartbeats? = nil) {
-        (self.rank, self.host, self.timeout, self.heartbeats) = (rank, host, timeout, heartbeats)
+    /// death should end it.
+    public init(rank: Int, host: String, timeout: Double, launched: Bool) {
+        (self.rank, self.host, self.timeout) = (rank, host, timeout)
         launcher = launched ? Launcher(pid: getppid()) : nil
-        supervisor = ProcessInfo.processInfo.environment[Self.supervisorVariable].flatMap { pid_t($0) }.map { Launcher(pid: $0) }
+        let environment = ProcessInfo.processInfo.environment
+        supervisor = environment[Self.supervisorVariable].flatMap { pid_t($0) }.map { Launcher(pid: $0) }
+        progressFile = rank == 0 ? environment[Self.progressFileVariable] : nil
+        stopAt = environment[Self.stopVariable].flatMap { value in
+            value.split(separator: ":", maxSplits: 1).first.flatMap { Int($0) } == rank ? String(value.drop { $0 != ":" }.dropFirst()) : nil
+        }
         // The thread holds the watchdog until it sees `stop()`, so it never reads a freed one.
         let thread = Thread { [self] in watch() }
         thread.name = "watchdog"
         thread.start()
+    }
+
+    /// Sets the seconds of silence after which the rank ends, from now on.
+    public func setTimeout(_ seconds: Double) {
+        condition.withLock { timeout = seconds }
+    }
+
+    /// Starts naming silent peers from `heartbeats`, which this watchdog closes before MPI is finalized.
+    func attach(_ heartbeats: Heartbeats?) {
+        condition.withLock { self.heartbeats = heartbeats }
+    }
+
+    /// This rank's step and phase, for its heartbeats.
+    public var position: @Sendable () -> (step: Int, phase: String) {
+        { [unowned self] in condition.withLock { (step, phase) } }
     }
 
     /// Marks progress: the rank is now at `step`, doing `phase` (for example "waiting in the
@@ -55,31 +109,52 @@ public final class Watchdog: @unchecked Sendable {
         if let step { self.step = step }
         self.phase = phase
         lastProgress = Self.now()
+        marks += 1
         condition.unlock()
+        if let stopAt, phase.contains(stopAt) { raise(SIGSTOP) }
     }
 
-    /// Stops watching, at the end of the work, and returns once the thread has stopped calling
-    /// MPI, so that MPI may be finalized. A watchdog never stopped ends the rank once it idles.
+    /// Marks progress within the current phase: long work (decoding a folder of images, writing a
+    /// checkpoint, an evaluation's batches) calls this as it goes, and so may take longer than
+    /// the timeout as a whole.
+    public func progressed() {
+        condition.withLock {
+            lastProgress = Self.now()
+            marks += 1
+        }
+    }
+
+    /// Closes the heartbeats, which call MPI, and marks `phase`: MPI is about to end. Their last
+    /// sightings still name the silent ranks if the rank stalls in what follows.
+    func closeHeartbeats(entering phase: String) {
+        condition.withLock { heartbeats }?.close()
+        mark(phase)
+    }
+
+    /// Stops watching, at the end of the work. A watchdog never stopped ends the rank once it idles.
     public func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
+        if Self.process === self { Self.process = nil }
+        let heartbeats = condition.withLock {
+            stopped = true
+            condition.signal()
+            defer { self.heartbeats = nil }
+            return self.heartbeats
+        }
+        heartbeats?.close()
         _ = finished.wait(timeout: .now() + 5)
     }
 
     private func watch() {
-        // Checks often enough that the rank ends within a second or two of the timeout.
-        let interval = min(1, max(0.05, timeout / 20))
-        // Silence this long, while the others' heartbeats keep coming, means a rank is stopped or cut off.
-        let silence = min(timeout, 10)
+        var reported = -1
         while true {
             condition.lock()
+            // Checks often enough that the rank ends within a second or two of the timeout.
+            let interval = min(1, max(0.05, timeout / 20))
             if !stopped { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
-            let (done, idle, step, phase) = (stopped, Self.now() - lastProgress, self.step, self.phase)
+            let (done, idle, step, phase, timeout, marks) = (stopped, Self.now() - lastProgress, self.step, self.phase, self.timeout, self.marks)
+            let heartbeats = self.heartbeats
             condition.unlock()
             if done {
-                heartbeats?.close()
                 finished.signal()
                 return
             }
@@ -94,19 +169,34 @@ public final class Watchdog: @unchecked Sendable {
             if idle > timeout + 2 {
                 var message = "no progress for \(Int(idle.rounded())) s at step \(step), \(phase); ending this rank so the job ends"
                 if let heartbeats {
-                    let silent = heartbeats.describeSilentPeers(longerThan: silence)
-                    if let silent { message += "\n" + silent } else if rank == 0 { message += "\nrank 0 heard from every rank within \(Int(silence)) s" }
+                    // Silence this long, while the others' heartbeats keep coming, means a rank is stopped or cut off.
+                    let silence = min(timeout, 10)
+                    if let silent = heartbeats.describeSilentPeers(longerThan: silence) {
+                        message += "\n" + silent
+                    } else if rank == 0 {
+                        message += "\nrank 0 heard from every rank within \(Int(silence)) s"
+                    }
                 }
                 end(message)
             }
-            // After the decisions, which make no MPI call: a beat held up inside MPI delays the
-            // next check, never this one.
-            heartbeats?.beat(step: step, phase: phase)
+            if let progressFile, marks != reported {
+                reported = marks
+                Self.record(marks, in: progressFile)
+            }
         }
     }
 
+    /// Writes `count` over the file's first bytes; the supervisor watches it change.
+    private static func record(_ count: Int, in path: String) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard descriptor >= 0 else { return }
+        var text = Array("\(count)\n".utf8)
+        _ = pwrite(descriptor, &text, text.count, 0)
+        close(descriptor)
+    }
+
     /// Seconds on the monotonic clock.
-    private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private func end(_ message: String) -> Never {
         let line = "error: rank \(rank) (host \(host)): \(message)\n"

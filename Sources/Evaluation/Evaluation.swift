@@ -46,13 +46,16 @@ public struct Evaluation {
     public func run() throws -> Result {
         if let path = request.images { return try measureImages(path) }
         // Each rank opens (and so verifies) the checkpoint once and builds its networks from it.
+        Watchdog.process?.mark("reading the checkpoint to evaluate")
         let checkpoint = try world.agree { try CheckpointFile(path: request.checkpoint) }
         let configuration = checkpoint.configuration
         let measurement = configuration.measurement
         try world.agree { try measurement.check(samples: request.samples, flag: "--samples") }
         let samples = request.samples ?? measurement.defaultSamples.evaluate
         let subject = try world.agree { try CheckpointNetworks.subject(of: checkpoint, raw: request.rawGenerator, samples: samples) }
+        Watchdog.process?.mark("evaluating the generator")
         let result = try measure(subject, seed: request.seed ?? configuration.seed, measured: "generator")
+        Watchdog.process?.mark(world.rank == 0 ? "recording the evaluation" : "waiting for rank 0 to record the evaluation")
         _ = try world.onRoot {
             try Self.append(result, to: RunDirectory((request.checkpoint as NSString).deletingLastPathComponent).evaluationsPath)
             return ""
@@ -73,6 +76,7 @@ public struct Evaluation {
 
     /// Image metrics of real images in place of a generator's, in the features of an evaluator for their shape.
     private func measureImages(_ path: String) throws -> Result {
+        Watchdog.process?.mark("measuring the images of \(path)")
         let dataset = try world.agree { try Dataset.images(at: path) }
         let measurement = ImageMeasurement(sampleShape: dataset.sampleShape)
         let evaluator = try context.loadEvaluator(for: dataset.sampleShape)

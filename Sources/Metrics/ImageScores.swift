@@ -71,6 +71,7 @@ public struct ImageScores: Codable, Sendable {
         // In chunks, so a streamed reference is never held whole.
         var scalars: [Float] = []
         for start in stride(from: 0, to: images.count, by: 500) {
+            Watchdog.process?.progressed()
             scalars += Classifier.embed(try images.batch(start..<min(start + 500, images.count)), with: evaluator.network).features.scalars
         }
         let features = Tensor(shape: [images.count, Classifier.featureSize], scalars: scalars)

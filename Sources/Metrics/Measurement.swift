@@ -133,6 +133,7 @@ public struct MeasurementContext {
             var rows: [Float] = []
             var width = try transform(Tensor(shape: [1] + sampleShape)).count
             for start in stride(from: mine.lowerBound, to: mine.upperBound, by: 500) {
+                Watchdog.process?.progressed()
                 let chunk = start..<min(start + 500, mine.upperBound)
                 let transformed = try transform(try source(chunk))
                 width = transformed.count / chunk.count

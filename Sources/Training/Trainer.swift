@@ -46,9 +46,17 @@ public final class Trainer {
     }
 
     public func run() throws -> Summary {
+        // A rank under a launcher has been watched since MPI_Init; one started alone is watched from here.
+        let (watchdog, started) = Watchdog.forThisProcess(rank: world.rank, host: MPIRuntime.processorName,
+                                                          timeout: Watchdog.defaultTimeout, launched: false)
+        defer { if started { watchdog.stop() } }
+        // The flags are the same on every rank, so each knows the timeout before rank 0 has read the checkpoint.
+        if let seconds = request.options["stall-timeout"].flatMap(Double.init), seconds.isFinite, seconds > 0 { watchdog.setTimeout(seconds) }
+        watchdog.mark(world.rank == 0 ? "reading the checkpoint and the configuration" : "waiting for rank 0 to read the checkpoint")
         // Rank 0 opens (and so verifies) the checkpoint once, and reads everything from that.
         let (resumeFrom, checkpoint) = try resolveCheckpoint()
         var configuration = try TrainingConfiguration.fromJSON(world.onRoot { try resolveConfiguration(checkpoint) })
+        watchdog.setTimeout(configuration.stallTimeout)
         if configuration.isExact {
             if let threads = request.threads, threads > 1 {
                 throw ConfigurationError("--threads \(threads) cannot go with --exact: a kernel's sums over threads depend on their count, "
@@ -71,9 +79,6 @@ public final class Trainer {
         }
         defer { withExtendedLifetime(lock) {} }
 
-        let watchdog = Watchdog(rank: world.rank, host: MPIRuntime.processorName, timeout: configuration.stallTimeout,
-                                launched: MPIRuntime.launchRank != nil, heartbeats: try Heartbeats.start(world: world))
-        defer { watchdog.stop() }
         watchdog.mark("loading the data set")
         let dataset = try world.agree { try Self.loadDataset(&configuration, say: say) }
         // Read once, on rank 0, which alone writes and checks it.
@@ -94,12 +99,15 @@ public final class Trainer {
         }
         var step = 0
         if resumeFrom != nil {
+            watchdog.mark(world.rank == 0 ? "restoring the checkpoint" : "waiting for rank 0 to restore the checkpoint")
             let position = try restore(from: checkpoint, into: setup, fingerprint: fingerprint)
             step = position.step
             sampler = try EpochSampler(seed: configuration.seed, datasetCount: dataset.count, globalBatch: configuration.batchSize,
                                        epoch: position.epoch, position: position.position)
         }
+        watchdog.mark("waiting in the broadcast of the weights")
         try setup.parallel.broadcastFromRoot(setup.players, networks: setup.average.map { [$0.network] } ?? [])
+        watchdog.mark("opening the logs")
 
         let log = try world.agree {
             try ProgressLog(directory: world.rank == 0 ? directory : nil, tensorboard: configuration.tensorboard ?? true, firstStep: step, print: say)
@@ -173,6 +181,7 @@ public final class Trainer {
                 if let checkpoint = saved.checkpoint { (lastCheckpoint, checkpointSeconds) = (checkpoint, saved.seconds) }
             }
         }
+        watchdog.mark("reporting the run's figures")
         if step > firstStep {
             try reportTiming(steps: step - firstStep, trainingSeconds: trainingSeconds, checkInSeconds: checkInSeconds, setup: setup,
                              checkpoint: lastCheckpoint, checkpointSeconds: checkpointSeconds, evaluationSeconds: evaluationSeconds,

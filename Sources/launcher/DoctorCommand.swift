@@ -27,12 +27,15 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: "Threads per rank for OpenBLAS and oneDNN (default: the node's cores divided by its ranks, at least 1).")
     var threads: Int?
 
+    @OptionGroup var stallTimeout: StallTimeoutOption
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         let world = try MPIRuntime.world()
+        stallTimeout.apply()
         let passed = world.endingJobOnError {
             // The node's cores shared among its ranks, unless --threads says otherwise.
             Kernels.threads = try threads ?? BLAS.defaultThreads(ranksOnNode: world.nodeLocal().size)

@@ -64,6 +64,8 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @OptionGroup var stallTimeout: StallTimeoutOption
+
     func validate() throws {
         if (checkpoint == nil) == (images == nil) { throw ValidationError("give a checkpoint or --images, one of the two") }
     }
@@ -77,6 +79,7 @@ struct EvaluateCommand: ParsableCommand {
         request.evaluator = evaluator
         request.rawGenerator = rawGenerator
         let world = try MPIRuntime.world()
+        stallTimeout.apply()
         world.endingJobOnError {
             let result = try Evaluation(world: world, request: request).run()
             guard world.rank == 0 else { return }

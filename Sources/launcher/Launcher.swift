@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Distributed
 import Foundation
 import Models
@@ -24,6 +25,7 @@ struct Launcher: ParsableCommand {
         // with --threads set their own count after this.
         Kernels.threads = BLAS.defaultThreads(ranksOnNode: MPIRuntime.launchRanksOnNode ?? 1)
         Memory.keepLargeAllocationsInHeap()
+        LongWork.progressed = { Watchdog.process?.progressed() }
         do {
             var command = try parseAsRoot()
             try command.run()
