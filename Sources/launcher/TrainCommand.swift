@@ -98,7 +98,9 @@ struct TrainCommand: ParsableCommand {
             }
             let job = launcherCommand(removing: ["--max-restarts", "--resume", "--processes"])
             let command = (processes ?? 1) > 1 ? mpirunCommand(processes: processes!) + job : job
-            let status = try Supervisor(command: command, runDirectory: runDirectory, maxRestarts: maxRestarts).run(firstResume: resume)
+            let stallTimeout = options["stall-timeout"].flatMap(Double.init) ?? TrainingConfiguration.defaults(for: .dcgan28).stallTimeout
+            let status = try Supervisor(command: command, runDirectory: runDirectory, maxRestarts: maxRestarts, stallTimeout: stallTimeout)
+                .run(firstResume: resume)
             if status != 0 { throw ExitCode(status) }
             return
         }

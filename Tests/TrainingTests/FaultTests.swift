@@ -185,6 +185,59 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(checkpoints, [6, 9000], "the newest of this run kept, the later one left alone")
     }
 
+    /// A rank stopped outside the training steps, where the watchdog of a single run used not to
+    /// reach: while rank 0 reads the checkpoint it resumes (the other waits in a broadcast), during
+    /// an evaluation, in `MPI_Finalize` at the end, and in `doctor`'s checks. Each job ends within
+    /// the timeout plus a few seconds, and a rank names the phase it was in.
+    func testARankStoppedAtStartEvaluationOrExitEndsTheJobNamingThePhase() throws {
+        let directory = scratch.file("run")
+        let common = ["train", "--preset", "grid2d", "--batch-size", "20", "--threads", "1", "--stall-timeout", "4", "--run-dir", directory]
+        let made = try Subprocess.mpirun(ranks: 2, "launcher", common + ["--steps", "4"], timeout: 120)
+        XCTAssertEqual(made.status, 0, made.combinedOutput)
+        let cases: [(stop: String, arguments: [String], phase: String)] = [
+            ("0:reading the checkpoint", common + ["--resume", "auto", "--steps", "8"], "waiting for rank 0 to read the checkpoint"),
+            ("1:evaluating", common + ["--resume", "auto", "--steps", "6", "--eval-every", "6"], "evaluating the generator"),
+            ("1:finalizing", common + ["--resume", "auto", "--steps", "8"], "finalizing MPI (MPI_Finalize waits for every rank)"),
+            ("1:all-gather", ["doctor", "--stall-timeout", "4", "--output-dir", scratch.path], "running the doctor's all-gather check"),
+        ]
+        for (stop, arguments, phase) in cases {
+            let started = Date()
+            let result = try Subprocess.mpirun(ranks: 2, "launcher", arguments, timeout: 120, environment: ["LEARNEDLOSS_STOP_AT": stop])
+            let seconds = Date().timeIntervalSince(started)
+            XCTAssertNotEqual(result.status, 0, stop + "\n" + result.combinedOutput)
+            XCTAssertTrue(result.standardError.contains("): no progress for "), stop + "\n" + result.standardError)
+            XCTAssertTrue(result.standardError.contains(phase + "; ending this rank"), stop + "\n" + result.standardError)
+            XCTAssertLessThan(seconds, 4 + 25, "\(stop): the job ended \(Int(seconds)) s after it started")
+            XCTAssertTrue(Processes.waitFor(timeout: 10) { rankProcesses(runningIn: directory).isEmpty }, "\(stop): no rank left behind")
+        }
+        // The stop at the exit came after the last checkpoint: the run is whole.
+        XCTAssertEqual(RunDirectory(directory).checkpoints().last?.step, 8)
+    }
+
+    /// Every rank of a supervised job stopped at once (a paused job, a frozen node): no watchdog can
+    /// fire, so the supervisor sees the job's progress reports stop, ends the whole job after the
+    /// stall timeout plus its margin, and (with no restarts left) says so.
+    func testASupervisorEndsAJobThatStallsAsAWhole() throws {
+        let directory = scratch.file("run")
+        let launcher = try Subprocess.product("launcher")
+        let job = BackgroundJob(marker: directory) {
+            try Subprocess.run(launcher, ["train", "--preset", "grid2d", "--steps", "1000000", "--threads", "1", "--processes", "2",
+                                          "--max-restarts", "0", "--stall-timeout", "3", "--run-dir", directory], timeout: 300)
+        }
+        RunProgress.waitForSteps(in: directory, atLeast: 3)
+        let ranks = rankProcesses(runningIn: directory)
+        XCTAssertEqual(ranks.count, 2)
+        let stopped = Date()
+        for pid in ranks.values { kill(pid, SIGSTOP) }
+        let result = try job.wait(timeout: 120)
+        let seconds = Date().timeIntervalSince(stopped)
+        XCTAssertNotEqual(result.status, 0, result.combinedOutput)
+        XCTAssertTrue(result.standardOutput.contains("supervisor: the job reported no progress for "), result.combinedOutput)
+        XCTAssertTrue(result.standardOutput.contains("--max-restarts 0 are used up"), result.combinedOutput)
+        XCTAssertLessThan(seconds, 3 + 30 + 25, "the supervisor ended the job \(Int(seconds)) s after every rank stopped")
+        XCTAssertTrue(Processes.waitFor(timeout: 10) { rankProcesses(runningIn: directory).isEmpty }, "no rank left behind")
+    }
+
     // MARK: A job in the background, and its processes
 
     private func startJob(_ arguments: [String]) -> BackgroundJob {
