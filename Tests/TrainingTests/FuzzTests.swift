@@ -48,7 +48,8 @@ final class FuzzTests: XCTestCase {
         return refused
     }
 
-    /// IDX images, plain and gzipped, and a YAML configuration: 150 damaged copies each, in process.
+    /// IDX images, plain and gzipped, safetensors weights and a YAML configuration: 150 damaged
+    /// copies each, in process.
     func testDamagedIDXAndYAMLFilesAreReadOrRefusedByName() throws {
         var idx: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 20, 0, 0, 0, 28, 0, 0, 0, 28]
         idx += (0..<20 * 784).map { UInt8(truncatingIfNeeded: $0 * 7) }
@@ -65,6 +66,15 @@ final class FuzzTests: XCTestCase {
         let gzipRefused = try fuzz(gzipped, trials: 150, seed: 2, path: scratch.file("damaged-idx3-ubyte.gz")) { _ = try Dataset.images(at: $0) }
         XCTAssertGreaterThan(gzipRefused, 100, "zlib's CRC catches most damage to a gzipped file")
         XCTAssertGreaterThan(plainRefused, 0, "truncations and damaged headers at least")
+
+        let weights = try Safetensors.encode([
+            Safetensors.Tensor(name: "conv.weight", shape: [4, 3, 3, 3], values: .float32((0..<108).map { Float($0) / 7 })),
+            Safetensors.Tensor(name: "conv.bias", shape: [4], values: .float32([1, 2, 3, 4])),
+        ], metadata: ["format": "pt"])
+        _ = try fuzz(weights, trials: 150, seed: 6, path: scratch.file("damaged.safetensors")) { path in
+            let file = try SafetensorsFile(path: path)
+            for (name, entry) in file.entries where entry.dtype == "F32" { _ = try file.floats(name, shape: entry.shape) }
+        }
 
         let yaml = Array("preset: grid2d\nsteps: 250\nlr-g: 0.0003\nobjective: hinge\ntensorboard: false\neval-every: 50\n".utf8)
         _ = try fuzz(yaml, trials: 150, seed: 3, path: scratch.file("damaged.yaml")) { _ = try TrainingOptions.load(yamlFile: $0) }
@@ -95,5 +105,35 @@ final class FuzzTests: XCTestCase {
             XCTAssertTrue(result.standardError.contains(path), "trial \(trial): the message names no file: \(result.standardError)")
         }
         XCTAssertLessThan(unchanged, 20, "most trials change the file")
+    }
+
+    /// An HDF5 image file as `launcher dataset` packs it (16 Fashion-MNIST images with labels), 100
+    /// damaged copies read whole by `launcher dataset COPY` in a child process: each read or refused
+    /// with the file named, none crashed or hung.
+    func testDamagedHDF5ImageFilesAreReadOrRefusedByNameWithoutACrash() throws {
+        let launcher = try Subprocess.product("launcher")
+        let fashion = "/usr/share/datasets/fashion-mnist"
+        guard FileManager.default.fileExists(atPath: "\(fashion)/train-images-idx3-ubyte.gz") else {
+            throw XCTSkip("Fashion-MNIST is not installed (dataset-fashion-mnist)")
+        }
+        let packed = scratch.file("images.h5")
+        let made = try Subprocess.run(launcher, ["dataset", "\(fashion)/train-images-idx3-ubyte.gz", "--labels", "\(fashion)/train-labels-idx1-ubyte.gz",
+                                                 "--max-images", "16", "--resolution", "28", "--out", packed])
+        XCTAssertEqual(made.status, 0, made.combinedOutput)
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: packed)))
+        var random = RandomStream(seed: 5, purpose: "fuzz")
+        let (path, out) = (scratch.file("damaged.h5"), scratch.file("repacked.h5"))
+        var refused = 0
+        for trial in 0..<100 {
+            try Data(Self.damaged(original, &random)).write(to: URL(fileURLWithPath: path))
+            let result = try Subprocess.run(launcher, ["dataset", path, "--resolution", "8", "--out", out], timeout: 60)
+            XCTAssertFalse(result.timedOut, "trial \(trial): hung")
+            XCTAssertFalse(result.killedBySignal, "trial \(trial): crashed with signal \(result.status): \(result.standardError)")
+            if result.status != 0 {
+                refused += 1
+                XCTAssertTrue(result.standardError.contains(path), "trial \(trial): the message names no file: \(result.standardError)")
+            }
+        }
+        XCTAssertGreaterThan(refused, 50, "every dataset is checksummed, so most damage is caught")
     }
 }
