@@ -9,3 +9,5 @@ source scripts/mpi-env.sh
 swift build --build-tests
 # XCTest only: the suite has no Swift Testing tests, whose runner would close on "0 tests".
 swift test --skip-build --disable-swift-testing
+# The tests that touch threads, again under ThreadSanitizer.
+bash scripts/thread-sanitizer.sh

@@ -1,4 +1,7 @@
 import CDNNL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Splits loops that are not library kernels (normalisation, elementwise maps, layout
 /// conversions) over the threads a rank was given, on the OpenMP threads oneDNN's kernels use.
@@ -12,7 +15,11 @@ enum Parallel {
         withoutActuallyEscaping(body) { body in
             var job = Job(count: count, chunks: chunks, body: body)
             withUnsafeMutablePointer(to: &job) { job in
+                ThreadSanitizer.release(job)
+                defer { ThreadSanitizer.acquire(job) }
                 GOMP_parallel({ context in
+                    ThreadSanitizer.acquire(context)
+                    defer { ThreadSanitizer.release(context) }
                     let job = context!.assumingMemoryBound(to: Job.self).pointee
                     // OpenMP may give fewer threads than asked for; every chunk still runs once.
                     let (thread, team) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
@@ -22,6 +29,17 @@ enum Parallel {
                 }, job, UInt32(chunks), 0)
             }
         }
+    }
+
+    /// ThreadSanitizer's happens-before annotations, present only in a `--sanitize=thread` build:
+    /// libgomp is not instrumented, so the sanitizer cannot see that its fork and join order the
+    /// threads' slices after what the caller wrote before and before what it reads after.
+    private enum ThreadSanitizer {
+        typealias Annotation = @convention(c) (UnsafeRawPointer?) -> Void
+        private static let releasing = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_release").map { unsafeBitCast($0, to: Annotation.self) }
+        private static let acquiring = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "__tsan_acquire").map { unsafeBitCast($0, to: Annotation.self) }
+        static func release(_ address: UnsafeRawPointer?) { releasing?(address) }
+        static func acquire(_ address: UnsafeRawPointer?) { acquiring?(address) }
     }
 
     /// What each OpenMP thread reads: the loop, and how it is cut.
