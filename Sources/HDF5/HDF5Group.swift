@@ -186,10 +186,15 @@ extension HDF5Group {
     /// Reads every dataset below this group, so HDF5 checks every checksum on the way (Fletcher32
     /// on chunked values, the object headers' own on the rest); throws the first mismatch, naming
     /// the dataset. A file written without checksums (an older format) reads without this check.
-    public func verifyEveryDataset() throws(HDF5Error) {
+    /// Groups nested deeper than `maximumDepth` are refused: only a link cycle makes them.
+    public func verifyEveryDataset(depth: Int = 0) throws(HDF5Error) {
+        let maximumDepth = 16
+        guard depth <= maximumDepth else {
+            throw error("verify", object: path, message: "groups nest more than \(maximumDepth) deep, as only a link cycle makes them")
+        }
         for name in try childNames() {
             if isGroup(name) {
-                try group(name).verifyEveryDataset()
+                try group(name).verifyEveryDataset(depth: depth + 1)
             } else if try storesIntegers(name) {
                 _ = try read(name, as: Int64.self)
             } else {

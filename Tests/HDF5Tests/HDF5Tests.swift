@@ -89,6 +89,20 @@ final class HDF5Tests: XCTestCase {
         }
     }
 
+    /// A group that links back to the root (a cycle, which HDF5 allows) is refused by name when the
+    /// file is verified, instead of recursing until the stack runs out.
+    func testALinkCycleIsRefusedWhenTheFileIsVerified() throws {
+        let path = scratch.file("cycle.h5")
+        let file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)
+        let group = H5Gcreate2(file, "generator", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+        XCTAssertGreaterThanOrEqual(H5Lcreate_hard(file, "/", file, "generator/loop", H5P_DEFAULT, H5P_DEFAULT), 0)
+        for (id, close) in [(group, H5Gclose), (file, H5Fclose)] { XCTAssertGreaterThanOrEqual(close(id), 0) }
+        XCTAssertThrowsError(try HDF5File.open(path).root.verifyEveryDataset()) {
+            XCTAssertTrue("\($0)".contains(path), "\($0)")
+            XCTAssertTrue("\($0)".contains("groups nest more than 16 deep, as only a link cycle makes them"), "\($0)")
+        }
+    }
+
     /// A file that points elsewhere (an external link, external storage) is refused by name:
     /// every file LearnedLoss reads must hold what it says.
     func testLinksAndStorageInOtherFilesAreRefused() throws {
