@@ -13,14 +13,24 @@
 #             whether rank 0 named the ranks behind the link.
 # disk        a run directory on a small tmpfs (root only) that fills up: a clear error, no partial
 #             file, the newest checkpoint whole.
+# phase       a rank stopped (LEARNEDLOSS_STOP_AT) outside the steps: while rank 0 reads the
+#             checkpoint it resumes, in an evaluation, in MPI_Finalize, in doctor: seconds until
+#             the job is gone, and whether the phase was named.
+# supervisor  SIGTERM, SIGINT, SIGHUP or SIGKILL to a --max-restarts supervisor, or every rank of
+#             its job stopped: processes of the job left 10 s after the job ended.
+# lock        a second train into a run directory in use: refused naming the holder, and allowed
+#             once the first was killed with -9.
+# hostile     files that lie about their size (an IDX header of 2^93 bytes, a gzip bomb, a
+#             checkpoint with a 2^40-element dataset): refused by name, and the peak resident
+#             memory of the process that refused them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 trials="${1:-10}"
 [[ "$trials" =~ ^[1-9][0-9]*$ ]] || { echo "fault-tests.sh: trials must be a positive whole number, got '$trials'" >&2; exit 2; }
-kinds="${2:-stop,restart,checkpoint,data,link,disk}"
+kinds="${2:-stop,restart,checkpoint,data,link,disk,phase,supervisor,lock,hostile}"
 for kind in ${kinds//,/ }; do
-    case "$kind" in stop|restart|checkpoint|data|link|disk) ;;
-    *) echo "fault-tests.sh: unknown trial kind '$kind' (expected stop, restart, checkpoint, data, link or disk)" >&2; exit 2 ;;
+    case "$kind" in stop|restart|checkpoint|data|link|disk|phase|supervisor|lock|hostile) ;;
+    *) echo "fault-tests.sh: unknown trial kind '$kind' (expected stop, restart, checkpoint, data, link, disk, phase, supervisor, lock or hostile)" >&2; exit 2 ;;
     esac
 done
 wanted() { [[ ",$kinds," == *",$1,"* ]]; }
@@ -216,5 +226,120 @@ if wanted disk; then
     else
         echo "  skipped: mounting a small tmpfs needs root"
     fi
+fi
+if wanted phase; then
+    echo "== a rank stopped outside the steps, --stall-timeout 10 (target: gone within 40 s, the phase named, nothing left)"
+    mpirun -np 2 "$launcher" train --preset grid2d --batch-size 20 --steps 4 --threads 1 --run-dir "$scratch/phase-start" >/dev/null
+    phases=("0:reading the checkpoint|waiting for rank 0 to read the checkpoint|train --resume auto --steps 8"
+            "1:evaluating|evaluating the generator|train --resume auto --steps 6 --eval-every 6"
+            "1:finalizing|finalizing MPI|train --resume auto --steps 8"
+            "1:all-gather|the doctor's all-gather check|doctor --output-dir $scratch")
+    within=0
+    for trial in $(seq "$trials"); do
+        # Each trial resumes its own copy of a 4-step run.
+        run="$scratch/phase-$trial"
+        cp -r "$scratch/phase-start" "$run"
+        IFS='|' read -r stop phase arguments <<<"${phases[$((RANDOM % ${#phases[@]}))]}"
+        # shellcheck disable=SC2086 # the arguments are words
+        set -- $arguments
+        [ "$1" = train ] && set -- "$@" --preset grid2d --batch-size 20 --threads 1 --run-dir "$run"
+        started=$(date +%s.%N)
+        LEARNEDLOSS_STOP_AT="$stop" mpirun -np 2 "$launcher" "$@" --stall-timeout 10 >"$run.out" 2>"$run.err" || true
+        seconds=$(echo "$(date +%s.%N) - $started" | bc)
+        left=$(pgrep -f -c "$launcher (train|doctor)" || true)
+        named=$(grep -c "$phase" "$run.err" || true)
+        printf '  trial %d: rank %s stopped at "%s"; gone after %.1f s, %d process(es) left, phase named: %s\n' \
+            "$trial" "${stop%%:*}" "${stop#*:}" "$seconds" "$left" "$([ "$named" -gt 0 ] && echo yes || echo no)"
+        if (( $(echo "$seconds < 40" | bc) )) && [ "$left" -eq 0 ] && [ "$named" -gt 0 ]; then within=$((within + 1)); fi
+        pkill -9 -f "$launcher (train|doctor)" 2>/dev/null || true
+    done
+    echo "  $within of $trials trials ended within the bound, named the phase and left nothing"
+fi
+
+if wanted supervisor; then
+    echo "== a signal to a --max-restarts supervisor, or its whole job stopped (target: nothing left 10 s after the job ends)"
+    clean=0
+    for trial in $(seq "$trials"); do
+        run="$scratch/supervised-$trial"
+        what=$(shuf -n 1 -e TERM INT HUP KILL stopped)
+        "$launcher" train --preset grid2d --steps 1000000 --threads 1 --processes 2 --max-restarts 0 --stall-timeout 5 \
+            --run-dir "$run" >"$run.out" 2>"$run.err" &
+        supervisor=$!
+        wait_for_step "$run" $((5 + RANDOM % 30)) || { echo "  trial $trial: the job did not start"; kill -9 "$supervisor"; continue; }
+        sent=$(date +%s.%N)
+        if [ "$what" = stopped ]; then
+            for pid in $(ranks_of "$run"); do kill -STOP "$pid"; done
+        else
+            kill -"$what" "$supervisor"
+        fi
+        status=0; wait "$supervisor" 2>/dev/null || status=$?
+        ended=$(echo "$(date +%s.%N) - $sent" | bc)
+        # A killed supervisor's job ends by itself: it gets the 10 s the target allows.
+        for _ in $(seq 100); do [ -z "$(pgrep -f "run-dir $run( |$)")" ] && break; sleep 0.1; done
+        gone=$(echo "$(date +%s.%N) - $sent" | bc)
+        left=$(pgrep -f -c "run-dir $run( |$)" || true)
+        printf '  trial %d: %s; the supervisor exited %d after %.1f s, every process gone after %.1f s, %d left\n' "$trial" \
+            "$([ "$what" = stopped ] && echo "every rank stopped" || echo "SIG$what to the supervisor")" "$status" "$ended" "$gone" "$left"
+        [ "$left" -eq 0 ] && clean=$((clean + 1))
+        pkill -9 -f "run-dir $run( |$)" 2>/dev/null || true
+    done
+    echo "  $clean of $trials supervised jobs left nothing behind"
+fi
+
+if wanted lock; then
+    echo "== a second job into a run directory in use (target: refused naming the holder; allowed after kill -9)"
+    right=0
+    for trial in $(seq "$trials"); do
+        run="$scratch/locked-$trial"
+        # In a subshell that reports the status, so bash does not announce the killed mpirun.
+        (mpirun -np 2 "$launcher" train --preset grid2d --steps 1000000 --threads 1 --checkpoint-every 5 --run-dir "$run" >/dev/null 2>&1 \
+            || exit $?) &
+        job=$!
+        wait_for_step "$run" 6 || { echo "  trial $trial: the job did not start"; kill -9 "$job"; continue; }
+        holder=$(rank_process "$run" 0)
+        second=0; "$launcher" train --resume auto --steps 10 --threads 1 --run-dir "$run" >"$run.second" 2>&1 || second=$?
+        named=$(grep -c "is in use by another job (pid $holder on host" "$run.second" || true)
+        pkill -9 -f "run-dir $run( |$)" 2>/dev/null || true; wait "$job" 2>/dev/null || true
+        after=0; "$launcher" train --resume auto --steps 10 --threads 1 --run-dir "$run" >"$run.after" 2>&1 || after=$?
+        printf '  trial %d: second job exit %d, holder named: %s; after kill -9: exit %d\n' "$trial" "$second" \
+            "$([ "$named" -gt 0 ] && echo yes || echo no)" "$after"
+        [ "$second" -ne 0 ] && [ "$named" -gt 0 ] && [ "$after" -eq 0 ] && right=$((right + 1))
+    done
+    echo "  $right of $trials second jobs refused while the first ran and allowed after it"
+fi
+
+if wanted hostile; then
+    echo "== files that lie about their size (target: each refused by name, at a small peak of memory)"
+    hostile="$scratch/hostile"
+    mkdir -p "$hostile"
+    "$launcher" train --preset grid2d --steps 1 --batch-size 20 --threads 1 --run-dir "$hostile/run" >/dev/null
+    python3 - "$hostile" <<'PY'
+import gzip, shutil, struct, sys, h5py
+d = sys.argv[1]
+header = lambda dims: bytes([0, 0, 8, len(dims)]) + b"".join(struct.pack(">I", x) for x in dims)
+open(f"{d}/overflow-idx3-ubyte", "wb").write(header([1 << 31] * 3) + b"123")
+with gzip.open(f"{d}/bomb-idx3-ubyte.gz", "wb") as f:
+    f.write(header([60000, 28, 28]))
+    for _ in range(1024): f.write(bytes(1 << 20))
+shutil.copy(f"{d}/run/checkpoint-00000001.h5", f"{d}/huge.h5")
+with h5py.File(f"{d}/huge.h5", "a") as f:
+    f["generator"].create_dataset("extra", shape=(1 << 40,), dtype="f4", chunks=(1 << 16,))
+PY
+    refused=0
+    while IFS='|' read -r name file command; do
+        # The peak of the one child a fresh Python waited for.
+        # shellcheck disable=SC2086 # the command is words
+        read -r status peak < <(python3 -c 'import resource, subprocess, sys
+status = subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=open(sys.argv[1], "w")).returncode
+print(status, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$hostile/err" "$launcher" $command "$file")
+        named=$(grep -c "$file" "$hostile/err" || true)
+        printf '  %s: exit %d, the file named: %s, peak %d MB resident\n' "$name" "$status" "$([ "$named" -gt 0 ] && echo yes || echo no)" "$peak"
+        [ "$status" -ne 0 ] && [ "$status" -lt 128 ] && [ "$named" -gt 0 ] && refused=$((refused + 1))
+    done <<LIST
+an IDX header of 2^93 bytes|$hostile/overflow-idx3-ubyte|train --preset dcgan28 --steps 1 --run-dir $hostile/r1 --data
+a gzip bomb (1 GB of zeros, 60000 images promised)|$hostile/bomb-idx3-ubyte.gz|train --preset dcgan28 --steps 1 --run-dir $hostile/r2 --data
+a checkpoint with a 2^40-element dataset|$hostile/huge.h5|inspect
+LIST
+    echo "  $refused of 3 hostile files refused by name"
 fi
 exit "$failed"

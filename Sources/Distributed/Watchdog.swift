@@ -219,12 +219,15 @@ private struct Launcher {
     let pid: pid_t
     private let startTime: String?
     private let isMPILauncher: Bool
+    /// A host's daemon (orted, prted) rather than the job's own mpirun: it may serve other jobs.
+    private let isDaemon: Bool
 
     init(pid: pid_t) {
         self.pid = pid
         startTime = Self.startTime(of: pid)
         let name = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         isMPILauncher = ["mpirun", "mpiexec", "orterun", "orted", "prterun", "prted"].contains(name ?? "")
+        isDaemon = ["orted", "prted"].contains(name ?? "")
     }
 
     var isAlive: Bool { getppid() == pid }
@@ -249,8 +252,17 @@ private struct Launcher {
     func killIfStillAlive(after seconds: Int) {
         guard isMPILauncher, let startTime else { return }
         // Waits no longer than the launcher lives; kills it only if the pid still has its start time.
-        let script = "i=0; while [ $i -lt \(seconds) ] && [ -e /proc/\(pid) ]; do sleep 1; i=$((i + 1)); done; "
-            + "[ \"$(cut -d' ' -f22 /proc/\(pid)/stat 2>/dev/null)\" = \(startTime) ] && kill -KILL \(pid)"
+        var script = "i=0; while [ $i -lt \(seconds) ] && [ -e /proc/\(pid) ]; do sleep 1; i=$((i + 1)); done; "
+            + "[ \"$(cut -d' ' -f22 /proc/\(pid)/stat 2>/dev/null)\" = \(startTime) ] || exit 0; "
+        if isDaemon, let namespace = ProcessInfo.processInfo.environment["PMIX_NAMESPACE"], namespace.allSatisfy(\.isNumber) {
+            // A persistent daemon (a DVM) serves other jobs too: this job's ranks under it are
+            // killed, and the daemon only when no other job's process runs under it.
+            script += "other=0; for stat in /proc/[0-9]*/stat; do "
+                + "[ \"$(cut -d' ' -f4 $stat 2>/dev/null)\" = \(pid) ] || continue; child=${stat%/stat}; "
+                + "if tr '\\0' '\\n' < $child/environ 2>/dev/null | grep -qx PMIX_NAMESPACE=\(namespace); then kill -KILL ${child#/proc/}; "
+                + "else other=1; fi; done; [ $other = 0 ] || exit 0; "
+        }
+        script += "kill -KILL \(pid)"
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
