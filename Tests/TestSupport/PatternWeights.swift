@@ -24,4 +24,20 @@ public enum PatternWeights {
             }
         }
     }
+
+    /// shift + scale·(2u − 1), u uniform in [0, 1) from SplitMix64 of the flat index i + (seed + 1)·golden,
+    /// in Double then Float: the fixture scripts' `hashed`, for networks too deep for `pattern`'s
+    /// smooth values (they cancel the input out of the Inception network's deep features).
+    public static func hashed(_ shape: [Int], seed: Int, scale: Double = 1, shift: Double = 0) -> Tensor {
+        let golden: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let offset = UInt64(seed + 1) &* golden
+        return Tensor(shape: shape) { index in
+            var z = UInt64(index) &+ offset
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            let u = Double(z >> 11) * 0x1p-53
+            return Float(shift + scale * (2 * u - 1))
+        }
+    }
 }

@@ -4,7 +4,7 @@ import CDNNL
 struct ConvolutionShape: Hashable, CustomStringConvertible {
     let batch: Int, inChannels: Int, outChannels: Int
     let inHeight: Int, inWidth: Int, outHeight: Int, outWidth: Int
-    let kernel: Int, stride: Int, padding: Int
+    let kernel: Window, stride: Int, padding: Window
 
     var input: [Int] { input(shards: 1) }
     var output: [Int] { output(shards: 1) }
@@ -78,7 +78,7 @@ final class ConvolutionKernels {
 
     /// Multiply-adds times two of one pass (forward, backward data or backward weights alike).
     var floatOperations: Int {
-        2 * shape.batch * shape.inChannels * shape.outChannels * shape.kernel * shape.kernel * shape.outHeight * shape.outWidth
+        2 * shape.batch * shape.inChannels * shape.outChannels * shape.kernel.height * shape.kernel.width * shape.outHeight * shape.outWidth
     }
 
     /// y = conv(x, weight) (+ bias); `y` is overwritten. x is in `source.layout`, y in `destination.layout`.
@@ -211,7 +211,7 @@ final class ConvolutionKernels {
     /// activations' (see `activation`); the chosen ones are read back from the primitive.
     private static func layoutsToChoose(_ shape: ConvolutionShape)
         -> (input: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, output: dnnl_memory_desc_t) {
-        (activation(shape.input), DNNL.descriptor([shape.outChannels, shape.inChannels, shape.kernel, shape.kernel], dnnl_format_tag_any),
+        (activation(shape.input), DNNL.descriptor([shape.outChannels, shape.inChannels, shape.kernel.height, shape.kernel.width], dnnl_format_tag_any),
          activation(shape.output))
     }
 
@@ -227,7 +227,7 @@ final class ConvolutionKernels {
     private static func plainDescriptors(_ shape: ConvolutionShape)
         -> (source: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, destination: dnnl_memory_desc_t,
             bias: dnnl_memory_desc_t, weightDimensions: [Int]) {
-        let weightDimensions = [shape.outChannels, shape.inChannels, shape.kernel, shape.kernel]
+        let weightDimensions = [shape.outChannels, shape.inChannels, shape.kernel.height, shape.kernel.width]
         return (DNNL.descriptor(shape.input, dnnl_nchw), DNNL.descriptor(weightDimensions, dnnl_oihw),
                 DNNL.descriptor(shape.output, dnnl_nchw), DNNL.descriptor([shape.outChannels], dnnl_a), weightDimensions)
     }
@@ -235,12 +235,13 @@ final class ConvolutionKernels {
     /// Strides and the padding on each side; the right padding makes oneDNN's output size agree
     /// with the shape's (the floor division of a strided convolution can leave less on the right).
     private static func geometry(_ shape: ConvolutionShape) -> (strides: [dnnl_dim_t], left: [dnnl_dim_t], right: [dnnl_dim_t]) {
-        func right(_ inSize: Int, _ outSize: Int) -> dnnl_dim_t {
-            dnnl_dim_t((outSize - 1) * shape.stride + shape.kernel - inSize - shape.padding)
+        func right(_ inSize: Int, _ outSize: Int, kernel: Int, padding: Int) -> dnnl_dim_t {
+            dnnl_dim_t((outSize - 1) * shape.stride + kernel - inSize - padding)
         }
         return ([dnnl_dim_t(shape.stride), dnnl_dim_t(shape.stride)],
-                [dnnl_dim_t(shape.padding), dnnl_dim_t(shape.padding)],
-                [right(shape.inHeight, shape.outHeight), right(shape.inWidth, shape.outWidth)])
+                [dnnl_dim_t(shape.padding.height), dnnl_dim_t(shape.padding.width)],
+                [right(shape.inHeight, shape.outHeight, kernel: shape.kernel.height, padding: shape.padding.height),
+                 right(shape.inWidth, shape.outWidth, kernel: shape.kernel.width, padding: shape.padding.width)])
     }
 
     /// Initialises a convolution descriptor through `initialize`, then asks oneDNN for its primitive descriptor.

@@ -1,20 +1,34 @@
+/// A kernel's or a padding's height and width.
+public struct Window: Hashable, Sendable, CustomStringConvertible {
+    public let height: Int, width: Int
+    public init(_ height: Int, _ width: Int) { (self.height, self.width) = (height, width) }
+    public static func square(_ side: Int) -> Window { Window(side, side) }
+    public var description: String { height == width ? "\(height)" : "(\(height), \(width))" }
+}
+
 /// A 2-D convolution over NCHW images, on oneDNN's convolution primitives.
 ///
 /// - input `[N, inChannels, H, W]`, output `[N, outChannels, OH, OW]` with
-///   `OH = (H + 2·padding − kernel) / stride + 1` (likewise OW)
-/// - `weight` `[outChannels, inChannels, kernel, kernel]`, `bias` `[outChannels]` (PyTorch's layout), if any
+///   `OH = (H + 2·padding.height − kernel.height) / stride + 1` (likewise OW)
+/// - `weight` `[outChannels, inChannels, kernel.height, kernel.width]`, `bias` `[outChannels]` (PyTorch's layout), if any
 public final class Conv2d: Layer {
-    public let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let inChannels: Int, outChannels: Int, kernel: Window, stride: Int, padding: Window
     public let weight: Parameter
     /// nil for PyTorch's `bias=False`, as before a BatchNorm, whose shift makes a bias redundant.
     public let bias: Parameter?
 
-    /// PyTorch's default initialisation: weight and bias uniform in ±1/√(inChannels·kernel²).
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+    /// A square kernel, padded alike on every side.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
+                            random: inout RandomStream) {
+        self.init(inChannels, outChannels, kernel: .square(kernel), stride: stride, padding: .square(padding), bias: bias, random: &random)
+    }
+
+    /// PyTorch's default initialisation: weight and bias uniform in ±1/√(inChannels·kernel area).
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Window, stride: Int = 1, padding: Window, bias: Bool = true,
                 random: inout RandomStream) {
         (self.inChannels, self.outChannels, self.kernel, self.stride, self.padding) = (inChannels, outChannels, kernel, stride, padding)
-        let bound = 1 / Float(inChannels * kernel * kernel).squareRoot()
-        weight = Parameter(random.uniform(shape: [outChannels, inChannels, kernel, kernel], low: -bound, high: bound))
+        let bound = 1 / Float(inChannels * kernel.height * kernel.width).squareRoot()
+        weight = Parameter(random.uniform(shape: [outChannels, inChannels, kernel.height, kernel.width], low: -bound, high: bound))
         self.bias = bias ? Parameter(random.uniform(shape: [outChannels], low: -bound, high: bound)) : nil
     }
 
@@ -27,8 +41,8 @@ public final class Conv2d: Layer {
         let shards = BatchShards.rows(of: x.shape[0], shards: input.shards, in: cache.name).count
         let shape = ConvolutionShape(batch: x.shape[0] / shards, inChannels: inChannels, outChannels: outChannels,
                                      inHeight: height, inWidth: width,
-                                     outHeight: (height + 2 * padding - kernel) / stride + 1,
-                                     outWidth: (width + 2 * padding - kernel) / stride + 1,
+                                     outHeight: (height + 2 * padding.height - kernel.height) / stride + 1,
+                                     outWidth: (width + 2 * padding.width - kernel.width) / stride + 1,
                                      kernel: kernel, stride: stride, padding: padding)
         return cache.kernels(for: shape).apply(input, weight: weight, bias: bias, shards: shards)
     }
@@ -67,7 +81,7 @@ public final class ConvTranspose2d: Layer {
                                      inHeight: height, inWidth: width,
                                      outHeight: (height - 1) * stride - 2 * padding + kernel,
                                      outWidth: (width - 1) * stride - 2 * padding + kernel,
-                                     kernel: kernel, stride: stride, padding: padding)
+                                     kernel: .square(kernel), stride: stride, padding: .square(padding))
         return cache.kernels(for: shape.transposed).applyTransposed(input, weight: weight, bias: bias, shards: shards)
     }
 
