@@ -42,17 +42,20 @@ public enum ImageMetrics {
         BLAS.dgemm(m: d, n: d, k: d, a: product, lda: d, b: root, ldb: d, c: &sandwich, ldc: d)
         // Symmetrise away rounding before the eigensolver.
         for i in 0..<d { for j in 0..<i { let mean = (sandwich[i * d + j] + sandwich[j * d + i]) / 2; sandwich[i * d + j] = mean; sandwich[j * d + i] = mean } }
-        let traceOfRoot = try LAPACK.symmetricEigen(sandwich, n: d).values.reduce(0) { $0 + max($1, 0).squareRoot() }
+        let traceOfRoot = try LAPACK.symmetricEigen(sandwich, n: d, vectors: false).values.reduce(0) { $0 + max($1, 0).squareRoot() }
         return meanTerm + traces - 2 * traceOfRoot
     }
 
     static func symmetricSquareRoot(_ matrix: [Double], n: Int) throws -> [Double] {
         let (values, vectors) = try LAPACK.symmetricEigen(matrix, n: n)
-        var root = [Double](repeating: 0, count: n * n)
+        // Σ_k √λ_k v_k v_kᵀ = Vᵀ (√Λ V), V's rows the eigenvectors: one matrix product.
+        var scaled = vectors
         for k in 0..<n {
             let scale = max(values[k], 0).squareRoot()
-            for i in 0..<n { for j in 0..<n { root[i * n + j] += scale * vectors[k * n + i] * vectors[k * n + j] } }
+            for i in 0..<n { scaled[k * n + i] *= scale }
         }
+        var root = [Double](repeating: 0, count: n * n)
+        BLAS.dgemm(transposeA: true, m: n, n: n, k: n, a: vectors, lda: n, b: scaled, ldb: n, c: &root, ldc: n)
         return root
     }
 

@@ -15,21 +15,18 @@ public final class MaxPool2d: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
         let geometry = window.geometry(of: x, layer: "MaxPool2d")
-        // Each output's source offset, written by the threads at their own outputs: its backward
-        // adds the gradient there (the first maximum, as PyTorch's).
-        let winners = UnsafeMutableBufferPointer<Int>.allocate(capacity: geometry.outputCount)
-        let y = geometry.map(x) { source, offsets, output in
-            var (best, winner) = (-Float.infinity, offsets[0])
-            for offset in offsets where source[offset] > best || source[offset].isNaN { (best, winner) = (source[offset], offset) }
-            winners[output] = winner
-            return best
-        }
-        let chosen = Array(winners)
-        winners.deallocate()
+        let y = geometry.reduce(x, maximum: true)
         return Variable.result(y, of: [input]) { dy in
+            // Each output's gradient goes to its window's first maximum, as PyTorch's does.
             let dy = dy.converted(to: x.layout).scalars
             var dx = [Float](repeating: 0, count: x.count)
-            for (output, winner) in chosen.enumerated() { dx[winner] += dy[output] }
+            x.scalars.withUnsafeBufferPointer { source in
+                geometry.visit { span, output in
+                    var (best, winner) = (-Float.infinity, -1)
+                    span.forEach { offset in if winner < 0 || source[offset] > best { (best, winner) = (source[offset], offset) } }
+                    dx[winner] += dy[output]
+                }
+            }
             input.accumulate(Tensor(shape: x.shape, scalars: dx, layout: x.layout))
         }
     }
@@ -47,17 +44,13 @@ public final class AvgPool2dOverImage: Layer {
     public func callAsFunction(_ input: Variable) -> Variable {
         let x = input.value
         let geometry = window.geometry(of: x, layer: "AvgPool2dOverImage")
-        let y = geometry.map(x) { source, offsets, _ in
-            var sum: Float = 0
-            for offset in offsets { sum += source[offset] }
-            return sum / Float(offsets.count)
-        }
+        let y = geometry.reduce(x, maximum: false)
         return Variable.result(y, of: [input]) { dy in
             let dy = dy.converted(to: x.layout).scalars
             var dx = [Float](repeating: 0, count: x.count)
-            geometry.visit { offsets, output in
-                let share = dy[output] / Float(offsets.count)
-                for offset in offsets { dx[offset] += share }
+            geometry.visit { span, output in
+                let share = dy[output] / Float(span.count)
+                span.forEach { dx[$0] += share }
             }
             input.accumulate(Tensor(shape: x.shape, scalars: dx, layout: x.layout))
         }
@@ -99,36 +92,84 @@ struct PoolingGeometry {
     var outputShape: [Int] { [shape[0], shape[1], outHeight, outWidth] }
     var outputCount: Int { outputShape.reduce(1, *) }
 
-    /// The output whose every value is `reduce(input, the window's offsets in the input, the output's offset)`,
-    /// planes split over the rank's threads.
-    func map(_ x: Tensor, _ reduce: (UnsafePointer<Float>, [Int], Int) -> Float) -> Tensor {
+    /// Each window's maximum, or its mean over the pixels inside the image: a window's pixels
+    /// in the outer loops and the lanes (a block of channels) innermost, contiguous, so the
+    /// blocked layout's sixteen channels go in one vector; planes split over the rank's threads.
+    func reduce(_ x: Tensor, maximum: Bool) -> Tensor {
+        let (height, width, lanes) = (shape[2], shape[3], lanes)
+        let (inPlane, outPlane) = (height * width * lanes, outHeight * outWidth * lanes)
+        let (kernel, stride, padding) = (window.kernel, window.stride, window.padding)
         let scalars = x.scalars.withUnsafeBufferPointer { source in
             [Float].filled(count: outputCount) { out in
-                Parallel.forEach(planes, workPerItem: outHeight * outWidth * lanes * window.kernel * window.kernel) { range in
-                    visit(planes: range) { offsets, output in out[output] = reduce(source.baseAddress!, offsets, output) }
+                Parallel.forEach(planes, workPerItem: outPlane * kernel * kernel) { range in
+                    for plane in range {
+                        let from = source.baseAddress! + plane &* inPlane
+                        for oh in 0..<outHeight {
+                            let top = oh &* stride &- padding
+                            let rows = max(0, top)..<min(height, top &+ kernel)
+                            for ow in 0..<outWidth {
+                                let left = ow &* stride &- padding
+                                let columns = max(0, left)..<min(width, left &+ kernel)
+                                let offset: Int = plane &* outPlane &+ (oh &* outWidth &+ ow) &* lanes
+                                let to: UnsafeMutablePointer<Float> = out + offset
+                                let start: Float = maximum ? -.infinity : 0
+                                for lane in 0..<lanes { to[lane] = start }
+                                for h in rows {
+                                    for w in columns {
+                                        let pixel: UnsafePointer<Float> = from + (h &* width &+ w) &* lanes
+                                        if maximum {
+                                            for lane in 0..<lanes { to[lane] = Swift.max(to[lane], pixel[lane]) }
+                                        } else {
+                                            for lane in 0..<lanes { to[lane] += pixel[lane] }
+                                        }
+                                    }
+                                }
+                                if !maximum {
+                                    let scale = 1 / Float(rows.count &* columns.count)
+                                    for lane in 0..<lanes { to[lane] *= scale }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
         return Tensor(shape: outputShape, scalars: scalars, layout: layout)
     }
 
-    /// Calls `body(the window's offsets in the input, the output's offset)` for every output, in order.
-    func visit(_ body: ([Int], Int) -> Void) { visit(planes: 0..<planes, body) }
+    /// Calls `body(the window, the output's offset)` for every output, in order: the backward passes.
+    func visit(_ body: (Span, Int) -> Void) { visit(planes: 0..<planes, body) }
 
-    private func visit(planes range: Range<Int>, _ body: ([Int], Int) -> Void) {
+    /// One output's window: the input offsets `base + (h·width + w)·lanes` for h in `rows`, w in `columns`.
+    struct Span {
+        let base: Int, rows: Range<Int>, columns: Range<Int>, width: Int, lanes: Int
+        var count: Int { rows.count * columns.count }
+
+        @inline(__always)
+        func forEach(_ body: (Int) -> Void) {
+            for h in rows {
+                var offset = base &+ (h &* width &+ columns.lowerBound) &* lanes
+                for _ in columns {
+                    body(offset)
+                    offset &+= lanes
+                }
+            }
+        }
+    }
+
+    private func visit(planes range: Range<Int>, _ body: (Span, Int) -> Void) {
         let (height, width, lanes) = (shape[2], shape[3], lanes)
         let (inPlane, outPlane) = (height * width * lanes, outHeight * outWidth * lanes)
-        var offsets: [Int] = []
-        offsets.reserveCapacity(window.kernel * window.kernel)
         for plane in range {
             for oh in 0..<outHeight {
-                let rows = max(0, oh * window.stride - window.padding)..<min(height, oh * window.stride - window.padding + window.kernel)
+                let top = oh * window.stride - window.padding
+                let rows = max(0, top)..<min(height, top + window.kernel)
                 for ow in 0..<outWidth {
-                    let columns = max(0, ow * window.stride - window.padding)..<min(width, ow * window.stride - window.padding + window.kernel)
+                    let left = ow * window.stride - window.padding
+                    let columns = max(0, left)..<min(width, left + window.kernel)
                     for lane in 0..<lanes {
-                        offsets.removeAll(keepingCapacity: true)
-                        for h in rows { for w in columns { offsets.append(plane * inPlane + (h * width + w) * lanes + lane) } }
-                        body(offsets, plane * outPlane + (oh * outWidth + ow) * lanes + lane)
+                        body(Span(base: plane * inPlane + lane, rows: rows, columns: columns, width: width, lanes: lanes),
+                             plane * outPlane + (oh * outWidth + ow) * lanes + lane)
                     }
                 }
             }

@@ -30,20 +30,22 @@ public enum LAPACK {
         public let description: String
     }
 
-    /// Eigenvalues (ascending) and eigenvectors (row i of `vectors` is eigenvector i) of the
-    /// symmetric `n`×`n` matrix `matrix` (row-major), by `dsyev`.
-    public static func symmetricEigen(_ matrix: [Double], n: Int) throws -> (values: [Double], vectors: [Double]) {
+    /// Eigenvalues (ascending) and, with `vectors`, eigenvectors (row i of `vectors` is eigenvector
+    /// i; empty without) of the symmetric `n`×`n` matrix `matrix` (row-major), by `dsyevd`, whose
+    /// divide and conquer took a 2048² covariance (FID in Inception features) in a fraction of `dsyev`'s time.
+    public static func symmetricEigen(_ matrix: [Double], n: Int, vectors: Bool = true) throws -> (values: [Double], vectors: [Double]) {
         precondition(matrix.count == n * n)
         // Fortran is column-major: the symmetric input reads the same, and the eigenvector columns
         // come back as rows of the row-major result.
         var a = matrix, values = [Double](repeating: 0, count: n)
-        var size = Int32(n), info: Int32 = 0, query = -1 as Int32, optimal = 0.0
-        dsyev_("V", "U", &size, &a, &size, &values, &optimal, &query, &info, 1, 1)
-        var workSize = Int32(optimal)
-        var work = [Double](repeating: 0, count: Int(workSize))
-        dsyev_("V", "U", &size, &a, &size, &values, &work, &workSize, &info, 1, 1)
-        guard info == 0 else { throw Failure(description: "dsyev failed with info \(info)") }
-        return (values, a)
+        let job = vectors ? "V" : "N"
+        var size = Int32(n), info: Int32 = 0, query = -1 as Int32, optimal = 0.0, optimalIntegers: Int32 = 0
+        dsyevd_(job, "U", &size, &a, &size, &values, &optimal, &query, &optimalIntegers, &query, &info, 1, 1)
+        var (workSize, integerSize) = (Int32(optimal), optimalIntegers)
+        var work = [Double](repeating: 0, count: Int(workSize)), integers = [Int32](repeating: 0, count: Int(integerSize))
+        dsyevd_(job, "U", &size, &a, &size, &values, &work, &workSize, &integers, &integerSize, &info, 1, 1)
+        guard info == 0 else { throw Failure(description: "dsyevd failed with info \(info)") }
+        return (values, vectors ? a : [])
     }
 
     /// The `count` vectors of `length` (≥ `count`) in `vectors` (row-major `[count, length]`)
