@@ -48,7 +48,7 @@ let package = Package(
         // `launcher doctor` and `launcher bench`: what the machine can do, and how fast a preset trains on it.
         .target(name: "Diagnostics", dependencies: ["Checkpoints", "Datasets", "Distributed", "HDF5", "Models", "Training"]),
         .executableTarget(name: "launcher", dependencies: [
-            "Checkpoints", "Datasets", "Diagnostics", "Distributed", "Evaluation", "Models", "Reports", "Training",
+            "Checkpoints", "Datasets", "Diagnostics", "Distributed", "Evaluation", "Metrics", "Models", "Reports", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Run by the multi-process tests under mpirun: one line of results per rank.

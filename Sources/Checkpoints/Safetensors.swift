@@ -26,10 +26,13 @@ public enum Safetensors {
             }
         }
 
+        /// The values' bytes, little-endian as the format stores them: the machine's own order on
+        /// every CPU LearnedLoss builds for, so one copy.
         var bytes: [UInt8] {
+            precondition(1.littleEndian == 1, "safetensors stores little-endian values; this CPU is big-endian")
             switch values {
-            case .float32(let values): values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
-            case .int64(let values): values.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } }
+            case .float32(let values): return values.withUnsafeBytes { Array($0) }
+            case .int64(let values): return values.withUnsafeBytes { Array($0) }
             }
         }
     }

@@ -136,13 +136,14 @@ public struct SafetensorsFile {
         }
     }
 
-    /// Refuses the file unless its tensors are exactly `expected` (name to shape), naming the first
-    /// missing, unexpected or misshapen one; `what` says what the file should be, for the message.
-    public func require(_ expected: [String: [Int]], being what: String) throws {
+    /// Refuses the file unless its tensors are exactly `expected` (name to shape), float32, naming
+    /// the first missing, unexpected or misshapen one; `optional` names may be there too (in any
+    /// dtype and shape, unread). `what` says what the file should be, for the message.
+    public func require(_ expected: [String: [Int]], optional: Set<String> = [], being what: String) throws {
         if let missing = expected.keys.sorted().first(where: { entries[$0] == nil }) {
             throw CheckpointError("\(path): holds no tensor \(missing); expected \(what) (\(expected.count) tensors)")
         }
-        if let extra = entries.keys.sorted().first(where: { expected[$0] == nil }) {
+        if let extra = entries.keys.sorted().first(where: { expected[$0] == nil && !optional.contains($0) }) {
             throw CheckpointError("\(path): holds tensor \(extra), which \(what) does not have")
         }
         for name in expected.keys.sorted() {

@@ -23,6 +23,8 @@ extension Evaluation {
         public var colorization: ColorizationScores? = nil
         /// pix2pix's outputs for its held-out pairs.
         public var paired: PairedScores? = nil
+        /// FID in the FID Inception's features (`--inception`), with the weights' SHA-256.
+        public var inception: InceptionScores? = nil
         /// Whether the generator measured was the moving average (`/generator_ema`); nil for real images.
         public var movingAverage: Bool? = nil
     }
@@ -34,7 +36,7 @@ extension Evaluation.Result {
         evaluated = ISO8601DateFormatter().string(from: Date())
         (modeCoverage, images, reconstruction, completion, colorization) = (scores.modeCoverage, scores.images, scores.reconstruction,
                                                                              scores.completion, scores.colorization)
-        paired = scores.paired
+        (paired, inception) = (scores.paired, scores.inception)
     }
 
     /// The figures measured, by kind.
@@ -42,7 +44,7 @@ extension Evaluation.Result {
         var scores = MeasuredScores()
         (scores.modeCoverage, scores.images, scores.reconstruction, scores.completion, scores.colorization) = (modeCoverage, images, reconstruction,
                                                                                                                completion, colorization)
-        scores.paired = paired
+        (scores.paired, scores.inception) = (paired, inception)
         return scores
     }
 }

@@ -44,19 +44,21 @@ public struct MeasuredScores: Sendable {
     public var colorization: ColorizationScores?
     /// An image-to-image preset's outputs for held-out pairs.
     public var paired: PairedScores?
+    /// FID in the FID Inception's features, with `--inception`.
+    public var inception: InceptionScores?
 
     public init() {}
 
     /// The figures logged during training, under their TensorBoard tags.
     public var scalars: [(tag: String, value: Double)] {
-        [modeCoverage?.scalars, images?.scalars, reconstruction?.scalars, completion?.scalars, colorization?.scalars, paired?.scalars]
-            .compactMap { $0 }.flatMap { $0 }
+        [modeCoverage?.scalars, images?.scalars, inception?.scalars, reconstruction?.scalars, completion?.scalars, colorization?.scalars,
+         paired?.scalars].compactMap { $0 }.flatMap { $0 }
     }
 
     /// The figures as the lines of a table.
     public var tableLines: [String] {
-        [modeCoverage?.tableLines, images?.tableLines, reconstruction?.tableLines, completion?.tableLines, colorization?.tableLines,
-         paired?.tableLines]
+        [modeCoverage?.tableLines, images?.tableLines, inception?.tableLines, reconstruction?.tableLines, completion?.tableLines,
+         colorization?.tableLines, paired?.tableLines]
             .compactMap { $0 }.flatMap { $0 }
     }
 }
@@ -94,7 +96,7 @@ public struct EvaluationSubject {
 
     /// The generator's outputs for noise rows `rows` of the stream (seed, "evaluate", i), one
     /// call for the rows.
-    func generated(rows: Range<Int>, seed: UInt64) -> Tensor {
+    public func generated(rows: Range<Int>, seed: UInt64) -> Tensor {
         generator(Variable(RandomStream.normalRows(seed: seed, purpose: .evaluate, keys: rows.map { [UInt64($0)] }, width: latentSize))).value
     }
 }

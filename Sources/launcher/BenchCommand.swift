@@ -2,6 +2,8 @@ import Checkpoints
 import ArgumentParser
 import Diagnostics
 import Foundation
+import Metrics
+import Models
 import Training
 
 struct BenchCommand: ParsableCommand {
@@ -16,6 +18,11 @@ struct BenchCommand: ParsableCommand {
             reaches, peak resident memory, and memory growth after the warm-up.
 
               launcher bench --preset dcgan28 --batch-size 64 --threads 1
+
+            With --inception FILE it times the FID Inception's pool3 features instead (docs/fid.md): \
+            random colour images of --resolution pixels (default 32), resized to 299×299 as every input is.
+
+              launcher bench --inception pt_inception-2015-12-05.safetensors --batch-size 16 --threads 1
             """
     )
 
@@ -45,6 +52,10 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Time the FID Inception's features with these weights (safetensors) instead of a preset's iteration.",
+                               valueName: "file.safetensors"))
+    var inception: String?
+
     func validate() throws {
         for (flag, value, minimum) in [("--batch-size", batchSize, 1), ("--iterations", iterations, 1), ("--warmup", warmup, 0), ("--threads", threads, 1)]
         where value < minimum {
@@ -59,6 +70,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let inception { return try timeInception(inception) }
         var options = Benchmark.Options()
         (options.preset, options.batchSize, options.iterations, options.warmup, options.threads) = (preset, batchSize, iterations, warmup, threads)
         (options.resolution, options.channels) = (resolution, channels)
@@ -85,3 +97,20 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension Preset: ExpressibleByArgument {}
+
+extension BenchCommand {
+    /// Features per second of the FID Inception on random images, the warm-up untimed.
+    func timeInception(_ path: String) throws {
+        Kernels.threads = threads
+        let network = try InceptionFID(weights: path)
+        let side = resolution ?? 32
+        let images = Tensor(shape: [batchSize, 3, side, side]) { Float(($0 &* 2_654_435_761) % 1000) / 500 - 1 }
+        for _ in 0..<warmup { _ = network.features(images) }
+        let started = DispatchTime.now()
+        for _ in 0..<iterations { _ = network.features(images) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e9
+        let rate = Double(batchSize * iterations) / seconds
+        print(String(format: "FID Inception, %d×%d colour images resized to 299×299, batch %d, %d thread%@: %.2f images/s (%.2f per thread)",
+                     side, side, batchSize, threads, threads == 1 ? "" : "s", rate, rate / Double(threads)))
+    }
+}

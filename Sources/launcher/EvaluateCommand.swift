@@ -64,6 +64,10 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("The FID Inception-v3's weights as a safetensors file (docs/fid.md makes it from pytorch-fid's .pth): adds FID as papers report it, against --reference or the run's training data.",
+                               valueName: "file.safetensors"))
+    var inception: String?
+
     @OptionGroup var stallTimeout: StallTimeoutOption
 
     func validate() throws {
@@ -78,6 +82,7 @@ struct EvaluateCommand: ParsableCommand {
         request.reference = reference
         request.evaluator = evaluator
         request.rawGenerator = rawGenerator
+        request.inception = inception
         let world = try MPIRuntime.world()
         stallTimeout.apply()
         world.endingJobOnError {

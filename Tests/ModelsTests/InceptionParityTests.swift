@@ -25,27 +25,11 @@ final class InceptionParityTests: XCTestCase {
         return (state, cases)
     }()
 
-    /// The network with the fixture's weights: each state entry from `hashed`, seeded by its index
-    /// in PyTorch's state dict, as the script's `hashed_weights`.
+    /// The network with the fixture's weights: `PatternWeights.setHashed`, whose order of seeds is
+    /// the state dict's, which `testStateNamesAndShapesAreTorchvisions` checks is PyTorch's.
     static func network() -> FIDInception {
         let network = FIDInception()
-        let entries = Dictionary(uniqueKeysWithValues: network.state.map { ($0.name, $0.entry) })
-        for (index, (name, shape)) in fixture.state.enumerated() where !name.hasSuffix("num_batches_tracked") {
-            let fanIn = shape.dropFirst().reduce(1, *)
-            let value: Tensor
-            if shape.count >= 2 {
-                value = PatternWeights.hashed(shape, seed: index, scale: 1 / Double(fanIn).squareRoot())
-            } else if name.hasSuffix("running_var") {
-                value = PatternWeights.hashed(shape, seed: index, scale: 0.0075, shift: 0.15)
-            } else if name.hasSuffix("running_mean") {
-                value = PatternWeights.hashed(shape, seed: index, scale: 0.05)
-            } else if name.hasSuffix("weight") {
-                value = PatternWeights.hashed(shape, seed: index, scale: 0.1, shift: 1)
-            } else {
-                value = PatternWeights.hashed(shape, seed: index, scale: 0.1)
-            }
-            entries[name]?.tensor = value
-        }
+        PatternWeights.setHashed(network)
         return network
     }
 

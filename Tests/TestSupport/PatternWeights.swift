@@ -40,4 +40,24 @@ public enum PatternWeights {
             return Float(shift + scale * (2 * u - 1))
         }
     }
+
+    /// Every tensor of `network`'s state from `hashed`, seeded by its index in the state (counters
+    /// count too, as in PyTorch's state dict): kernels within 1/√fan-in, BatchNorm's scale around 1,
+    /// running variances around 0.15 (the Inception fixture script's `hashed_weights`).
+    public static func setHashed(_ network: Layer) {
+        for (index, (name, entry)) in network.state.enumerated() {
+            guard let shape = entry.tensor?.shape else { continue }
+            if shape.count >= 2 {
+                entry.tensor = hashed(shape, seed: index, scale: 1 / Double(shape.dropFirst().reduce(1, *)).squareRoot())
+            } else if name.hasSuffix("running_var") {
+                entry.tensor = hashed(shape, seed: index, scale: 0.0075, shift: 0.15)
+            } else if name.hasSuffix("running_mean") {
+                entry.tensor = hashed(shape, seed: index, scale: 0.05)
+            } else if name.hasSuffix("weight") {
+                entry.tensor = hashed(shape, seed: index, scale: 0.1, shift: 1)
+            } else {
+                entry.tensor = hashed(shape, seed: index, scale: 0.1)
+            }
+        }
+    }
 }
