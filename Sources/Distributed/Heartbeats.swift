@@ -28,6 +28,8 @@ public final class Heartbeats: @unchecked Sendable {
     private var sightings: [Int: Sighting] = [:]
     /// Set by `close()`: the sightings stay, for a watchdog that fires in MPI_Finalize.
     private var closing = false
+    /// Signalled by `close()`, so the thread leaves at once rather than after its second's wait.
+    private let wake = DispatchSemaphore(value: 0)
     private let closed = DispatchSemaphore(value: 0)
     /// One message in flight per peer and one arriving; their buffers stay allocated while MPI may use them.
     private let outgoing: [Message]
@@ -57,7 +59,7 @@ public final class Heartbeats: @unchecked Sendable {
         while !lock.withLock({ closing }) {
             let (step, phase) = position()
             beat(step: step, phase: phase)
-            Thread.sleep(forTimeInterval: 1)
+            _ = wake.wait(timeout: .now() + 1)
         }
         for message in outgoing + [incoming] { message.cancel() }
         closed.signal()
@@ -117,6 +119,7 @@ public final class Heartbeats: @unchecked Sendable {
     /// deadline covers what follows.
     public func close(waiting seconds: Double = 3) {
         lock.withLock { closing = true }
+        wake.signal()
         _ = closed.wait(timeout: .now() + seconds)
     }
 }

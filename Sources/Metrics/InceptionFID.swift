@@ -22,7 +22,10 @@ public struct InceptionFID {
     public init(weights path: String) throws {
         let expected = "the FID Inception's weights as a safetensors file (docs/fid.md shows how to make it from pytorch-fid's pt_inception-2015-12-05-6726825d.pth)"
         guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("--inception \(path): no such file; expected \(expected)") }
-        if let handle = FileHandle(forReadingAtPath: path), let signature = try? handle.read(upToCount: 8), signature == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
+        let handle = FileHandle(forReadingAtPath: path)
+        let signature = try? handle?.read(upToCount: 8)
+        try? handle?.close()
+        if signature == Data([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) {
             throw ConfigurationError("--inception \(path): an HDF5 file (the project's own evaluator network?); expected \(expected)")
         }
         let file = try SafetensorsFile(path: path)

@@ -49,6 +49,20 @@ final class InceptionFIDTests: XCTestCase {
                        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
+    /// The Fréchet distance of two sets of 3000 formula-made 2048-d features (the Inception's
+    /// width, where the covariances' square roots are the work) against pytorch-fid's formula in
+    /// SciPy, from `ModelsTests/Fixtures/inception.json`.
+    func testFrechetDistanceOfInceptionSizedFeaturesMatchesScipy() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../ModelsTests/Fixtures/inception.json")
+        let fixture = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let reference = try XCTUnwrap(fixture["fid2048"] as? [String: Any])
+        let (count, expected) = (try XCTUnwrap(reference["count"] as? Int), try XCTUnwrap(reference["frechet_distance"] as? Double))
+        let first = PatternWeights.hashed([count, 2048], seed: 1)
+        let second = PatternWeights.hashed([count, 2048], seed: 2, scale: 1.1, shift: 0.05)
+        let distance = try ImageMetrics.frechetDistance(ImageMetrics.Gaussian(features: first), ImageMetrics.Gaussian(features: second))
+        XCTAssertEqual(distance, expected, accuracy: 1e-6 * expected, "FID of 2048-d features against SciPy's")
+    }
+
     /// Weights through the file: the features of gray images in [-1, 1] are the network's on the
     /// same images in [0, 1] repeated to three channels, bit for bit; the file's SHA-256 is kept.
     func testWeightsFromAFileGiveTheNetworksFeatures() throws {

@@ -15,7 +15,8 @@ through the network.
 The fixture holds, for gray 28x28 (repeated to three channels, as pytorch-fid does), colour
 32x32 and colour 64x64 inputs in [0, 1], the outputs of pytorch-fid's four blocks (64, 192, 768
 and 2048 channels: the last is pool3, the FID features), each sampled (every stride-th value and
-the L2 norm, torch_fixtures.sampled).
+the L2 norm, torch_fixtures.sampled). And the FID of two sets of 2048-d features made by the same
+formula, by pytorch-fid's own formula (scipy's sqrtm).
 """
 import math
 import os
@@ -93,6 +94,18 @@ def case(channels, side):
     return make
 
 
+def frechet_distance_2048():
+    """FID by pytorch-fid's formula (scipy's sqrtm of the covariances' product) between two sets of
+    3000 formula-made 2048-d features, as a float32 feature matrix gives them."""
+    from scipy import linalg
+    first = hashed([3000, 2048], 1).double().numpy()
+    second = hashed([3000, 2048], 2, 1.1, 0.05).double().numpy()
+    mu1, mu2 = first.mean(axis=0), second.mean(axis=0)
+    s1, s2 = np.cov(first, rowvar=False), np.cov(second, rowvar=False)
+    covmean = linalg.sqrtm(s1 @ s2).real
+    return {"count": 3000, "frechet_distance": float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))}
+
+
 def state_names():
     return [[name, list(tensor.shape)] for name, tensor in network.state_dict().items()]
 
@@ -102,4 +115,5 @@ write_cases(os.path.join(os.path.dirname(os.path.abspath(__file__)), "inception.
     "gray28": case(1, 28),
     "colour32": case(3, 32),
     "colour64": case(3, 64),
+    "fid2048": frechet_distance_2048,
 })
