@@ -78,7 +78,7 @@ final class DataTests: XCTestCase {
         func header(_ dimensions: [UInt32]) -> [UInt8] {
             [0, 0, 0x08, UInt8(dimensions.count)] + dimensions.flatMap { value in (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
         }
-        // The measure itself sees memory: 64 MB written shows.
+        // The measure itself sees memory: 64 MB written, then freed, shows.
         let seen = PeakMemory.growth { _ = [UInt8](repeating: 1, count: 64 << 20).reduce(0, &+) }
         XCTAssertGreaterThan(seen, 48, "PeakMemory saw \(seen) MB of a 64 MB array")
         let overflowing = scratch.file("overflow-idx3-ubyte")
